@@ -1,0 +1,170 @@
+"""The DuckDB store: one file, numbered migrations, and every SQL statement of the project.
+
+`Store` owns the connection and the migrations; the domain modules beside this file
+(`gold`, ...) hold the SQL for their tables and return pydantic models or polars frames.
+Migrations are `migrations/NNNN_name.sql`, applied in order when the store opens, each in
+one transaction and recorded in `schema_migrations`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import polars as pl
+
+from harness.errors import StoreError
+
+DEFAULT_DB = "harness.duckdb"
+_MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+def default_db_path() -> str:
+    return os.environ.get("HARNESS_DB") or DEFAULT_DB
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every shipped migration, in order."""
+    out = []
+    for entry in resources.files("harness.store").joinpath("migrations").iterdir():
+        m = _MIGRATION_RE.match(entry.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    out.sort()
+    versions = [v for v, _, _ in out]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"duplicate migration numbers: {versions}")
+    return out
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+class Store:
+    """A DuckDB file with the schema migrated to the newest version.
+
+    DuckDB allows one writing process per file; a second one gets a StoreError (after
+    waiting up to `wait_s` seconds, default from HARNESS_DB_WAIT) instead of a traceback.
+    The connection is shared by threads through a lock: DuckDB connections are not
+    re-entrant across threads.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
+                 wait_s: float | None = None):
+        self.path = str(path if path is not None else default_db_path())
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        if wait_s is None:
+            wait_s = float(os.environ.get("HARNESS_DB_WAIT", "0") or 0)
+        self.con = self._connect(wait_s)
+        if not read_only:
+            self._migrate()
+
+    def _connect(self, wait_s: float) -> duckdb.DuckDBPyConnection:
+        if self.path != ":memory:":
+            parent = Path(self.path).resolve().parent
+            if not parent.exists():
+                raise StoreError(f"cannot open store {self.path}: folder {parent} does not exist")
+            if self.read_only and not Path(self.path).exists():
+                raise StoreError(f"no store at {self.path} (run `harness ingest` first, or pass --db)")
+        deadline = time.monotonic() + max(wait_s, 0.0)
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=self.read_only)
+            except duckdb.Error as exc:  # IOException on lock, others on damage
+                if _is_lock_error(exc):
+                    if time.monotonic() < deadline:
+                        time.sleep(delay)
+                        delay = min(delay * 2, 1.0)
+                        continue
+                    raise StoreError(
+                        f"store {self.path} is in use by another harness process",
+                        hint="wait for it to finish, set HARNESS_DB_WAIT=SECONDS to wait, or use --db",
+                    ) from None
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise StoreError(f"cannot open store {self.path}: {first}") from None
+
+    # -- migrations -------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock:
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+            )
+            done = {r[0] for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+            for version, name, sql in migrations():
+                if version in done:
+                    continue
+                try:
+                    self.con.execute("BEGIN TRANSACTION")
+                    self.con.execute(sql)
+                    self.con.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
+                    )
+                    self.con.execute("COMMIT")
+                except duckdb.Error as exc:
+                    self.con.execute("ROLLBACK")
+                    raise StoreError(f"migration {version:04d}_{name} failed: {exc}") from None
+
+    def schema_version(self) -> int:
+        row = self.one("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        return int(row[0]) if row else 0
+
+    # -- access -----------------------------------------------------------------------
+    def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+    def one(self, sql: str, params: Any = None) -> tuple | None:
+        with self._lock:
+            return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Any = None) -> list[tuple]:
+        with self._lock:
+            return self.execute(sql, params).fetchall()
+
+    def frame(self, sql: str, params: Any = None) -> pl.DataFrame:
+        """Run a query and return a polars frame."""
+        with self._lock:
+            return self.execute(sql, params).pl()
+
+    @contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """All-or-nothing: a killed process leaves either the whole write or none of it."""
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield self
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            else:
+                self.con.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self.con.close()
+            except duckdb.Error:
+                pass
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(path: str | os.PathLike[str] | None = None, **kw: Any) -> Store:
+    return Store(path, **kw)

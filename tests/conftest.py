@@ -1,0 +1,51 @@
+"""Shared fixtures: corpus location, a fresh store per test, DSPy settings reset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "datasets" / "sample"
+CORPUS = Path(os.environ.get("HARNESS_CORPUS", ROOT.parent / "shared" / "reviews"))
+
+# Hypothesis profiles, chosen with HYPOTHESIS_PROFILE (default "dev"; CI uses "ci").
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("ci", max_examples=200, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("quick", max_examples=10, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def corpus_files() -> list[Path]:
+    return sorted(CORPUS.glob("*.md")) if CORPUS.is_dir() else []
+
+
+needs_corpus = pytest.mark.skipif(not corpus_files(), reason=f"report corpus not found at {CORPUS}")
+
+
+@pytest.fixture
+def store(tmp_path):
+    from harness.store import Store
+
+    st = Store(tmp_path / "test.duckdb")
+    yield st
+    st.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolate(monkeypatch, tmp_path):
+    """No test sees the user's store or keys, and DSPy's global settings never leak."""
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "harness.duckdb"))
+    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    yield
+    import sys
+
+    if "dspy" in sys.modules:
+        import dspy
+
+        dspy.settings.configure(lm=None, adapter=None)

@@ -7,7 +7,7 @@ import re
 from pathlib import PurePath
 
 from harness.errors import ParseError
-from harness.models import AgentReview, ParseWarning, Report
+from harness.models import AgentReview, ParseWarning, Report, Reviewer
 from harness.parse.agents import KNOWN_FAMILIES, agent_family, clean_model, looks_like_agent
 from harness.parse.doc import Doc
 from harness.parse.findings import number_ids
@@ -122,6 +122,7 @@ def parse_report(text: str, source: str = "") -> Report:
     if retro.present and appx is None:
         warnings.append(ParseWarning(where="appendix", message="report has a retro but no appendix of original reviews"))
     resolutions = parse_resolutions(doc, res_sec, findings, observations, warnings)
+    _add_unlisted_reviewers(fields, retro, agent_reviews)
 
     return Report(**fields, findings=findings, observations=observations, agent_reviews=agent_reviews,
                   published_retro=retro, resolutions=resolutions, warnings=warnings)
@@ -158,3 +159,20 @@ def _appendix(doc: Doc, appx: Section | None, lo: int, hi: int, sections: list[S
                                      message="appendix without agent review headings"
                                      + (" (reviews omitted)" if re.search(r"omit", body, re.I) else "")))
     return out
+
+
+def _add_unlisted_reviewers(fields: dict, retro, agent_reviews: list[AgentReview]) -> None:
+    """An agent the retro or appendix names but the Reviewers row left out (typically a failed
+    run) still is one of the report's reviewers: listed as unavailable."""
+    reviewers = fields.setdefault("reviewers", [])
+    known = {r.agent for r in reviewers}
+    models: dict[str, str] = {}
+    if retro.summary:
+        models.update(zip(retro.summary.columns, retro.summary.column_labels or retro.summary.columns))
+    for a in agent_reviews:
+        models.setdefault(a.agent, a.model or a.agent)
+    for fam, model in models.items():
+        if fam not in known:
+            reviewers.append(Reviewer(agent=fam, model=model, available=False,
+                                      note="not in the header's Reviewers row"))
+            known.add(fam)

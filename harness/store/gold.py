@@ -1,8 +1,9 @@
 """SQL for the gold set: reports, their flat projections, and files that failed to ingest.
 
-Writes are batched: `put_reports` deletes the old versions and inserts every child row of a
-whole batch with one `INSERT ... BY NAME SELECT` per table from a polars frame, inside one
-transaction. Row-at-a-time `executemany` was the bottleneck of a corpus ingest.
+Writes are batched: `put_reports` deletes the old versions and inserts every row of a whole
+batch with one `INSERT ... SELECT` per table from an Arrow table, inside one transaction.
+Row-at-a-time `executemany` was the bottleneck of a corpus ingest. `doc` is the model's own
+JSON (pydantic's Rust serialiser): it is read back with `model_validate_json`, never hashed.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import json
 from typing import Iterable, Iterator
 
 import polars as pl
+import pyarrow as pa
 
 from harness.errors import NotFound
-from harness.hashing import canonical_json
 from harness.models import Finding, Report
 from harness.store import Store
 
@@ -22,46 +23,31 @@ _CHILD_TABLES = (
     "retro_cells", "resolutions", "parse_warnings",
 )
 
-_LOC = pl.List(pl.Struct({"path": pl.Utf8, "line_start": pl.Int32, "line_end": pl.Int32}))
-_STRS = pl.List(pl.Utf8)
+_LOC = pa.list_(pa.struct([("path", pa.string()), ("line_start", pa.int32()), ("line_end", pa.int32())]))
+_STRS = pa.list_(pa.string())
+_S, _I, _B = pa.string(), pa.int32(), pa.bool_()
 
-# column -> polars dtype for every table we bulk-insert (order does not matter: BY NAME)
-_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "reports": {
-        "id": pl.Utf8, "source": pl.Utf8, "content_hash": pl.Utf8, "date": pl.Utf8,
-        "repo": pl.Utf8, "pr": pl.Int32, "round": pl.Int32, "branch": pl.Utf8,
-        "has_retro": pl.Boolean, "n_warnings": pl.Int32, "doc": pl.Utf8,
-    },
-    "reviewers": {
-        "report_id": pl.Utf8, "idx": pl.Int32, "agent": pl.Utf8, "model": pl.Utf8,
-        "effort": pl.Utf8, "available": pl.Boolean,
-    },
-    "findings": {
-        "report_id": pl.Utf8, "idx": pl.Int32, "id": pl.Utf8, "severity": pl.Utf8,
-        "title": pl.Utf8, "agents": _STRS, "locations": _LOC, "body": pl.Utf8, "tags": _STRS,
-        "reconciliation": pl.Utf8,
-    },
-    "agent_findings": {
-        "report_id": pl.Utf8, "agent": pl.Utf8, "model": pl.Utf8, "pass": pl.Int32,
-        "idx": pl.Int32, "id": pl.Utf8, "severity": pl.Utf8, "title": pl.Utf8,
-        "locations": _LOC, "body": pl.Utf8, "tags": _STRS, "withdrawn": pl.Boolean,
-    },
-    "observations": {
-        "report_id": pl.Utf8, "idx": pl.Int32, "kind": pl.Utf8, "title": pl.Utf8,
-        "text": pl.Utf8, "agents": _STRS,
-    },
-    "retro_cells": {
-        "report_id": pl.Utf8, "metric": pl.Utf8, "agent": pl.Utf8, "raw": pl.Utf8,
-        "value": pl.Utf8,
-    },
-    "resolutions": {
-        "report_id": pl.Utf8, "idx": pl.Int32, "ref": pl.Utf8, "action": pl.Utf8,
-        "note": pl.Utf8, "finding_ids": _STRS,
-    },
-    "parse_warnings": {
-        "report_id": pl.Utf8, "idx": pl.Int32, "where": pl.Utf8, "message": pl.Utf8,
-    },
-}
+# Arrow schema of every table we bulk-insert: pyarrow builds these from row dicts in C++,
+# several times faster than going through polars for the nested list/struct columns.
+_SCHEMAS: dict[str, pa.Schema] = {name: pa.schema(cols) for name, cols in {
+    "reports": [("id", _S), ("source", _S), ("content_hash", _S), ("date", _S), ("repo", _S),
+                ("pr", _I), ("round", _I), ("branch", _S), ("has_retro", _B), ("n_warnings", _I),
+                ("doc", _S)],
+    "reviewers": [("report_id", _S), ("idx", _I), ("agent", _S), ("model", _S), ("effort", _S),
+                  ("available", _B)],
+    "findings": [("report_id", _S), ("idx", _I), ("id", _S), ("severity", _S), ("title", _S),
+                 ("agents", _STRS), ("locations", _LOC), ("body", _S), ("tags", _STRS),
+                 ("reconciliation", _S)],
+    "agent_findings": [("report_id", _S), ("agent", _S), ("model", _S), ("pass", _I), ("idx", _I),
+                       ("id", _S), ("severity", _S), ("title", _S), ("locations", _LOC), ("body", _S),
+                       ("tags", _STRS), ("withdrawn", _B)],
+    "observations": [("report_id", _S), ("idx", _I), ("kind", _S), ("title", _S), ("text", _S),
+                     ("agents", _STRS)],
+    "retro_cells": [("report_id", _S), ("metric", _S), ("agent", _S), ("raw", _S), ("value", _S)],
+    "resolutions": [("report_id", _S), ("idx", _I), ("ref", _S), ("action", _S), ("note", _S),
+                    ("finding_ids", _STRS)],
+    "parse_warnings": [("report_id", _S), ("idx", _I), ("where", _S), ("message", _S)],
+}.items()}
 
 
 def _locs(f: Finding) -> list[dict]:
@@ -77,7 +63,7 @@ def report_rows(report: Report) -> dict[str, list[dict]]:
         id=rid, source=report.source, content_hash=report.content_hash, date=report.date,
         repo=report.repo, pr=report.pr, round=report.round, branch=report.branch,
         has_retro=bool(retro.present and retro.summary is not None),
-        n_warnings=len(report.warnings), doc=canonical_json(report)))
+        n_warnings=len(report.warnings), doc=report.model_dump_json(by_alias=True)))
     rows["reviewers"] = [dict(report_id=rid, idx=i, agent=r.agent, model=r.model, effort=r.effort,
                               available=r.available) for i, r in enumerate(report.reviewers)]
     rows["findings"] = [dict(report_id=rid, idx=i, id=f.id, severity=f.severity.value, title=f.title,
@@ -155,8 +141,8 @@ def put_report(st: Store, report: Report) -> str:
 
 def _insert(st: Store, table: str, rows: list[dict]) -> None:
     schema = _SCHEMAS[table]
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
-    cols = ", ".join(f'"{c}"' for c in schema)
+    frame = pa.Table.from_pylist(rows, schema=schema)
+    cols = ", ".join(f'"{c}"' for c in schema.names)
     with st._lock:
         st.con.register("_batch", frame)
         try:

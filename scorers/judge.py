@@ -19,7 +19,6 @@ from harness.hashing import content_hash
 from harness.models import Finding
 from scorers.base import register
 from scorers.default import DefaultScorer, Pair, _Stage
-from scorers.match import FILE, LINE, TEXT
 
 PROMPT_VERSION = "judge-v1"
 
@@ -163,9 +162,7 @@ class JudgeScorer(DefaultScorer):
         return bool(v["match"]) and v["confidence"] >= self.min_confidence
 
     def review_pairs(self, stage: _Stage, predicted: list[Finding], targets: list[Finding]) -> dict[Pair, dict]:
-        floor = np.full(stage.pm.shape, np.inf)
-        for level in (LINE, FILE, TEXT):
-            floor[stage.levels == level] = self._params.floor(level)
+        floor = stage.pm.floors(stage.levels, self._params)
         band = stage.admissible & (stage.pm.text < floor + self.band)
         verdicts: dict[Pair, dict] = {}
         for i, j in zip(*np.nonzero(band)):

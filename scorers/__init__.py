@@ -50,7 +50,7 @@ from scorers.feedback import dspy_metric, feedback
 from scorers.findings import coerce_finding, coerce_findings
 from scorers.gold import FATES, KNOWN_FP_FATES, GoldSet, gold_for_report
 from scorers.judge import cohen_kappa
-from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, metrics_from_counts, with_metrics
+from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, compute, metrics_from_counts, with_metrics
 from scorers.result import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
 
 
@@ -63,7 +63,7 @@ def score(gold: GoldSet, predicted: list[Finding] | list[Any], *, scorer: str = 
 __all__ = [
     "COUNT_FIELDS", "FATES", "KNOWN_FP_FATES", "METRIC_FIELDS", "GoldLabel", "GoldSet", "Interval",
     "KnownFalsePositiveLabel", "PairedDelta", "PredictionLabel", "ScoreResult", "Scorer", "aggregate",
-    "args_hash", "bootstrap_ci", "coerce_finding", "coerce_findings", "cohen_kappa", "concat",
+    "args_hash", "bootstrap_ci", "coerce_finding", "coerce_findings", "cohen_kappa", "compute", "concat",
     "dspy_metric", "feedback", "get_scorer", "gold_for_report", "gold_frame", "list_scorers",
     "metrics_from_counts", "paired_bootstrap", "register", "results_frame", "score",
     "unique_insights", "with_metrics",

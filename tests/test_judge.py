@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import scorers
+from harness.errors import ModelError
 from harness.models import Finding, Location
 from harness.store.scores import StoreJudgeCache, judge_cache_stats
 from scorers.judge import JudgeScorer, cohen_kappa, render
@@ -61,22 +62,22 @@ def test_judge_vetoes_band_pair_and_rescues_novel(store):
     assert (p1.label, p1.gold_id, p1.det_label, p1.decided_by) == ("true_positive", "I2", "novel", "judge")
     assert p1.judge["reasoning"] == "pair 1-1"
     assert [g.status for g in r.gold] == ["missed", "found"]
-    # band (p0,I1); rescue of p0 against I1 (cached) and I2; rescue of p1 against I2 (accepted)
+    # band (p0,I1); rescue of p0 against I1 (cached; I2 shares no words); rescue of p1 against I2
     calls, hits = r.judge_usage["calls"], r.judge_usage["cache_hits"]
-    assert (calls, hits) == (3, 1)
+    assert (calls, hits) == (2, 1)
     assert r.judge_usage["kappa"] == pytest.approx(cohen_kappa(["true_positive", "novel"], ["novel", "true_positive"]))
-    assert judge_cache_stats(store)["verdicts"] == 3
+    assert judge_cache_stats(store)["verdicts"] == 2
 
     # a second scorer on the same store answers from the cache: its LM has no answers to give
     again = scorers.get_scorer("judge", model="dummy/judge", band=0.3, lm=_lm([]), cache=StoreJudgeCache(store))
     r2 = again.score(GOLD, PRED)
     assert [p.label for p in r2.predictions] == ["novel", "true_positive"]
-    assert r2.judge_usage["calls"] == 0 and r2.judge_usage["cache_hits"] == 4
+    assert r2.judge_usage["calls"] == 0 and r2.judge_usage["cache_hits"] == 3
     assert r2.predictions[0].judge["cached"] is True
 
     # another judge model is another cache key
     other = scorers.get_scorer("judge", model="dummy/other", band=0.3, lm=_lm([]), cache=StoreJudgeCache(store))
-    with pytest.raises(Exception):
+    with pytest.raises(ModelError, match="judge model dummy/other failed"):
         other.score(GOLD, PRED)
 
 
@@ -85,6 +86,15 @@ def test_judge_low_confidence_match_is_not_accepted():
     r = JudgeScorer(model="dummy/judge", band=0.3, lm=lm).score(GOLD, PRED)
     assert [p.label for p in r.predictions] == ["true_positive", "novel"]
     assert r.judge_usage["kappa"] == 1.0
+
+
+def test_judge_scorer_rebuilds_from_its_recorded_args():
+    sc = JudgeScorer(model="dummy/judge", band=0.3, k=5, strict=False, lm=_pair_lm({}))
+    again = scorers.get_scorer("judge", **sc.args)
+    assert again.args == sc.args
+    from harness.errors import HarnessError
+    with pytest.raises(HarnessError, match="judge prompt"):
+        scorers.get_scorer("judge", **{**sc.args, "prompt_version": "judge-v0"})
 
 
 def test_cohen_kappa():

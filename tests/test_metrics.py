@@ -111,3 +111,18 @@ def test_results_frames_from_scores():
     rf = scorers.results_frame({"r": res["A"]}, run_id="x")
     agg = scorers.aggregate(rf).row(0, named=True)
     assert agg["f1"] == 1.0 and not math.isnan(agg["macro_f1"])
+
+
+def test_unique_insights_against_the_recorded_panel():
+    def f(title, path):
+        return Finding(severity="important", title=title, locations=[Location(path=path, line_start=1)])
+
+    gold = scorers.GoldSet(report_id="r", findings=[f("leak handle", "a.go").model_copy(update={"id": "I1"}),
+                                                    f("stale cache", "b.go").model_copy(update={"id": "I2"})],
+                           reviewer_findings={"Claude": [f("leak handle", "a.go")], "Codex": []})
+    panel = scorers.panel_results(gold)
+    assert set(panel) == {"Claude", "Codex"}
+    program = scorers.score(gold, [f("leak handle", "a.go"), f("stale cache", "b.go")])
+    frames = [scorers.gold_frame({"r": r}, reviewer=name) for name, r in {**panel, "program": program}.items()]
+    u = dict(scorers.unique_insights(scorers.concat(frames)).select("reviewer", "n_unique").rows())
+    assert u == {"Claude": 0, "Codex": 0, "program": 1}

@@ -168,6 +168,29 @@ def show(
 # ---------------------------------------------------------------------------------------
 
 
+@app.command("score")
+def score_cmd(
+    report_id: str = typer.Argument(..., help="Id of a stored report (see `harness reports`)."),
+    findings: Path = typer.Option(..., "--findings", "-f",
+                                  help="JSON list of findings, or a markdown review in the reports' format."),
+    k: int = typer.Option(3, "--k", min=0, help="Line tolerance: widen each gold range by ±k lines."),
+    strict: bool = typer.Option(True, "--strict/--lenient",
+                                help="Strict counts novel findings as false positives; lenient leaves them out."),
+    scorer: str = typer.Option("default", "--scorer", help="Registered scorer name."),
+    judge: Optional[str] = typer.Option(None, "--judge", help="litellm model deciding ambiguous pairs."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
+) -> None:
+    """Score a reviewer's findings against a stored report's gold; prints each label with its evidence."""
+    from harness.scoring import score_file, score_table
+
+    with open_store() as st:
+        result = score_file(st, report_id, findings, k=k, strict=strict, scorer=scorer, judge=judge)
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(score_table(result))
+
+
 # ---------------------------------------------------------------------------------------
 # retro / leaderboard
 # ---------------------------------------------------------------------------------------

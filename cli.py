@@ -87,6 +87,80 @@ def fail(message: str, code: int = 2) -> None:
 # dataset / bench / runs
 # ---------------------------------------------------------------------------------------
 
+dataset_app = typer.Typer(help="Benchmark inputs: the reviewed change of each report, and train/dev/test splits.",
+                          no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
+
+
+def _md_rows(rows: list[dict]) -> str:
+    if not rows:
+        return "(nothing)\n"
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join("" if r[c] is None else str(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+@dataset_app.command("build")
+def dataset_build(
+    repo: Path = typer.Option(..., "--repo", help="Local clone (or bare mirror) of the reviewed repository."),
+    seed: int = typer.Option(0, "--seed", help="Split seed."),
+    ratios: str = typer.Option("0.5,0.25,0.25", "--ratios", help="train,dev,test shares over PRs."),
+    split_name: str = typer.Option("default", "--split-name", help="Name the split is stored under."),
+    export: Optional[Path] = typer.Option(None, "--export", help="Also write the split to DIR/<name>.json "
+                                          "(e.g. datasets/splits)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Materialise every stored report's reviewed diff from --repo, then assign splits by PR."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from harness.dataset import build_dataset
+    from harness.errors import HarnessError
+
+    try:
+        shares = tuple(float(x) for x in ratios.split(","))
+    except ValueError:
+        raise HarnessError(f"--ratios must be three numbers like 0.5,0.25,0.25, got {ratios!r}") from None
+    with open_store() as st, Progress(TextColumn("inputs"), BarColumn(), MofNCompleteColumn(),
+                                      TimeRemainingColumn(), transient=True,
+                                      console=_stderr_console()) as bar:
+        task = bar.add_task("inputs", total=None)
+        summary = build_dataset(st, repo, seed=seed, ratios=shares, split_name=split_name, export=export,
+                                on_progress=lambda i, n: bar.update(task, completed=i, total=n))
+    if as_json:
+        emit_json(summary)
+        return
+    counts = {s: sum(1 for v in summary.split.assignments.values() if v == s) for s in ("train", "dev", "test")}
+    typer.echo(_md_rows([summary.model_dump(exclude={"split"})]))
+    typer.echo(f"split {summary.split.name!r} (seed {summary.split.seed}): "
+               + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" reports; hash {summary.split.content_hash[:12]}")
+
+
+@dataset_app.command("show")
+def dataset_show(
+    split_name: str = typer.Option("default", "--split-name", help="Which stored split."),
+    reasons: bool = typer.Option(False, "--reasons", help="Also list inputs that are not exact, with why."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Per split: reports, PRs, input status counts and diff tokens."""
+    from harness.dataset import dataset_summary, input_problems
+
+    with open_store(read_only=True) as st:
+        rows = dataset_summary(st, split_name)
+        problems = input_problems(st) if reasons else None
+    if as_json:
+        emit_json({"split_name": split_name, "splits": rows, **({"problems": problems} if reasons else {})})
+        return
+    typer.echo(_md_rows(rows))
+    if problems:
+        typer.echo(_md_rows(problems))
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
 
 # ---------------------------------------------------------------------------------------
 # report / compare / gate / baseline / demo

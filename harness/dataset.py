@@ -81,19 +81,24 @@ class ChangedFile(BaseModel):
     removed: int | None = None
 
 
-class ReviewInput(BaseModel):
-    """The materialised change one report reviewed (a row of `review_inputs`)."""
+class _Change(BaseModel):
+    """What both a stored input and a case say about the reviewed change."""
 
     report_id: str
     status: InputStatus
-    reason: str | None = None
-    method: Literal["commits", "merge", "squash", "pull_ref", "branch"] | None = None
+    reason: str | None = None  # why approximate / unavailable
     repo_path: str | None = None
     base: str | None = None
     head: str | None = None
     diff: str = ""
-    files: list[ChangedFile] = Field(default_factory=list)
     tokens: int = 0
+
+
+class ReviewInput(_Change):
+    """The materialised change one report reviewed (a row of `review_inputs`)."""
+
+    method: Literal["commits", "merge", "squash", "pull_ref", "branch"] | None = None
+    files: list[ChangedFile] = Field(default_factory=list)
     token_method: str = "chars/4"
     content_hash: str = ""
 
@@ -101,21 +106,13 @@ class ReviewInput(BaseModel):
         return self.model_copy(update={"content_hash": content_hash(self.model_dump(exclude={"content_hash"}))})
 
 
-class ReviewCase(BaseModel):
+class ReviewCase(_Change):
     """One benchmark case: a gold report and the change it reviewed (diff may be empty)."""
 
-    report_id: str
     pr: int | None = None
     round: int | None = None
     split: str | None = None
-    status: InputStatus
-    reason: str | None = None
-    repo_path: str | None = None
-    base: str | None = None
-    head: str | None = None
-    diff: str = ""
     changed_files: list[ChangedFile] = Field(default_factory=list)
-    tokens: int = 0
     context: str = ""
 
     @property

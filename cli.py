@@ -162,6 +162,69 @@ def _stderr_console():
     return Console(stderr=True)
 
 
+@app.command("bench")
+def bench(
+    model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
+                                        "ollama_chat/...) or replay:AGENT for a recorded reviewer."),
+    program: str = typer.Option("single", "--program", help="Review program name, or saved:HASH."),
+    split: str = typer.Option("test", "--split", help="train | dev | test | all."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="First N reports of the split."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Cases (and model calls) in flight; shrinks on 429."),
+    epochs: int = typer.Option(1, "--epochs", help="Independent repetitions of every case."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds per model call (retried)."),
+    max_errors: int = typer.Option(10, "--max-errors", help="Stop starting cases after this many case errors."),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
+    scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
+    from harness.runner.bench import run_bench
+    from harness.runner.progress import bench_progress
+
+    with open_store() as st, bench_progress(_stderr_console(), enabled=sys.stderr.isatty()) as progress:
+        res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
+                        epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
+                        max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,
+                        progress=progress)
+    if as_json:
+        emit_json(res)
+    else:
+        m = res.metrics
+        typer.echo(_md_rows([{
+            "run_id": res.run_id, "status": res.status.value, "model": res.model, "program": res.program,
+            "split": res.split, "cases": res.cases, "scored": res.scored, "errors": res.errors,
+            "calls": res.model_calls, "cache_hits": res.cache_hits, "cost": round(res.spent, 4),
+            "wall_s": round(res.wall_s, 2), "precision": _r3(m.precision), "recall": _r3(m.recall),
+            "f1": _r3(m.f1)}]))
+    if res.status.value == "failed":
+        fail(res.message or "run failed", 1)
+
+
+def _r3(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+@app.command("runs")
+def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Benchmark runs: model, program (hash), split, status, cost, cases, F1."""
+    from harness.store.runs import list_runs
+
+    with open_store(read_only=True) as st:
+        rows = list_runs(st).to_dicts()
+    if as_json:
+        emit_json(rows)
+        return
+    typer.echo(_md_rows([{
+        "run_id": r["run_id"], "model": r["model"], "program": f"{r['program']} ({r['program_hash'][:8]})",
+        "split": r["split"], "status": r["status"], "cases": r["cases"], "scored": r["scored"],
+        "errors": r["errors"], "cost": r["cost"], "f1": _r3(r["f1"]), "started": str(r["started_at"])[:19],
+    } for r in rows]))
+
+
+
 # ---------------------------------------------------------------------------------------
 # report / compare / gate / baseline / demo
 # ---------------------------------------------------------------------------------------

@@ -72,6 +72,13 @@ def mark_running(st: Store, run_id: str) -> None:
                [run_id])
 
 
+def forget_errors(st: Store, run_id: str) -> int:
+    """Drop a run's error cases (no result, nothing scored) so that a resume runs them again."""
+    n = st.one("SELECT count(*) FROM run_cases WHERE run_id = ? AND status = 'error'", [run_id])
+    st.execute("DELETE FROM run_cases WHERE run_id = ? AND status = 'error'", [run_id])
+    return int(n[0]) if n else 0
+
+
 def finished_cases(st: Store, run_id: str) -> set[tuple[str, int]]:
     return {(r[0], int(r[1])) for r in st.all("SELECT report_id, epoch FROM run_cases WHERE run_id = ?",
                                               [run_id])}
@@ -156,7 +163,8 @@ class RunWriter:
                 cur = self.st.con.cursor()
                 self._cursors.append(cur)
             self._local.cursor = cur
-        found = cur.execute(_CACHE_GET, [key]).fetchone()
+        rows = cur.execute(_CACHE_GET, [key]).fetchall()
+        found = rows[0] if rows else None
         return _cache_row(found)
 
     # -- the writer thread -------------------------------------------------------------
@@ -253,7 +261,7 @@ _TOTALS = """
 def case_totals(st: Store, run_id: str) -> dict[str, Any]:
     cur = st.execute(_TOTALS, [run_id])
     cols = [d[0] for d in cur.description]
-    return dict(zip(cols, cur.fetchone()))
+    return dict(zip(cols, cur.fetchall()[0]))
 
 
 def micro_metrics(tp: int, fp: int, fn: int) -> Metrics:

@@ -68,7 +68,8 @@ class ProgramSolver:
 
         if not case.runnable:
             return Outcome(status=CaseStatus.skipped, error=case.reason or f"input {case.status}")
-        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats)):
+        # no DSPy history: it would keep every prompt of a long run in memory (and costs a uuid4 per call)
+        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True):
             result = run_program(self.program, case.inputs)
         if result.status == "parse_error" and not result.findings:
             return Outcome(status=CaseStatus.parse_failure, raw=result.raw or stats.last_text,

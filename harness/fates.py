@@ -71,6 +71,22 @@ class FindingFate(BaseModel):
     source: str = "matcher"  # matcher | reconciliation | note | retro | observation | withdrawn | none
     evidence: str = ""
 
+    @property
+    def index(self) -> int:
+        """Position in the agent's review: the name `scorers.gold_for_report` reads."""
+        return self.idx
+
+    def row(self) -> list:
+        """Column values in the order of the `fates` table."""
+        return [self.report_id, self.agent, self.idx, self.model, self.pass_, self.finding_id,
+                self.severity.value, self.title, self.fate.value, self.consolidated_id,
+                self.consolidated_severity.value if self.consolidated_severity else None,
+                self.affinity, self.source, self.evidence]
+
+    @classmethod
+    def from_row(cls, row: dict) -> "FindingFate":
+        return cls(**{("pass_" if k == "pass" else k): v for k, v in row.items()})
+
 
 # A matcher pairs predicted findings with gold findings one-to-one:
 # (gold, predicted) -> {predicted index: (gold index, affinity)}.
@@ -80,6 +96,23 @@ Matcher = Callable[[Sequence[Finding], Sequence[Finding]], dict[int, tuple[int, 
 MERGE_MIN_AFFINITY = 0.35
 #: below this affinity an unmatched finding is not taken as demoted to an observation
 DEMOTE_MIN_AFFINITY = 0.35
+
+
+def scorer_matcher(scorer: str = "default", **args) -> Matcher:
+    """The scorer's one-to-one matcher (location gate + text affinity + Hungarian) as a Matcher."""
+    import scorers
+    from scorers.gold import GoldSet
+
+    def match(gold: Sequence[Finding], predicted: Sequence[Finding]) -> dict[int, tuple[int, float]]:
+        if not gold or not predicted:
+            return {}
+        # unique ids so the labels map back to positions, whatever the report's ids were
+        gs = GoldSet(report_id="fates", findings=[g.model_copy(update={"id": f"g{j}"}) for j, g in enumerate(gold)])
+        res = scorers.score(gs, list(predicted), scorer, **args)
+        return {p.index: (int(p.gold_id[1:]), float(p.affinity or 0.0))
+                for p in res.predictions if p.label == "true_positive" and p.gold_id}
+
+    return match
 
 
 def _severity_fate(agent_sev: Severity, cons_sev: Severity) -> Fate:

@@ -108,7 +108,7 @@ def scorer_matcher(scorer: str = "default", **args) -> Matcher:
             return {}
         # unique ids so the labels map back to positions, whatever the report's ids were
         gs = GoldSet(report_id="fates", findings=[g.model_copy(update={"id": f"g{j}"}) for j, g in enumerate(gold)])
-        res = scorers.score(gs, list(predicted), scorer, **args)
+        res = scorers.score(gs, list(predicted), scorer=scorer, **args)
         return {p.index: (int(p.gold_id[1:]), float(p.affinity or 0.0))
                 for p in res.predictions if p.label == "true_positive" and p.gold_id}
 

@@ -224,7 +224,7 @@ def scorer_precision_recall(scorer: str = "default", **args) -> Callable:
         if not ar_findings:
             return None, None, ""
         gold = scorers.gold_for_report(report, fates)
-        res = scorers.score(gold, ar_findings, scorer, **args)
+        res = scorers.score(gold, ar_findings, scorer=scorer, **args)
         m = res.metrics
         lc = res.label_counts()
         return m.get("precision"), m.get("recall"), (

@@ -45,8 +45,14 @@ def fate_rows(st: Store, report_id: str) -> list[dict[str, Any]]:
     return [dict(zip(_FATE_COLS, r)) for r in cur.fetchall()]
 
 
+def _frame(st: Store, sql: str, params: Any = None) -> pl.DataFrame:
+    # Store.frame calls DuckDBPyConnection.pl(), which duckdb 2.0 no longer has: go through Arrow
+    with st._lock:
+        return pl.from_arrow(st.con.sql(sql, params=params).to_arrow_table())
+
+
 def fate_counts(st: Store) -> pl.DataFrame:
-    return st.frame("SELECT fate, count(*) AS n FROM fates GROUP BY fate ORDER BY n DESC")
+    return _frame(st, "SELECT fate, count(*) AS n FROM fates GROUP BY fate ORDER BY n DESC")
 
 
 def per_report_agent(st: Store, since: str | None = None, until: str | None = None,
@@ -63,7 +69,8 @@ def per_report_agent(st: Store, since: str | None = None, until: str | None = No
     if pr is not None:
         where.append("a.pr = ?")
         params.append(pr)
-    return st.frame(
+    return _frame(
+        st,
         f"""
         WITH f AS (
             SELECT report_id, agent,

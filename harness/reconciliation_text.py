@@ -103,8 +103,22 @@ def _first_sentence(text: str) -> str:
     return text[: m.start()] if m else text
 
 
+_QUOTED = re.compile(r"`[^`]*`|\"[^\"]*\"|“[^”]*”")
+_LEAD_DESC = re.compile(r"^\s*[:—–-]?\s*\([^)]*\)")
+_OUT_OF_FINDINGS = re.compile(r"out of the (?:findings|report|consolidat)|\bentirely\b", re.I)
+_ACTION_START = re.compile(r"^\W*(?:dropped|rejected|declined|downgraded|demoted|merged|kept|retained|upgraded|"
+                           r"promoted|reframed|withdrawn)\b", re.I)
+
+
 def _classify(part: str) -> tuple[Action | None, Severity | None, Severity | None, str | None]:
-    """(action, from severity, to severity, consolidated id) of a piece of text."""
+    """(action, from severity, to severity, consolidated id) of a piece of text.
+
+    Quoted and code spans are the agent's own words ("it drops every error"), not the
+    consolidator's verdict, so they are blanked before the verbs are read."""
+    part = _QUOTED.sub(lambda m: " " * len(m.group(0)), part)
+    lead = _LEAD_DESC.match(part)
+    if lead and not _TRANSITION.search(lead.group(0)):
+        part = " " * lead.end() + part[lead.end():]
     trans = _TRANSITION.search(part)
     frm = to = None
     if trans:
@@ -125,6 +139,8 @@ def _classify(part: str) -> tuple[Action | None, Severity | None, Severity | Non
         break
     if _FP.search(part):
         return Action.false_positive, frm, to, None
+    if _DOWN.search(part) and _OUT_OF_FINDINGS.search(part) and tid is None:
+        return Action.dropped, frm, to, None  # "downgraded out of the findings entirely"
     if trans is None and tid is None and _DEMOTED.search(part):
         return Action.demoted, frm, to, None
     if re.search(_SEV + r"\**\s*" + _ARROW + r"\s*\**\s*(?:dropped|declined)", part, re.I):
@@ -192,6 +208,11 @@ def _refs(seg: str, agents: list[str], default_agent: str | None) -> list[_Ref]:
     return refs
 
 
+def _bare(seg: str, r: "_Ref") -> bool:
+    """A reference that is only an id (retro paragraph), not "Agent ID"."""
+    return bool(r.fid) and seg[r.start:r.end].strip("( ").upper() == r.fid
+
+
 def _paren_context(seg: str, pos: int) -> tuple[str, str] | None:
     """Text before the '(' enclosing `pos` (same clause) and after its ')' (same sentence)."""
     depth = 0
@@ -238,12 +259,18 @@ def statements_from_text(text: str, agents: list[str], *, source: str = "reconci
             nxt = refs[k + 1].start if k + 1 < len(refs) else len(seg)
             tail = seg[r.end:nxt]
             own = _first_sentence(tail)
-            if len(own.strip(" .,;:)*")) < 3 and own != tail:  # "(Claude I1). Dropped per the gate."
-                own = own + " " + _first_sentence(tail[len(own):].lstrip(" .)*"))
+            nxt_sentence = _first_sentence(tail[len(own):].lstrip(" .)*"))
+            if len(own.strip(" .,;:)*")) < 3 and own != tail and _ACTION_START.match(nxt_sentence):
+                own = own + " " + nxt_sentence  # "(Claude I1). Dropped per the gate."
             action, frm, to, cid = _classify(own)
             if action is None:
                 # "dropped by the gate (I1 ..., I5 ...)" / "(Claude S4, Codex I1) and was dropped"
                 ctx = _paren_context(seg, r.start)
+                if ctx is not None and r.mods == "" and r.agent == default_agent and not _bare(seg, r):
+                    pass
+                elif ctx is not None and _bare(seg, r):
+                    # a bare id in a retro paragraph: only the verb right before its parenthesis
+                    ctx = (ctx[0][-80:],)
                 for part in ctx or ():
                     a2, _f2, t2, c2 = _classify(part)
                     if a2 is not None and c2 is None:

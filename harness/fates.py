@@ -20,12 +20,13 @@ downgraded / upgraded. The result is the gold label set programs are scored agai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.models import AgentReview, Finding, Observation, Report, Severity
+from harness.models import AgentReview, Finding, Location, Observation, Report, Severity
 from harness.reconciliation_text import (
     Action,
     Statement,
@@ -98,6 +99,11 @@ MERGE_MIN_AFFINITY = 0.35
 DEMOTE_MIN_AFFINITY = 0.35
 
 
+def description_matcher() -> Matcher:
+    """The scorer's matcher with a text floor fit for a few-word description."""
+    return scorer_matcher(min_text_unlocated=0.15, min_text_file=0.10)
+
+
 def scorer_matcher(scorer: str = "default", **args) -> Matcher:
     """The scorer's one-to-one matcher (location gate + text affinity + Hungarian) as a Matcher."""
     import scorers
@@ -147,8 +153,20 @@ def _credits(f: Finding, agent: str) -> bool:
     return any(x.lower() == a for x in f.agents)
 
 
+_PATH = re.compile(r"([\w./-]+\.[a-z]{1,5})(?::(\d+)(?:-(\d+))?)?")
+
+
+def _cited(text: str) -> list[Location]:
+    """File paths a short description names ("local_teardown_file in 6-timeout.bats")."""
+    out = []
+    for m in _PATH.finditer(text):
+        start = int(m.group(2)) if m.group(2) else None
+        out.append(Location(path=m.group(1), line_start=start, line_end=int(m.group(3)) if m.group(3) else start))
+    return out
+
+
 def _resolve(stmt: Statement, items: list[tuple[int, AgentReview, Finding]],
-             matcher: Matcher) -> int | None:
+             matcher: Matcher, describe: Matcher | None = None) -> int | None:
     """Which of the agent's findings (position in `items`) a statement talks about."""
     cands = [(i, f) for i, (_, _, f) in enumerate(items) if not stmt.pass_ or items[i][1].pass_ in (None, stmt.pass_)]
     if stmt.finding_id:
@@ -169,8 +187,8 @@ def _resolve(stmt: Statement, items: list[tuple[int, AgentReview, Finding]],
     pool = [(i, f) for i, f in cands if stmt.from_severity is None or f.severity == stmt.from_severity]
     if stmt.description and pool:
         probe = Finding(severity=stmt.from_severity or Severity.suggestion, title=stmt.description,
-                        body=stmt.description)
-        got = matcher([probe], [f for _, f in pool])
+                        body=stmt.description, locations=_cited(stmt.description))
+        got = (describe or matcher)([probe], [f for _, f in pool])
         # the matcher pairs predictions to gold; here the pool is the predicted side
         for pi, (gi, aff) in got.items():
             if aff >= MERGE_MIN_AFFINITY / 2:
@@ -205,8 +223,16 @@ def _statements(report: Report) -> list[Statement]:
     return out
 
 
-def report_fates(report: Report, matcher: Matcher) -> list[FindingFate]:
-    """The fate of each finding of each agent's original review of one report."""
+#: index offset of fates known only from the report's words (the agent's review is omitted
+#: or has no parsed findings); `scorers.gold_for_report` ignores indexes past the review
+STATEMENT_ONLY_IDX = 10_000
+
+
+def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = None) -> list[FindingFate]:
+    """The fate of each finding of each agent's original review of one report.
+
+    `describe` pairs a short description from the report's words with the agent's findings
+    (default: `matcher`); a looser text floor suits it, as descriptions are a few words."""
     cons = report.findings
     by_id = _consolidated_by_id(report)
     statements = _statements(report)
@@ -254,15 +280,17 @@ def report_fates(report: Report, matcher: Matcher) -> list[FindingFate]:
                 # a note on a consolidated finding: it speaks of the agent finding paired with it
                 hits = [i for i, ff in fates.items()
                         if ff.consolidated_id and ff.consolidated_id.upper() == st.consolidated_id.upper()]
-                i = hits[0] if hits else _resolve(st, items, matcher)
+                i = hits[0] if hits else _resolve(st, items, matcher, describe)
             else:
-                i = _resolve(st, items, matcher)
+                i = _resolve(st, items, matcher, describe)
             if i is None:
                 continue
             prev = fates.get(i)
             if prev is not None and prev.source not in ("matcher",) and _rank(st.source) >= _rank(prev.source):
                 continue  # a more specific statement already decided it
-            fates[i] = _fate_from_statement(st, i, items, by_id, make, prev)
+            got = _fate_from_statement(st, i, items, by_id, make, prev)
+            if got.fate != Fate.unmatched:
+                fates[i] = got
         # (c) withdrawn by the agent itself
         for i, f in enumerate(findings):
             if f.withdrawn and (i not in fates or fates[i].source == "matcher"):
@@ -282,6 +310,42 @@ def report_fates(report: Report, matcher: Matcher) -> list[FindingFate]:
                 fates[i] = make(i, Fate.unmatched, source="none", evidence="no consolidated finding, "
                                 "observation or statement accounts for it")
         out += [fates[i] for i in sorted(fates)]
+    out += _statement_only(report, statements, {a for a, items in _reviews_by_agent(report) if items}, by_id)
+    return out
+
+
+def _statement_only(report: Report, statements: list[Statement], with_findings: set[str],
+                    by_id: dict[str, Finding]) -> list[FindingFate]:
+    """Fates the report states for agents whose original findings are not in it (omitted review)."""
+    out: list[FindingFate] = []
+    seen: set[tuple[str, str]] = set()
+    models = {r.agent.lower(): r.model for r in report.reviewers}
+    for st in statements:
+        if st.agent is None or st.agent in with_findings or st.consolidated_only:
+            continue
+        if st.source not in ("reconciliation", "observation"):
+            continue  # retro paragraphs mix consolidated and original ids: too weak alone
+        key = (st.agent, st.finding_id or (st.description or "").lower())
+        if key in seen:
+            continue
+        seen.add(key)
+        sev = st.from_severity or (Severity.from_letter(st.finding_id[0]) if st.finding_id else None)
+        if sev is None:
+            continue
+        f = Finding(id=st.finding_id or "", severity=sev, title=st.description or st.finding_id or "")
+        n = sum(1 for x in out if x.agent == st.agent)
+
+        def make(_i, fate, cid=None, aff=None, source="", evidence="", _f=f, _n=n, _agent=st.agent):
+            c = by_id.get(cid.upper()) if cid else None
+            return FindingFate(report_id=report.id, agent=_agent, model=models.get(_agent.lower()),
+                               idx=STATEMENT_ONLY_IDX + _n, finding_id=_f.id, severity=_f.severity,
+                               title=_f.title, fate=fate, consolidated_id=c.id if c else cid,
+                               consolidated_severity=c.severity if c else None, affinity=aff,
+                               source=source, evidence=evidence)
+
+        ff = _fate_from_statement(st, 0, [(0, None, f)], by_id, make, None)
+        if ff is not None and ff.fate != Fate.unmatched:
+            out.append(ff)
     return out
 
 
@@ -314,4 +378,4 @@ def _fate_from_statement(st: Statement, i: int, items, by_id, make, prev: Findin
         return make(i, Fate.merged, cid, aff, st.source, ev)
     if prev is not None:  # a statement with no decisive content: keep the matcher's fate, add the words
         return prev.model_copy(update={"evidence": f"{prev.evidence}; {st.source}: {ev}"})
-    return make(i, Fate.kept if st.action == Action.kept else Fate.unmatched, cid, None, st.source, ev)
+    return make(i, Fate.unmatched, cid, None, st.source, ev)

@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.fates import REJECTED, Fate, FindingFate, Matcher, report_fates, scorer_matcher
+from harness.fates import REJECTED, Fate, FindingFate, Matcher, description_matcher, report_fates, scorer_matcher
 from harness.models import Report, RetroCell, RetroRow, RetroTable, Severity
 
 CARRIED = "†"
@@ -354,9 +354,10 @@ def refresh(st, ids: Sequence[str] | None = None, *, force: bool = False, matche
     if not todo:
         return 0
     matcher = matcher or scorer_matcher()
+    describe = description_matcher()
     fate_rows, agent_rows = [], []
     for report in gold_store.iter_reports(st, todo):
-        fate_rows += [f.row() for f in report_fates(report, matcher)]
+        fate_rows += [f.row() for f in report_fates(report, matcher, describe)]
         agent_rows += agent_fact_rows(report)
     retro_store.put_fates(st, todo, fate_rows, agent_rows)
     return len(todo)

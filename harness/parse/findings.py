@@ -29,6 +29,8 @@ _P_HEADING_ID = re.compile(r"^(?P<id>[CIS]\d+)[.:)]?\s+(?P<title>.+)$")
 _SEP = re.compile(r"\s+(?:—|–|--|-)\s+")
 _TAG_GROUP = re.compile(r"\*?\(([^()]{1,80})\)\*?")
 _TAG_SEV = re.compile(r"\((critical|important|suggestion)((?:\s*,\s*[\w /-]+)*)\)", re.I)
+_WITHDRAWN = re.compile(r"^\s*(?:~~|\*\*|_|\*)*(?:withdrawn|retracted|i withdraw this|withdrawing this)\b",
+                        re.I | re.M)
 _RECON = re.compile(r"^[*_]*(?:reconciliation(?: note)?|consolidation note)[*_]*\s*[:.—-]", re.I)
 
 
@@ -66,14 +68,15 @@ def parse_opener(line: str, number: int | None = None, heading: bool = False) ->
         s = re.sub(r"^[-*+]\s+", "", s)
     if s.startswith("~~"):
         withdrawn, s = True, s[2:]
-    status = []
+    status: list[str] = []
     if "~~" in s:
-        withdrawn = True
-        tail = s.split("~~")[-1] if s.count("~~") % 2 == 1 else s
-        for word in ("invalid", "fixed", "withdrawn", "retracted", "false positive", "resolved"):
-            if re.search(rf"\b{word}\b", tail, re.I):
+        withdrawn, s = True, s.replace("~~", "")
+    if withdrawn:
+        for m in re.finditer(r"\*\*(invalid|fixed|withdrawn|retracted|resolved|false positive)\*\*"
+                             r"|\b(INVALID|FIXED|WITHDRAWN|RETRACTED|RESOLVED|FALSE POSITIVE)\b", s, re.I):
+            word = (m.group(1) or m.group(2)).lower()
+            if word not in status and (m.group(1) or m.group(2).isupper()):
                 status.append(word)
-        s = s.replace("~~", "")
     op: Opener | None = None
     if m := _P_ID_BOLD.match(s) or _P_BOLD_ID.match(s):
         op = Opener(m.group("title"), m.group("rest"), id=m.group("id"), strong=True)
@@ -169,8 +172,11 @@ def _candidates(doc: Doc, blocks: list[Block], sev: Severity | None) -> list[_St
             return False
         if op.number is not None and (op.number == expected or op.number == 1):
             return True
-        # a bold title followed by a location or an attribution is a finding in a findings section
-        return bool(op.rest.strip() and (re.search(r"\[[^\]]+\]", op.rest) or parse_locations(op.rest)))
+        # a bold title then a separator or attribution, then a location or agents, is a finding;
+        # a bold sentence opening a body paragraph ("**This is invalid.** The ...") is not
+        if op.title.endswith((".", "!", "?")) or not re.match(r"\s*(?:—|–|--|-|:|\[)", op.rest):
+            return False
+        return bool(re.search(r"\[[^\]]+\]", op.rest) or parse_locations(op.rest))
 
     for b in blocks:
         if b.kind in ("heading", "paragraph"):
@@ -244,6 +250,7 @@ def _finding(doc: Doc, st: _Start, stop: int, sev: Severity | None, families, co
     for s in op.status:
         if s not in tags:
             tags.append(s)
+    withdrawn = op.withdrawn or bool(_WITHDRAWN.search(body))
     severity = sev or op.severity or tag_sev
     if severity is None:
         warnings.append(ParseWarning(where=f"line {st.line + 1}: {where}",
@@ -252,7 +259,7 @@ def _finding(doc: Doc, st: _Start, stop: int, sev: Severity | None, families, co
     fid = op.id or (f"{severity.letter}{op.number}" if op.number is not None else "")
     return Finding(id=fid, severity=severity, title=op.title, agents=info.agents,
                    locations=info.locations, body=body, tags=tags, reconciliation=recon,
-                   withdrawn=op.withdrawn)
+                   withdrawn=withdrawn)
 
 
 def _split_reconciliation(body: str) -> tuple[str, str | None]:

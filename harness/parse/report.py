@@ -4,10 +4,11 @@ on drift; ParseError only when the text is not a deep-review report at all)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePath
 
 from harness.errors import ParseError
-from harness.models import AgentReview, ParseWarning, Report
+from harness.models import AgentReview, ParseWarning, Report, Reviewer
 from harness.parse.agents import KNOWN_FAMILIES, agent_family, clean_model, looks_like_agent
 from harness.parse.doc import Doc
 from harness.parse.findings import number_ids
@@ -23,6 +24,11 @@ _TRAILING = {"resolution", "retro"}  # top-level kinds that may follow the appen
 
 
 def agent_heading(text: str, families) -> tuple[str, str | None, int | None] | None:
+    return _agent_heading(text, frozenset(families))
+
+
+@lru_cache(maxsize=4096)
+def _agent_heading(text: str, families: frozenset) -> tuple[str, str | None, int | None] | None:
     """`[Claude] — Pass 1` / `Claude Opus 4.6 Review` / `[Claude] — Claude Opus 4.6` -> (family, model, pass)."""
     t = strip_md(text)
     m = re.search(r"\bpass\s*#?(\d+)\b", t, re.I)
@@ -122,6 +128,7 @@ def parse_report(text: str, source: str = "") -> Report:
     if retro.present and appx is None:
         warnings.append(ParseWarning(where="appendix", message="report has a retro but no appendix of original reviews"))
     resolutions = parse_resolutions(doc, res_sec, findings, observations, warnings)
+    _add_unlisted_reviewers(fields, retro, agent_reviews)
 
     return Report(**fields, findings=findings, observations=observations, agent_reviews=agent_reviews,
                   published_retro=retro, resolutions=resolutions, warnings=warnings)
@@ -158,3 +165,20 @@ def _appendix(doc: Doc, appx: Section | None, lo: int, hi: int, sections: list[S
                                      message="appendix without agent review headings"
                                      + (" (reviews omitted)" if re.search(r"omit", body, re.I) else "")))
     return out
+
+
+def _add_unlisted_reviewers(fields: dict, retro, agent_reviews: list[AgentReview]) -> None:
+    """An agent the retro or appendix names but the Reviewers row left out (typically a failed
+    run) still is one of the report's reviewers: listed as unavailable."""
+    reviewers = fields.setdefault("reviewers", [])
+    known = {r.agent for r in reviewers}
+    models: dict[str, str] = {}
+    if retro.summary:
+        models.update(zip(retro.summary.columns, retro.summary.column_labels or retro.summary.columns))
+    for a in agent_reviews:
+        models.setdefault(a.agent, a.model or a.agent)
+    for fam, model in models.items():
+        if fam not in known:
+            reviewers.append(Reviewer(agent=fam, model=model, available=False,
+                                      note="not in the header's Reviewers row"))
+            known.add(fam)

@@ -60,6 +60,20 @@ def findings_in(doc: Doc, lo: int, hi: int, families, coverage: list[str] | None
     return findings, False
 
 
+def unwrap(doc: Doc, blocks) -> str:
+    """The markdown inside wrapper blocks (quote, indented code, untyped fence), or "" if none."""
+    parts: list[str] = []
+    for b in blocks:
+        lines = doc.lines[b.start:b.end]
+        if b.kind == "blockquote":
+            parts.append("\n".join(re.sub(r"^\s{0,3}> ?", "", ln) for ln in lines))
+        elif b.kind == "code":
+            parts.append("\n".join(ln[4:] if ln.startswith("    ") else ln.lstrip("\t") for ln in lines))
+        elif b.kind == "fence" and re.fullmatch(r"\s*[`~]{3,}\s*(?:markdown|md|text)?\s*", lines[0]):
+            parts.append("\n".join(lines[1:-1] if len(lines) > 1 else []))
+    return "\n\n".join(parts)
+
+
 _OMITTED = re.compile(r"/tmp/|full (?:text|review|unmodified text)|omitted|not reproduced|available in the workdir",
                       re.I)
 
@@ -74,12 +88,15 @@ def review_from_window(doc: Doc, lo: int, hi: int, agent: str, model: str | None
     end_line = doc.blocks[hi].start if hi < len(doc.blocks) else len(doc.lines)
     text = doc.raw(start_line, end_line).strip()
     if not structured and not findings:
-        # the whole review may sit in a blockquote ("> ## Findings"): parse the unquoted text
-        quoted = [b for b in doc.blocks[lo:hi] if b.kind == "blockquote"]
-        if quoted:
-            inner = "\n".join(re.sub(r"^\s*> ?", "", ln) for b in quoted for ln in doc.lines[b.start:b.end])
+        # the whole review may be wrapped: a blockquote, an indented code block or a plain fence
+        inner = unwrap(doc, doc.blocks[lo:hi])
+        if inner:
             sub = Doc(inner)
-            findings, structured = findings_in(sub, 0, len(sub.blocks), families, cov_paths, where, warnings)
+            sub_secs = outline(sub, 0, len(sub.blocks))
+            cov = cov or coverage_table(sub, sub_secs, 0, len(sub.blocks))
+            cov_paths = list(cov)
+            findings, structured = findings_in(sub, 0, len(sub.blocks), families, cov_paths, where, warnings,
+                                               sub_secs)
     number_ids(findings, set())
     observations = observations_in(doc, sections, lo, hi, families, cov_paths)
     omitted = not structured and not findings and bool(_OMITTED.search(text) or len(text) < 1500)

@@ -69,7 +69,7 @@ class RetroResult(BaseModel):
 # -- metric names ---------------------------------------------------------------------------
 
 def _plain(s: str) -> str:
-    return re.sub(r"[*_`]", "", s).strip()
+    return re.sub(r"\*|`", "", s).strip()
 
 
 def metric_key(name: str) -> str:

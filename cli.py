@@ -196,6 +196,48 @@ def score_cmd(
 # ---------------------------------------------------------------------------------------
 
 
+@app.command("retro")
+def retro_cmd(
+    report_id: Optional[str] = typer.Argument(None, help="Report id (see `harness reports`)."),
+    check: bool = typer.Option(False, "--check", help="Compare with the published table cell by cell."),
+    all_: bool = typer.Option(False, "--all", help="Every stored report."),
+    fmt: str = typer.Option("md", "--format", help="md, json or csv."),
+) -> None:
+    """Recompute a report's agent retro Summary table from the stored data (and check the published one)."""
+    from harness import retro
+
+    if fmt not in ("md", "json", "csv"):
+        fail(f"unknown format {fmt!r} (md, json or csv)")
+    if not all_ and not report_id:
+        fail("give a report id or --all")
+    with open_store() as st:
+        results = retro.retro(st, None if all_ else [report_id], check=check)
+    out = {"md": lambda: retro.to_markdown(results, check), "json": lambda: retro.to_json(results) + "\n",
+           "csv": lambda: retro.to_csv(results)}[fmt]()
+    sys.stdout.write(out)
+    if check and any(r.disagreements for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("leaderboard")
+def leaderboard_cmd(
+    since: Optional[str] = typer.Option(None, "--since", help="Reports on or after DATE (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Reports on or before DATE."),
+    pr: Optional[int] = typer.Option(None, "--pr", help="Only reports of this PR."),
+    fmt: str = typer.Option("md", "--format", help="md, json, csv or parquet."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
+    n_boot: int = typer.Option(1000, "--boot", help="Bootstrap replicates for the 95% intervals."),
+) -> None:
+    """One row per reviewer model over the stored reports, with bootstrap 95% intervals."""
+    from harness import leaderboard as lb
+
+    with open_store() as st:
+        df = lb.leaderboard(st, since=since, until=until, pr=pr, n_boot=n_boot)
+    text = lb.write(df, fmt, output)
+    if text is not None:
+        sys.stdout.write(text)
+
+
 # ---------------------------------------------------------------------------------------
 # dataset / bench / runs
 # ---------------------------------------------------------------------------------------

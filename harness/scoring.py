@@ -50,13 +50,20 @@ def read_findings(path: str | Path) -> list[Finding]:
     return list(parse_review(text).findings)
 
 
-def stored_fates(st: Store, report_id: str) -> list[Any] | None:
-    """Per agent-finding fates stored by the retro code (issue 4), when that module exists."""
-    try:
-        from harness.store.fates import get_fates  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return get_fates(st, report_id)
+def fates_by_report(st: Store, report_ids: list[str]) -> dict[str, list[Any]]:
+    """Per agent-finding fates (issue 4) of the given reports, computed first where stale.
+
+    Fates dropped / false_positive are the gold's known false positives, so every scoring
+    path (ad-hoc `harness score`, the runner, tuning) must read them through here.
+    """
+    from harness import retro
+
+    retro.refresh(st, report_ids)
+    return {rid: retro.stored_fates(st, rid) for rid in report_ids}
+
+
+def stored_fates(st: Store, report_id: str) -> list[Any]:
+    return fates_by_report(st, [report_id])[report_id]
 
 
 def score_file(st: Store, report_id: str, path: str | Path, *, k: int = 3, strict: bool = True,

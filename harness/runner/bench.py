@@ -201,7 +201,9 @@ def run_bench(
     if score_fn is None:
         from harness.runner.scoring import scorer_fn
 
-        score_fn = scorer_fn(cfg.scorer)
+        from harness.scoring import fates_by_report
+
+        score_fn = scorer_fn(cfg.scorer, fates=fates_by_report(store, list(reports)))
 
     t0 = time.perf_counter()
     try:

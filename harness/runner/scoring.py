@@ -20,12 +20,16 @@ class CaseScore(BaseModel):
 ScoreFn = Callable[[Report, list[Finding]], CaseScore]
 
 
-def scorer_fn(name: str = "default", **args: Any) -> ScoreFn:
-    """A function scoring one case with the named scorer (gold from the report itself)."""
+def scorer_fn(name: str = "default", fates: dict[str, list[Any]] | None = None, **args: Any) -> ScoreFn:
+    """A function scoring one case with the named scorer.
+
+    `fates` (report id -> stored agent-finding fates) supplies the known false positives;
+    without it the gold is derived from the report alone.
+    """
     import scorers
 
     def score(report: Report, findings: list[Finding]) -> CaseScore:
-        gold = scorers.gold_for_report(report)
+        gold = scorers.gold_for_report(report, (fates or {}).get(report.id))
         result = scorers.score(gold, findings, scorer=name, **args)
         labels: list[str | None] = [None] * len(findings)
         for p in result.predictions:

@@ -347,3 +347,17 @@ def test_drift_becomes_warning_not_exception():
     body = "## Important Issues\n\nSomething odd that is not a finding.\n"
     r = parse_report(report(body))
     assert r.findings == [] and any("no recognisable finding" in w.message for w in r.warnings)
+
+
+def test_none_under_a_concerns_heading_is_not_an_observation():
+    from harness.parse import parse_review
+
+    review = parse_review(
+        "#### Findings\n\n##### Critical Issues\n\nNone.\n\n"
+        "#### Design Observations\n\n**Concerns**\n\nNone.\n\n**Strengths**\n\n"
+        "- The retry loop is bounded and logged.\n",
+        agent="Gemini",
+    )
+    kinds = [(o.kind.value, o.text) for o in review.observations]
+    assert ("design_concern", "None.") not in kinds
+    assert any(k == "design_strength" for k, _ in kinds)

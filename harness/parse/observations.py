@@ -11,6 +11,8 @@ from harness.parse.locations import parse_locations
 from harness.parse.sections import Section
 
 _GAP_LEAD = re.compile(r"untested|gap|not (?:yet )?(?:covered|tested|exercised)|missing|no test|risk|lack", re.I)
+# "None." under a Concerns heading is the absence of an observation, not one.
+_EMPTY = re.compile(r"^[*_\s]*(?:none|n/?a|nothing(?: to (?:report|add))?|no (?:concerns|gaps|issues))[.!*_\s]*$", re.I)
 _TITLE = re.compile(r"^(?:\d+[.)]\s+|[-*+]\s+)?(?:~~)?\*\*(.+?)\*\*")
 
 
@@ -72,4 +74,4 @@ def observations_in(doc: Doc, sections: list[Section], lo: int, hi: int, familie
         elif s.kind == "limitations":
             for i, rng in enumerate(_items(doc, s.body(doc)), 1):
                 out.append(_obs(doc, ObservationKind.limitation, rng, i, families, coverage))
-    return out
+    return [o for o in out if not _EMPTY.match(o.text)]

@@ -71,13 +71,14 @@ class ProgramSolver:
         # no DSPy history: it would keep every prompt of a long run in memory (and costs a uuid4 per call)
         with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True):
             result = run_program(self.program, case.inputs)
-        if result.status == "parse_error" and not result.findings:
-            return Outcome(status=CaseStatus.parse_failure, raw=result.raw or stats.last_text,
-                           error=result.error or "answer did not parse", tool_calls=result.tool_calls)
+        # a cut-off answer says so, whether or not its fragment happened to parse
         if stats.last_finish_reason == "length":
             return Outcome(status=CaseStatus.parse_failure, raw=stats.last_text,
                            error="answer truncated at max tokens (finish_reason=length)",
                            tool_calls=result.tool_calls)
+        if result.status == "parse_error" and not result.findings:
+            return Outcome(status=CaseStatus.parse_failure, raw=result.raw or stats.last_text,
+                           error=result.error or "answer did not parse", tool_calls=result.tool_calls)
         # per_file / panel keep the findings of the parts that parsed; the failures are noted
         return Outcome(status=CaseStatus.ok, findings=result.findings, tool_calls=result.tool_calls,
                        raw=result.raw, error=result.error)

@@ -120,6 +120,11 @@ def _connection_failure(exc: BaseException) -> bool:
     return any(type(e).__name__ in _CONNECTION_ERRORS for e in _chain(exc))
 
 
+def _cannot_connect(exc: BaseException) -> bool:
+    """No connection was made (refused, unknown host); a reset after connecting is the case's own failure."""
+    return any(type(e).__name__ in ("ConnectError", "ConnectionRefusedError", "gaierror") for e in _chain(exc))
+
+
 def retry_after_s(exc: BaseException) -> float | None:
     """The provider's retry-after, in seconds, from anywhere in the exception chain.
 
@@ -270,8 +275,8 @@ class ModelClient:
                 self._sleep(self._backoff(transient - 1))
                 continue
             attempts = transient + rate + 1
-            if kind == "transport" and self.answered == 0:
-                fatal = True  # nothing ever answered: the endpoint is down, not this case
+            if kind == "transport" and self.answered == 0 and _cannot_connect(error):
+                fatal = True  # refused and nothing ever answered: the endpoint is down, not this case
             raise ModelCallError(
                 f"{s.model}: {kind} after {attempts} attempt{'s' if attempts > 1 else ''}: {_one_line(error)}",
                 kind=kind, fatal=fatal,

@@ -65,6 +65,12 @@ def _py():
     return md
 
 
+# markdown_it_pyrs recurses once per nesting level without a limit: ~40,000 nested quotes or
+# list markers overflow the C stack and kill the process (SIGSEGV). A line opening that many
+# containers is no report; markdown-it-py caps nesting (maxNesting), so it parses those texts.
+_DEEP_NESTING = re.compile(r"^[ \t>*+\-\d.)]{2000}", re.M)
+
+
 class Doc:
     """`cuts`: line numbers where a fresh parse starts, so no block (an unclosed fence above all)
     runs across them; `mask`: line -> the text the markdown parser sees instead (a wrapper fence
@@ -76,7 +82,9 @@ class Doc:
         self.text = text
         self.lines = text.split("\n")
         self.blocks: list[Block] = []
-        parse = self._from_rs if (backend or ("rs" if _RsMarkdownIt else "py")) == "rs" else self._from_py
+        if backend is None:
+            backend = "rs" if _RsMarkdownIt and not _DEEP_NESTING.search(text) else "py"
+        parse = self._from_rs if backend == "rs" else self._from_py
         if not cuts and not mask:
             parse(text, 0)
         else:

@@ -309,15 +309,20 @@ def number_ids(findings: list[Finding], used: set[str]) -> None:
             m = re.match(r"[CIS](\d+)$", f.id)
             if m and f.id[0] == f.severity.letter:
                 counters[f.severity] = max(counters.get(f.severity, 0), int(m.group(1)))
+    suffix: dict[str, int] = {}  # last suffix given per base id: n clashes cost O(n), not O(n^2)
     for f in findings:
         if not f.id:
             counters[f.severity] = counters.get(f.severity, 0) + 1
             f.id = f"{f.severity.letter}{counters[f.severity]}"
-        base, n = f.id, 1
-        while f.id in used:
+        base, n = f.id, suffix.get(f.id, 1)
+        new = base
+        while new in used:
             n += 1
-            f.id = f"{base}.{n}"
-        used.add(f.id)
+            new = f"{base}.{n}"
+        suffix[base] = n
+        if new != f.id:
+            f.id = new
+        used.add(new)
 
 
 # -- findings named only in a summary of an omitted review ----------------------------------------

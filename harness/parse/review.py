@@ -31,6 +31,19 @@ def coverage_table(doc: Doc, sections: list[Section], lo: int, hi: int) -> dict[
     return {}
 
 
+def _outermost(secs: list[Section]) -> list[Section]:
+    """The sections not inside another one (o.k < s.k < o.end), in their order; O(n log n)."""
+    nested: set[int] = set()
+    reach, prev_k, before = -1, None, -1  # before: furthest end of the sections starting above s.k
+    for s in sorted(secs, key=lambda s: s.k):
+        if s.k != prev_k:
+            before, prev_k = reach, s.k
+        if s.k < before:
+            nested.add(id(s))
+        reach = max(reach, s.end)
+    return [s for s in secs if id(s) not in nested]
+
+
 def findings_in(doc: Doc, lo: int, hi: int, families, coverage: list[str] | None, where: str,
                 warnings: list[ParseWarning], sections: list[Section] | None = None,
                 skip: tuple[tuple[int, int], ...] = (), own_tags: bool = False) -> tuple[list[Finding], bool]:
@@ -40,7 +53,7 @@ def findings_in(doc: Doc, lo: int, hi: int, families, coverage: list[str] | None
                 and not any(a <= s.k < b for a, b in skip)]
     # a severity section nested in another severity section (e.g. "Critical" under "Suggestions"
     # as a bold lead-in) is body text of the outer one
-    top = [s for s in sev_secs if not any(o is not s and o.k < s.k < o.end for o in sev_secs)]
+    top = _outermost(sev_secs)
     findings: list[Finding] = []
     if top:
         for s in top:

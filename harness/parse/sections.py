@@ -80,13 +80,15 @@ def outline(doc: Doc, lo: int, hi: int) -> list[Section]:
             inner = bold_only(b.text)
             if inner and parse_opener(b.text) is None or inner and not parse_opener(b.text).strong:
                 marks.append((k, PSEUDO_LEVEL, inner))
+    # a section ends at the next mark of its level or above: one pass with a stack of open marks
+    ends = [hi] * len(marks)
+    open_: list[int] = []
+    for j, (k2, level2, _) in enumerate(marks):
+        while open_ and marks[open_[-1]][1] >= level2:
+            ends[open_.pop()] = k2
+        open_.append(j)
     out: list[Section] = []
-    for i, (k, level, title) in enumerate(marks):
-        end = hi
-        for k2, level2, _ in marks[i + 1:]:
-            if level2 <= level:
-                end = k2
-                break
+    for (k, level, title), end in zip(marks, ends):
         norm = norm_title(title)
         kind, sev = classify(norm)
         out.append(Section(k, level, title, norm, kind, end, sev))

@@ -64,6 +64,7 @@ class IngestResult(BaseModel):
 class _Doc:
     source: str
     data: bytes
+    size: int = -1  # bytes on disk when `data` holds only the head of an oversized file
 
 
 class IngestFailed(HarnessError):
@@ -79,9 +80,24 @@ class IngestFailed(HarnessError):
 # -- decoding ----------------------------------------------------------------------------------
 
 
+# The largest real report is ~100 KB; parsing runs at about 1 MB/s. Anything past this is no
+# report, and reading or parsing it would only stall the batch.
+MAX_REPORT_BYTES = 4 * 2**20
+
+
+def too_large(size: int) -> ParseError:
+    return ParseError(f"too large for a report: {size:,} bytes (limit {MAX_REPORT_BYTES >> 20} MB)")
+
+
 def decode(data: bytes) -> str:
     """UTF-8 (a BOM is dropped), else a ParseError saying why."""
-    if b"\x00" in data[:8192]:
+    if len(data) > MAX_REPORT_BYTES:
+        raise too_large(len(data))
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+            b"\x00" in head and max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4):
+        raise ParseError("UTF-16 text, not UTF-8 (re-save the file as UTF-8)")
+    if b"\x00" in head:
         raise ParseError("binary file (NUL bytes), not a markdown report")
     try:
         return data.decode("utf-8-sig")
@@ -98,6 +114,8 @@ def _stem(source: str) -> str:
 def _parse(doc: _Doc) -> Report:
     from harness.parse import parse_report
 
+    if doc.size > MAX_REPORT_BYTES:
+        raise too_large(doc.size)
     report = parse_report(decode(doc.data), source=doc.source)
     return report.model_copy(update={"source": doc.source, "content_hash": content_hash(doc.data)})
 
@@ -207,10 +225,12 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, strict: bool = Fa
     docs = []
     for f in files:
         try:
-            data = f.read_bytes()
+            with f.open("rb") as fh:  # an oversized file is not read whole: its head names it
+                data = fh.read(MAX_REPORT_BYTES + 1)
+                size = len(data) if len(data) <= MAX_REPORT_BYTES else fh.seek(0, 2)
         except OSError as exc:
             raise HarnessError(f"cannot read {f}: {exc.strerror or exc}") from None
-        docs.append(_Doc(str(f), data))
+        docs.append(_Doc(str(f), data, size))
     return ingest_docs(store, docs, strict=strict, progress=progress)
 
 

@@ -16,14 +16,21 @@ def tables(st: Any) -> list[str]:
                                  " WHERE table_schema = 'main' ORDER BY table_name")]
 
 
-def dump_table(st: Any, table: str, where: str = "") -> list[tuple]:
-    """Every row of a table with every column cast to text, sorted (order-free comparison)."""
-    rows = st.all(f'SELECT COLUMNS(*)::VARCHAR FROM "{table}" {where}')
+def columns(st: Any, table: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in st.all("SELECT column_name, data_type FROM information_schema.columns"
+                                         " WHERE table_name = ? ORDER BY ordinal_position", [table])]
+
+
+def dump_table(st: Any, table: str, where: str = "", *, stamps: bool = True) -> list[tuple]:
+    """Every row of a table with every column cast to text, sorted (order-free comparison).
+    `stamps=False` leaves out TIMESTAMP columns (when rows were written differs between runs)."""
+    cols = [f'"{c}"::VARCHAR' for c, t in columns(st, table) if stamps or not t.startswith("TIMESTAMP")]
+    rows = st.all(f'SELECT {", ".join(cols)} FROM "{table}" {where}')
     return sorted(rows, key=repr)
 
 
-def dump_store(st: Any, skip: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
-    return {t: dump_table(st, t) for t in tables(st) if t not in skip}
+def dump_store(st: Any, skip: tuple[str, ...] = (), *, stamps: bool = True) -> dict[str, list[tuple]]:
+    return {t: dump_table(st, t, stamps=stamps) for t in tables(st) if t not in skip}
 
 
 def assert_run_consistent(st: Any, run_id: str) -> None:

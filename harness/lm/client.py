@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from harness.errors import ModelError
 from harness.hashing import content_hash
 from harness.lm.limiter import AdaptiveLimiter
-from harness.lm.secrets import redact
+from harness.lm.secrets import redact, remember_url_credentials
 from harness.runner.models import CallStats
 
 
@@ -184,6 +184,7 @@ class ModelClient:
     def __init__(self, settings: ModelSettings, cache: CallCache, *, limiter: AdaptiveLimiter | None = None,
                  sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random):
         self.settings = settings
+        remember_url_credentials(settings.api_base)
         self.cache = cache
         self.limiter = limiter or AdaptiveLimiter(settings.concurrency)
         self._sleep = sleep

@@ -19,8 +19,24 @@ _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]{0,15}:
 MASK = "***"
 
 
+_CONFIGURED: set[str] = set()  # credentials met outside the environment (an endpoint URL's userinfo)
+
+
+def remember_url_credentials(url: str | None) -> None:
+    """Treat the user:password of an endpoint URL as secrets from now on (a proxy may echo them)."""
+    from urllib.parse import urlsplit
+
+    if not url or "@" not in url:
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return
+    _CONFIGURED.update(v for v in (parts.username, parts.password) if v and len(v) >= 8)
+
+
 def secret_values() -> list[str]:
-    vals = {v for k, v in os.environ.items() if _SECRET_NAME.search(k) and v and len(v) >= 8}
+    vals = {v for k, v in os.environ.items() if _SECRET_NAME.search(k) and v and len(v) >= 8} | _CONFIGURED
     return sorted(vals, key=len, reverse=True)
 
 

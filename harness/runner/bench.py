@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from harness.errors import HarnessError, ModelError
 from harness.hashing import content_hash
-from harness.lm.secrets import redact
+from harness.lm.secrets import MASK, redact
 from harness.models import Finding, Report
 from harness.runner.models import (
     BenchResult, CallStats, CaseResult, CaseStatus, Metrics, RunConfig, RunStatus,
@@ -157,6 +157,9 @@ def run_bench(
         # execution settings may change on resume (a slower network, a smaller quota); results don't
         cfg = stored.model_copy(update={"concurrency": concurrency, "timeout": timeout,
                                         "max_errors": max_errors, "max_retries": max_retries})
+        if not api_base and stored.api_base and MASK in stored.api_base:
+            raise HarnessError(f"run {run_id} was started with credentials in --api-base (stored redacted)",
+                               hint="pass --api-base again to resume")
         api_base = api_base or stored.api_base
         module, _, phash = _program_for(store, cfg.model, cfg.program)
         if phash != cfg.program_hash:

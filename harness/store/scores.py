@@ -9,6 +9,7 @@ import polars as pl
 
 from harness.errors import NotFound
 from harness.hashing import canonical_json
+from harness.lm.secrets import redact
 from harness.models import Finding
 from harness.store import Store
 from scorers.base import args_hash as _args_hash
@@ -22,7 +23,8 @@ _LABEL_COLS = ("run_id", "report_id", "epoch", "scorer", "args_hash", "side", "i
 
 def put_score(st: Store, run_id: str, report_id: str, result: ScoreResult, *, epoch: int = 0,
               predicted: Sequence[Finding] | None = None, gold_hash: str | None = None) -> str:
-    """Insert or replace one score and its labels in one transaction; returns the args hash."""
+    """Insert or replace one score and its labels in one transaction; returns the args hash.
+    Reviewer text (findings, feedback) is redacted: a review may echo a credential."""
     ah = _args_hash(result.args)
     key = [run_id, report_id, epoch, result.scorer, ah]
     c, m = result.counts, result.metrics
@@ -35,15 +37,15 @@ def put_score(st: Store, run_id: str, report_id: str, result: ScoreResult, *, ep
             [*key, canonical_json(result.args), gold_hash, canonical_json(m), canonical_json(c),
              int(c.get("tp", 0)), int(c.get("fp", 0)), int(c.get("fn", 0)), int(c.get("known_fp", 0)),
              int(c.get("novel", 0)), int(c.get("n_pred", 0)), int(c.get("n_gold", 0)),
-             m.get("precision"), m.get("recall"), m.get("f1"), result.feedback,
-             canonical_json(list(predicted)) if predicted is not None else None,
+             m.get("precision"), m.get("recall"), m.get("f1"), redact(result.feedback),
+             redact(canonical_json(list(predicted))) if predicted is not None else None,
              canonical_json(result.judge_usage) if result.judge_usage is not None else None],
         )
         rows = []
         for p in result.predictions:
             rows.append([*key, "pred", p.index, p.label, p.gold_id, p.index, p.severity, p.gold_severity,
-                         p.severity_match, p.affinity, p.text_affinity, p.distance, p.level, p.title,
-                         p.path, p.decided_by, p.det_label, canonical_json(p)])
+                         p.severity_match, p.affinity, p.text_affinity, p.distance, p.level, redact(p.title),
+                         p.path, p.decided_by, p.det_label, redact(canonical_json(p))])
         for i, g in enumerate(result.gold):
             rows.append([*key, "gold", i, g.status, g.id, g.prediction_index, g.severity, g.severity,
                          None, g.affinity, None, g.distance, g.level, g.title, None, None, None,

@@ -1,0 +1,71 @@
+"""Agent names: family from a full model name, and `[A, B]` / `[A][B]` attribution groups."""
+
+from __future__ import annotations
+
+import re
+
+# Families we know without being told; a report's own reviewer list extends this per report.
+KNOWN_FAMILIES = ("Claude", "Codex", "Gemini", "GPT", "Grok", "Llama", "Mistral", "Qwen", "DeepSeek", "Copilot")
+_FAMILY_ALIASES = {"openai": "Codex", "anthropic": "Claude", "google": "Gemini"}
+
+
+def agent_family(name: str) -> str:
+    """`Claude Opus 4.7` -> `Claude`, `[Codex GPT 5.5]` -> `Codex`; unknown names -> first word."""
+    text = re.sub(r"[\[\]*_`~]", " ", name).strip()
+    text = re.sub(r"\(.*?\)", " ", text).strip()
+    if not text:
+        return ""
+    first = re.split(r"[\s:,/—–-]+", text, maxsplit=1)[0]
+    for fam in KNOWN_FAMILIES:
+        if first.lower() == fam.lower():
+            return fam
+    return _FAMILY_ALIASES.get(first.lower(), first)
+
+
+def clean_model(name: str) -> str:
+    """Full model name as printed, without brackets, emphasis or parentheticals."""
+    text = re.sub(r"\(.*?\)", " ", name)
+    text = re.sub(r"[\[\]*_`~]", " ", text)
+    return " ".join(text.split())
+
+
+_BRACKET = re.compile(r"\[([^\[\]]+)\]")
+
+
+def looks_like_agent(name: str, families: set[str] | frozenset[str]) -> bool:
+    name = clean_model(name)
+    if not name or len(name) > 40:
+        return False
+    fam = agent_family(name)
+    if fam.lower() in {f.lower() for f in families}:
+        return True
+    # An unknown reviewer printed like a model: "Word Word 1.2" / "Word 3".
+    return bool(re.fullmatch(r"[A-Z][\w.-]*(?: [A-Za-z][\w.-]*){0,3} \d+(?:\.\d+)*(?: [A-Z][\w-]*)?", name))
+
+
+def split_agent_group(inner: str, families) -> list[str] | None:
+    """`Claude Opus 4.6 (as S5), Codex GPT 5.4` -> ["Claude", "Codex"]; None if not an agent group."""
+    inner = re.sub(r"\([^)]*\)", "", inner)
+    parts = [p.strip() for p in re.split(r",|;|\+|&|\band\b", inner) if p.strip()]
+    agents = [agent_family(p) for p in parts if looks_like_agent(p, families)]
+    if not agents:
+        return None
+    return agents
+
+
+def find_agent_groups(text: str, families) -> tuple[list[str], list[tuple[int, int]]]:
+    """Every agent named in bracket groups of `text`, in order, deduplicated; plus their spans."""
+    agents: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for m in _BRACKET.finditer(text):
+        # a markdown link [text](url) is not an attribution
+        if re.match(r"\((?:[a-z]+://|/|#|\.)", text[m.end():m.end() + 12]):
+            continue
+        got = split_agent_group(m.group(1), families)
+        if got is None:
+            continue
+        spans.append(m.span())
+        for a in got:
+            if a not in agents:
+                agents.append(a)
+    return agents, spans

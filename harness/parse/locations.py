@@ -1,0 +1,69 @@
+"""Cited locations: `path:12`, `path:12-20`, `path:114, 157`, `path#L270-L280`, comma / `and` /
+`vs` lists, bare file names resolved through the review's Coverage Summary."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from harness.models import Location
+
+_PATH = r"(?:[\w.@+~-]+/)*[\w@+~-][\w.@+~-]*"
+_LINES = r"(?::|#L|\s+\(?(?:lines?|L)\s*)(\d+)(?:\s*[-–—]\s*L?(\d+))?"
+_MORE = r"((?:\s*(?:,|and|&)\s*L?\d+(?:\s*[-–—]\s*L?\d+)?(?![\w./:]))*)"
+_LOC = re.compile(rf"(?<![\w/.@~-])(?P<path>{_PATH})(?:{_LINES}{_MORE})?")
+_EXT_OK = re.compile(r"\.(?:[A-Za-z][A-Za-z0-9]{1,9}|[chmrsS])$")
+_BARE_NAMES = {"Makefile", "Dockerfile", "Containerfile", "Vagrantfile", "Jenkinsfile", "Gemfile",
+               "Rakefile", "Procfile", "LICENSE", "README", "CODEOWNERS", "Taskfile"}
+_NOT_PATHS = re.compile(r"^(?:e\.g|i\.e|etc|vs|v?\d[\d.]*|\d+\w*|[A-Z][a-z]+\.[A-Z]\w*)$")
+
+
+def _is_path(token: str, has_lines: bool, known: set[str]) -> bool:
+    if token in known:
+        return True
+    if _NOT_PATHS.match(token) or "//" in token:
+        return False
+    base = posixpath.basename(token)
+    if "/" in token and base and (_EXT_OK.search(base) or base in _BARE_NAMES or has_lines):
+        return True
+    if _EXT_OK.search(base):
+        # `Type.Method` identifiers look like files; a lowercase extension is required then
+        ext = base.rsplit(".", 1)[1]
+        return ext.islower() or ext in {"S"}
+    return base in _BARE_NAMES
+
+
+def resolve_path(path: str, coverage_paths: list[str] | None) -> str:
+    """A bare or partial name -> the one Coverage Summary path that ends with it."""
+    if not coverage_paths or path in coverage_paths:
+        return path
+    hits = [p for p in coverage_paths if p == path or p.endswith("/" + path)]
+    return hits[0] if len(hits) == 1 else path
+
+
+def parse_locations(text: str, coverage_paths: list[str] | None = None) -> list[Location]:
+    """Every location cited in `text`, in order, without duplicates."""
+    known = set(coverage_paths or [])
+    clean = text.replace("`", "").replace("**", "")
+    out: list[Location] = []
+    seen: set[tuple] = set()
+    for m in _LOC.finditer(clean):
+        token = m.group("path").rstrip(".,;:")
+        has_lines = m.group(2) is not None
+        if not _is_path(token, has_lines, known):
+            continue
+        path = resolve_path(token.lstrip("./") if token.startswith("./") else token, coverage_paths)
+        spans: list[tuple[int | None, int | None]] = []
+        if has_lines:
+            start = int(m.group(2))
+            spans.append((start, int(m.group(3)) if m.group(3) else start))
+            for a, b in re.findall(r"L?(\d+)(?:\s*[-–—]\s*L?(\d+))?", m.group(4) or ""):
+                spans.append((int(a), int(b) if b else int(a)))
+        else:
+            spans.append((None, None))
+        for s, e in spans:
+            key = (path, s, e)
+            if key not in seen:
+                seen.add(key)
+                out.append(Location(path=path, line_start=s, line_end=e))
+    return out

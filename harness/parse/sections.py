@@ -1,0 +1,93 @@
+"""Section outline of a region: real headings plus bold-only pseudo-headings, classified by title."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harness.models import Severity
+from harness.parse.doc import Doc, bold_only, norm_title
+from harness.parse.findings import parse_opener
+
+PSEUDO_LEVEL = 7  # a `**Concerns**` paragraph: deeper than any real heading
+
+
+@dataclass
+class Section:
+    k: int  # block index of the heading
+    level: int
+    title: str
+    norm: str
+    kind: str  # see classify()
+    end: int  # block index that closes the section (exclusive)
+    severity: Severity | None = None
+
+    def body(self, doc: Doc):
+        return doc.blocks[self.k + 1:self.end]
+
+
+_SEV_TITLE = re.compile(r"^(?:\W*)(critical|important|major|suggestions?|minor|nits?|nitpicks?)"
+                        r"(?: (?:issues?|findings?|items?|suggestions?|problems?|concerns?))?"
+                        r"(?: \(.*\))?\W*$")
+
+
+def classify(norm: str) -> tuple[str, Severity | None]:
+    m = _SEV_TITLE.match(norm)
+    if m:
+        w = m.group(1)
+        sev = (Severity.critical if w == "critical" else
+               Severity.important if w in ("important", "major") else Severity.suggestion)
+        return "severity", sev
+    if "appendix" in norm:
+        return "appendix", None
+    if "retro" in norm or norm.startswith("agent performance"):
+        return "retro", None
+    if re.match(r"^resolution\b", norm):
+        return "resolution", None
+    if norm in ("findings", "consolidated findings", "consolidated review", "review findings", "issues"):
+        return "findings", None
+    if norm.startswith("design observation"):
+        return "design", None
+    if re.match(r"^(?:concerns?|design concerns?|risks?)$", norm):
+        return "concerns", None
+    if re.match(r"^(?:strengths?|design strengths?|positives?|what went well)$", norm):
+        return "strengths", None
+    if norm.startswith("testing") or norm.startswith("test coverage") or norm == "untested scenarios":
+        return "testing", None
+    if norm.startswith("acknowledged limitation") or norm == "known limitations":
+        return "limitations", None
+    if norm.startswith("coverage summary") or norm == "coverage":
+        return "coverage", None
+    if re.match(r"^summary(?: table)?$|^summary metrics$|^metrics$", norm):
+        return "summary", None
+    if norm.startswith("reconciliation"):
+        return "reconciliation", None
+    if norm.startswith("executive summary"):
+        return "executive", None
+    if norm.startswith("verdict"):
+        return "verdict", None
+    return "other", None
+
+
+def outline(doc: Doc, lo: int, hi: int) -> list[Section]:
+    """Every (pseudo-)heading in blocks[lo:hi], with its section end inside the same window."""
+    marks: list[tuple[int, int, str]] = []
+    for k in range(lo, hi):
+        b = doc.blocks[k]
+        if b.kind == "heading":
+            marks.append((k, b.level, b.text))
+        elif b.kind == "paragraph" and "\n" not in b.text:
+            inner = bold_only(b.text)
+            if inner and parse_opener(b.text) is None or inner and not parse_opener(b.text).strong:
+                marks.append((k, PSEUDO_LEVEL, inner))
+    out: list[Section] = []
+    for i, (k, level, title) in enumerate(marks):
+        end = hi
+        for k2, level2, _ in marks[i + 1:]:
+            if level2 <= level:
+                end = k2
+                break
+        norm = norm_title(title)
+        kind, sev = classify(norm)
+        out.append(Section(k, level, title, norm, kind, end, sev))
+    return out

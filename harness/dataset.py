@@ -81,19 +81,24 @@ class ChangedFile(BaseModel):
     removed: int | None = None
 
 
-class ReviewInput(BaseModel):
-    """The materialised change one report reviewed (a row of `review_inputs`)."""
+class _Change(BaseModel):
+    """What both a stored input and a case say about the reviewed change."""
 
     report_id: str
     status: InputStatus
-    reason: str | None = None
-    method: Literal["commits", "merge", "squash"] | None = None
+    reason: str | None = None  # why approximate / unavailable
     repo_path: str | None = None
     base: str | None = None
     head: str | None = None
     diff: str = ""
-    files: list[ChangedFile] = Field(default_factory=list)
     tokens: int = 0
+
+
+class ReviewInput(_Change):
+    """The materialised change one report reviewed (a row of `review_inputs`)."""
+
+    method: Literal["commits", "merge", "squash", "pull_ref", "branch"] | None = None
+    files: list[ChangedFile] = Field(default_factory=list)
     token_method: str = "chars/4"
     content_hash: str = ""
 
@@ -101,21 +106,13 @@ class ReviewInput(BaseModel):
         return self.model_copy(update={"content_hash": content_hash(self.model_dump(exclude={"content_hash"}))})
 
 
-class ReviewCase(BaseModel):
+class ReviewCase(_Change):
     """One benchmark case: a gold report and the change it reviewed (diff may be empty)."""
 
-    report_id: str
     pr: int | None = None
     round: int | None = None
     split: str | None = None
-    status: InputStatus
-    reason: str | None = None
-    repo_path: str | None = None
-    base: str | None = None
-    head: str | None = None
-    diff: str = ""
     changed_files: list[ChangedFile] = Field(default_factory=list)
-    tokens: int = 0
     context: str = ""
 
     @property
@@ -149,13 +146,17 @@ def _report_time(report: Report) -> datetime | None:
 
 
 def _pick_landing(cands: list[LogEntry], report: Report) -> LogEntry | None:
-    """The landing commit of this report's PR: same branch first, then the first one after the review.
-
-    PR numbers repeat across histories merged into one repository, hence the ranking.
-    """
+    """The landing commit of this report's PR: a merge of the report's branch, or a squash commit
+    after the review; the closest in time. PR numbers repeat across histories merged into one
+    repository (the daemon's clone holds an older project's history too), hence the filter."""
     if not cands:
         return None
     when = _report_time(report)
+    if report.branch:  # a landing of another branch is another PR with the same number
+        cands = [e for e in cands if (merge_branch(e) or "").split("/", 1)[-1] == report.branch
+                 or (merge_branch(e) is None and (when is None or e.date >= when - timedelta(days=1)))]
+        if not cands:
+            return None
 
     def rank(e: LogEntry):
         branch = (merge_branch(e) or "").split("/", 1)[-1]
@@ -169,24 +170,52 @@ def _pick_landing(cands: list[LogEntry], report: Report) -> LogEntry | None:
 
 def _order_commits(repo: GitRepo, shas: list[str]) -> tuple[str, str, bool]:
     """(oldest, newest, is_chain) of the listed commits by ancestry; header order if not one chain."""
-    if len(shas) == 1:
+    if len(set(shas)) == 1:
         return shas[0], shas[0], True
-    n_anc = {s: sum(repo.is_ancestor(o, s) for o in shas if o != s) for s in shas}
-    if sorted(n_anc.values()) == list(range(len(shas))):
-        ordered = sorted(shas, key=n_anc.__getitem__)
-        return ordered[0], ordered[-1], True
+    tips = repo.tips(shas)
+    root = repo.common_ancestor(shas)
+    if len(tips) == 1 and root in shas:
+        return root, tips[0], True
     return shas[0], shas[-1], False
+
+
+def _fallback_range(repo: GitRepo, report: Report) -> tuple[str, str, str, str] | None:
+    """(base, head, method, description) of the PR as it ended up, when the reviewed commits are gone:
+    its merge or squash commit, else GitHub's refs/pull/N/head, else the report's branch."""
+    if report.pr is not None:
+        landing = _pick_landing(pr_merge_commits(repo, report.pr), report)
+        if landing is not None and len(landing.parents) >= 2:
+            # the PR's own change as it landed: merge-base(main, branch tip)..branch tip
+            head = landing.parents[1]
+            base = repo.merge_base(landing.parents[0], head) or landing.parents[0]
+            return base, head, "merge", f"merge commit {landing.sha[:12]} of PR #{report.pr}"
+        if landing is not None:
+            base = landing.parents[0] if landing.parents else EMPTY_TREE
+            return base, landing.sha, "squash", f"squash commit {landing.sha[:12]} of PR #{report.pr}"
+    refs = [f"refs/pull/{report.pr}/head"] if report.pr is not None else []
+    if report.branch:
+        refs += [f"refs/heads/{report.branch}", f"refs/remotes/origin/{report.branch}"]
+    found = repo.ref_commit(*refs) if refs else None
+    main = repo.default_head()
+    if found is None or main is None:
+        return None
+    ref, head = found
+    base = repo.merge_base(main, head)
+    if base is None or base == head:  # unrelated, or already merged without a merge commit
+        return None
+    method = "pull_ref" if ref.startswith("refs/pull/") else "branch"
+    return base, head, method, f"{ref} at {head[:12]}"
 
 
 def materialise(repo: GitRepo, report: Report) -> ReviewInput:
     """The change `report` reviewed, from `repo` (see the module docstring for the statuses)."""
     rid = report.id
-    origin = repo.remote_url()
+    origin = repo.remote_url
     if report.repo and origin and report.repo.lower() not in origin.lower():
         return ReviewInput(report_id=rid, status="unavailable",
                            reason=f"report reviews {report.repo}; the clone is {origin}")
     listed = [c.sha for c in report.commits if c.sha]
-    resolved = {s: repo.resolve(s) for s in listed}
+    resolved = repo.resolve_many(listed)
     missing = [s for s, full in resolved.items() if full is None]
     reason = None
     if listed and not missing:
@@ -199,21 +228,16 @@ def materialise(repo: GitRepo, report: Report) -> ReviewInput:
     else:
         why = (f"commit{'s' if len(missing) > 1 else ''} {', '.join(missing)} not in the clone"
                if listed else "report lists no commits")
-        if report.pr is None:
-            return ReviewInput(report_id=rid, status="unavailable", reason=f"{why} and names no PR")
-        landing = _pick_landing(pr_merge_commits(repo, report.pr), report)
-        if landing is None:
-            return ReviewInput(report_id=rid, status="unavailable",
-                               reason=f"{why}; no merge or squash commit of PR #{report.pr}")
-        if len(landing.parents) >= 2:
-            # the PR's own change as it landed: merge-base(main, branch tip)..branch tip
-            head = landing.parents[1]
-            base = repo.merge_base(landing.parents[0], head) or landing.parents[0]
-            method = "merge"
-        else:
-            head, base, method = landing.sha, (landing.parents[0] if landing.parents else EMPTY_TREE), "squash"
+        found = _fallback_range(repo, report)
+        if found is None:
+            tried = (f"no merge or squash commit, nor refs/pull/{report.pr}/head" if report.pr is not None
+                     else "names no PR")
+            if report.branch:
+                tried += f", nor a branch {report.branch!r}"
+            return ReviewInput(report_id=rid, status="unavailable", reason=f"{why}; {tried}")
+        base, head, method, what = found
         status = "approximate"
-        reason = f"{why}; used {method} commit {landing.sha[:12]} of PR #{report.pr}"
+        reason = f"{why}; used {what}"
     diff = repo.diff(base, head)
     files = [ChangedFile(path=f.path, added=f.added, removed=f.removed) for f in repo.numstat(base, head)]
     return ReviewInput(report_id=rid, status=status, reason=reason, method=method,
@@ -358,6 +382,13 @@ def dataset_summary(st: Store, split_name: str = DEFAULT_SPLIT_NAME) -> list[dic
     from harness.store import dataset as sql
 
     return sql.dataset_summary(st, split_name).to_dicts()
+
+
+def input_problems(st: Store) -> list[dict]:
+    """Inputs that are approximate or unavailable, with the reason."""
+    from harness.store import dataset as sql
+
+    return sql.input_problems(st).to_dicts()
 
 
 def _context(report: Report) -> str:

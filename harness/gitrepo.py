@@ -1,6 +1,7 @@
 """Read-only git plumbing over a local clone (bare or not), through the `git` binary.
 
-Everything here reads objects; nothing checks out, fetches or writes refs, so a mirror can be
+Answers about immutable objects (diffs, ancestry) are memoised per GitRepo instance. Everything
+here reads objects; nothing checks out, fetches or writes refs, so a mirror can be
 used in place. Commands get `-c core.quotepath=off` so paths come back as UTF-8 text.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
+from functools import cache, cached_property
 from datetime import datetime
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class GitRepo:
         out = self._run(["rev-parse", "--git-dir"], check=False)
         if out is None:
             raise NotFound(f"{self.path} is not a git repository")
+        self._landing: dict[int, list[LogEntry]] | None = None
 
     # -- process --------------------------------------------------------------------
     def _run(self, args: list[str], *, check: bool = True, input: str | None = None) -> str | None:
@@ -65,26 +68,52 @@ class GitRepo:
                         check=False)
         return out.strip() if out else None
 
-    def parents(self, sha: str) -> list[str]:
-        out = self._run(["rev-list", "--parents", "-n", "1", sha])
-        return out.split()[1:] if out else []
+    def resolve_many(self, revs: list[str]) -> dict[str, str | None]:
+        """`resolve` for many names in one git process."""
+        if not revs:
+            return {}
+        out = self._run(["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                        input="".join(f"{r}^{{commit}}\n" for r in revs)) or ""
+        found: dict[str, str | None] = {}
+        for rev, line in zip(revs, out.splitlines()):
+            parts = line.split()
+            found[rev] = parts[0] if len(parts) == 2 and parts[1] == "commit" else None
+        return found
 
+    def tips(self, shas: list[str]) -> list[str]:
+        """The commits of `shas` that no other of them descends from (one for a chain)."""
+        return (self._run(["merge-base", "--independent", *shas]) or "").split()
+
+    def common_ancestor(self, shas: list[str]) -> str | None:
+        out = self._run(["merge-base", "--octopus", *shas], check=False)
+        return out.strip() if out else None
+
+    @cache
+    def parents(self, sha: str) -> tuple[str, ...]:
+        out = self._run(["rev-list", "--parents", "-n", "1", sha])
+        return tuple(out.split()[1:]) if out else ()
+
+    @cache
     def is_ancestor(self, a: str, b: str) -> bool:
         return self._run(["merge-base", "--is-ancestor", a, b], check=False) is not None
 
+    @cache
     def merge_base(self, a: str, b: str) -> str | None:
         out = self._run(["merge-base", a, b], check=False)
         return out.strip() if out else None
 
+    @cached_property
     def remote_url(self) -> str | None:
         out = self._run(["config", "--get", "remote.origin.url"], check=False)
         return out.strip() if out else None
 
     # -- diffs ----------------------------------------------------------------------
+    @cache  # rounds of one PR often resolve to the same range
     def diff(self, base: str, head: str) -> str:
         return self._run(["diff", "--no-color", "--no-ext-diff", "--no-renames", base, head]) or ""
 
-    def numstat(self, base: str, head: str) -> list[FileStat]:
+    @cache
+    def numstat(self, base: str, head: str) -> tuple[FileStat, ...]:
         out = self._run(["diff", "--numstat", "-z", "--no-renames", base, head]) or ""
         stats = []
         for rec in out.split("\0"):
@@ -93,17 +122,43 @@ class GitRepo:
             added, removed, path = rec.split("\t", 2)
             stats.append(FileStat(path, None if added == "-" else int(added),
                                   None if removed == "-" else int(removed)))
-        return stats
+        return tuple(stats)
 
-    # -- history --------------------------------------------------------------------
-    def log_grep(self, pattern: str) -> list[LogEntry]:
-        """Commits on any ref whose message matches the extended regex `pattern`."""
-        out = self._run(["log", "--all", "-E", f"--grep={pattern}", "--format=%H%x00%P%x00%cI%x00%s"]) or ""
-        entries = []
-        for line in out.splitlines():
-            sha, parents, date, subject = line.split("\0", 3)
-            entries.append(LogEntry(sha, tuple(parents.split()), datetime.fromisoformat(date), subject))
-        return entries
+    # -- history ---------------------------------------------------------------------
+    def landing_index(self) -> dict[int, list[LogEntry]]:
+        """PR number -> commits that landed it (merge commits first, then squash commits), from one
+        pass over the history; cached, since a dataset build asks for every PR."""
+        if self._landing is None:
+            merges: dict[int, list[LogEntry]] = {}
+            squashes: dict[int, list[LogEntry]] = {}
+            out = self._run(["log", "--all", "--format=%H%x00%P%x00%cI%x00%s"]) or ""
+            for line in out.splitlines():
+                sha, parents, date, subject = line.split("\0", 3)
+                if m := _PR_MERGE_RE.match(subject):
+                    into, pr = merges, int(m.group(1))
+                elif (m := _SQUASH_RE.search(subject)) and len(parents.split()) == 1:
+                    into, pr = squashes, int(m.group(1))
+                else:
+                    continue
+                into.setdefault(pr, []).append(
+                    LogEntry(sha, tuple(parents.split()), datetime.fromisoformat(date), subject))
+            self._landing = {pr: merges.get(pr, []) + squashes.get(pr, [])
+                             for pr in merges.keys() | squashes.keys()}
+        return self._landing
+
+    def ref_commit(self, *refs: str) -> tuple[str, str] | None:
+        """(ref, SHA) of the first of `refs` that exists (full names like refs/pull/7/head)."""
+        for ref in refs:
+            out = self._run(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], check=False)
+            if out:
+                return ref, out.strip()
+        return None
+
+    def default_head(self) -> str | None:
+        """The commit of the default branch: HEAD, else main/master."""
+        found = self.ref_commit("HEAD", "refs/heads/main", "refs/heads/master",
+                                "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+        return found[1] if found else None
 
     # -- trees (read-only views of one commit) ----------------------------------------
     def ls_tree(self, sha: str, path: str = "") -> list[tuple[str, str]]:
@@ -146,11 +201,7 @@ _SQUASH_RE = re.compile(r"\(#(\d+)\)\s*$")
 
 def pr_merge_commits(repo: GitRepo, pr: int) -> list[LogEntry]:
     """Commits that landed PR `pr`: GitHub merge commits first, then squash commits `... (#N)`."""
-    merges = [e for e in repo.log_grep(f"^Merge pull request #{pr} ")
-              if (m := _PR_MERGE_RE.match(e.subject)) and int(m.group(1)) == pr]
-    squashes = [e for e in repo.log_grep(f"\\(#{pr}\\)$")
-                if (m := _SQUASH_RE.search(e.subject)) and int(m.group(1)) == pr and len(e.parents) == 1]
-    return merges + squashes
+    return repo.landing_index().get(pr, [])
 
 
 def merge_branch(entry: LogEntry) -> str | None:

@@ -25,7 +25,9 @@ from harness.models import Finding
 from scorers.paths import compatibility, normalise_path
 from scorers.text import affinity_matrix
 
-LINE, FILE, TEXT = "line", "file", "text"
+# gate levels, coded as small ints so per-pair matrices stay numeric
+NONE, TEXT, FILE, LINE = 0, 1, 2, 3
+LEVEL_NAMES = {TEXT: "text", FILE: "file", LINE: "line"}
 # location component of the affinity per gate level; a line match decays with distance
 FILE_LOC_SCORE = 0.4
 TEXT_LOC_SCORE = 0.2
@@ -42,9 +44,6 @@ class MatchParams:
     min_text_file: float = 0.20
     min_text_unlocated: float = 0.35
 
-    def floor(self, level: str) -> float:
-        return {LINE: self.min_text_line, FILE: self.min_text_file, TEXT: self.min_text_unlocated}[level]
-
 
 @dataclass
 class PairMatrices:
@@ -60,8 +59,8 @@ class PairMatrices:
         return self.text.shape
 
     def levels(self, k: float) -> np.ndarray:
-        """Gate level per pair at tolerance k: 'line', 'file', 'text' or '' (gate failed)."""
-        lv = np.full(self.shape, "", dtype=object)
+        """Gate level per pair at tolerance k: LINE, FILE, TEXT or NONE (gate failed)."""
+        lv = np.full(self.shape, NONE, dtype=np.int8)
         lv[self.unlocated] = TEXT
         lv[self.file_pair] = FILE
         lv[self.gap <= k] = LINE
@@ -78,14 +77,16 @@ class PairMatrices:
     def affinity(self, levels: np.ndarray) -> np.ndarray:
         """Combined affinity in [0, 1]: half location, half text; 0 where the gate fails."""
         aff = 0.5 * self.location_score(levels) + 0.5 * self.text
-        aff[levels == ""] = 0.0
+        aff[levels == NONE] = 0.0
         return np.round(aff, 9)
 
+    def floors(self, levels: np.ndarray, params: MatchParams) -> np.ndarray:
+        """The text-affinity floor of each pair's gate level (inf where the gate failed)."""
+        table = np.array([np.inf, params.min_text_unlocated, params.min_text_file, params.min_text_line])
+        return table[levels]
+
     def admissible(self, levels: np.ndarray, params: MatchParams) -> np.ndarray:
-        floor = np.full(self.shape, np.inf)
-        for level in (LINE, FILE, TEXT):
-            floor[levels == level] = params.floor(level)
-        return self.text >= floor
+        return self.text >= self.floors(levels, params)
 
 
 def _loc_table(findings: Sequence[Finding], params: MatchParams, path_ids: dict[str, int]):
@@ -106,7 +107,9 @@ def _loc_table(findings: Sequence[Finding], params: MatchParams, path_ids: dict[
             np.array(start, dtype=float), np.array(end, dtype=float))
 
 
-def pair_matrices(predicted: Sequence[Finding], gold: Sequence[Finding], params: MatchParams) -> PairMatrices:
+def pair_matrices(predicted: Sequence[Finding], gold: Sequence[Finding], params: MatchParams, *,
+                  pred_tokens: Sequence[list[str]] | None = None,
+                  gold_tokens: Sequence[list[str]] | None = None) -> PairMatrices:
     n, m = len(predicted), len(gold)
     path_ids: dict[str, int] = {}
     pf, pp, ps, pe = _loc_table(predicted, params, path_ids)
@@ -140,7 +143,8 @@ def pair_matrices(predicted: Sequence[Finding], gold: Sequence[Finding], params:
     has_g = np.zeros(m, dtype=bool)
     has_g[gf] = True
     unlocated = ~has_p[:, None] | ~has_g[None, :]
-    return PairMatrices(affinity_matrix(predicted, gold), gap, file_pair, unlocated)
+    text = affinity_matrix(predicted, gold, pred_tokens=pred_tokens, gold_tokens=gold_tokens)
+    return PairMatrices(text, gap, file_pair, unlocated)
 
 
 def _group(ids: np.ndarray) -> dict[int, np.ndarray]:

@@ -60,6 +60,8 @@ class KnownFalsePositiveLabel(_Model):
 
 class ScoreResult(_Model):
     scorer: str
+    report_id: str | None = None
+    run_id: str | None = None  # set once stored
     args: dict[str, Any] = Field(default_factory=dict)  # enough to rebuild the scorer
     metrics: dict[str, float | None] = Field(default_factory=dict)
     counts: dict[str, float] = Field(default_factory=dict)  # additive: aggregation sums these

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -30,17 +32,21 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
+def _word_tokens(w: str) -> tuple[str, ...]:
+    low = w.lower()
+    out = [low] if len(low) >= 3 and low not in STOPWORDS else []
+    parts = [p.lower() for p in re.split(r"_+", w) for p in _CAMEL.findall(p)]
+    if len(parts) > 1:
+        out.extend(p for p in parts if len(p) >= 3 and p not in STOPWORDS)
+    return tuple(out)
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case word and identifier tokens of at least 3 characters, minus stop words."""
     out: list[str] = []
-    for m in _WORD.finditer(text):
-        w = m.group(0)
-        low = w.lower()
-        if len(low) >= 3 and low not in STOPWORDS:
-            out.append(low)
-        parts = [p.lower() for p in re.split(r"_+", w) for p in _CAMEL.findall(p)]
-        if len(parts) > 1:
-            out.extend(p for p in parts if len(p) >= 3 and p not in STOPWORDS)
+    for w in _WORD.findall(text):
+        out.extend(_word_tokens(w))
     return out
 
 
@@ -48,48 +54,62 @@ def finding_tokens(f: Finding) -> list[str]:
     return tokens(f.title) * TITLE_WEIGHT + tokens(f.body)
 
 
-def affinity_matrix(predicted: Sequence[Finding], gold: Sequence[Finding]) -> np.ndarray:
-    """Cosine similarity in [0, 1] of TF-IDF vectors, shape (len(predicted), len(gold))."""
+def affinity_matrix(predicted: Sequence[Finding], gold: Sequence[Finding], *,
+                    pred_tokens: Sequence[list[str]] | None = None,
+                    gold_tokens: Sequence[list[str]] | None = None) -> np.ndarray:
+    """Cosine similarity in [0, 1] of TF-IDF vectors, shape (len(predicted), len(gold)).
+
+    Callers scoring in several stages pass pre-computed token lists to tokenise once."""
     if not predicted or not gold:
         return np.zeros((len(predicted), len(gold)))
-    gold_toks = [finding_tokens(g) for g in gold]
-    pred_toks = [finding_tokens(p) for p in predicted]
+    gold_toks = gold_tokens if gold_tokens is not None else [finding_tokens(g) for g in gold]
+    pred_toks = pred_tokens if pred_tokens is not None else [finding_tokens(p) for p in predicted]
     vocab: dict[str, int] = {}
-    df: dict[int, int] = {}
+    df: Counter[int] = Counter()
     for toks in gold_toks:
-        for t in set(toks):
-            j = vocab.setdefault(t, len(vocab))
-            df[j] = df.get(j, 0) + 1
+        df.update([vocab.setdefault(t, len(vocab)) for t in set(toks)])
     n_docs = len(gold)
     # tokens only predictions use cannot add to a dot product, but they do weigh in the
     # prediction's norm: give them the idf of a token no gold document holds.
-    idf_unseen = math.log((1 + n_docs) / 1) + 1.0
-    idf = np.array([math.log((1 + n_docs) / (1 + df[j])) + 1.0 for j in range(len(vocab))])
+    idf_unseen = math.log(1 + n_docs) + 1.0
+    idf = np.log((1 + n_docs) / (1 + np.array([df[j] for j in range(len(vocab))], dtype=float))) + 1.0
 
-    def matrix(docs: list[list[str]], add_unseen: bool) -> sparse.csr_matrix:
-        rows, cols, vals = [], [], []
-        extra_norm2 = np.zeros(len(docs))
+    # small reports (the usual case) are faster dense; big ones need sparse products
+    dense = (len(pred_toks) + len(gold_toks)) * max(len(vocab), 1) <= 2_000_000
+
+    def matrix(docs: Sequence[list[str]]):
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        unseen_norm2 = np.zeros(len(docs))
         for i, toks in enumerate(docs):
-            counts: dict[int, int] = {}
-            unseen: dict[str, int] = {}
-            for t in toks:
+            unseen = 0.0
+            for t, c in Counter(toks).items():
                 j = vocab.get(t)
                 if j is None:
-                    unseen[t] = unseen.get(t, 0) + 1
+                    unseen += c * c
                 else:
-                    counts[j] = counts.get(j, 0) + 1
-            for j, c in counts.items():
-                rows.append(i)
-                cols.append(j)
-                vals.append(c * idf[j])
-            if add_unseen:
-                extra_norm2[i] = sum((c * idf_unseen) ** 2 for c in unseen.values())
-        m = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(vocab)), dtype=float)
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel() + extra_norm2)
+                    rows.append(i)
+                    cols.append(j)
+                    vals.append(c)
+            unseen_norm2[i] = unseen * idf_unseen * idf_unseen
+        rows_a = np.asarray(rows, dtype=np.int64)
+        cols_a = np.asarray(cols, dtype=np.int64)
+        data = np.asarray(vals, dtype=float) * idf[cols_a] if cols else np.zeros(0)
+        norm2 = np.bincount(rows_a, weights=data * data, minlength=len(docs)) + unseen_norm2
+        norms = np.sqrt(norm2)
         norms[norms == 0] = 1.0
-        return sparse.diags(1.0 / norms) @ m
+        data = data / norms[rows_a]
+        if dense:
+            m = np.zeros((len(docs), len(vocab)))
+            m[rows_a, cols_a] = data
+            return m
+        return sparse.csr_matrix((data, (rows_a, cols_a)), shape=(len(docs), len(vocab)))
 
-    g = matrix(gold_toks, add_unseen=False)
-    p = matrix(pred_toks, add_unseen=True)
-    sim = (p @ g.T).toarray()
+    prod = matrix(pred_toks) @ matrix(gold_toks).T
+    sim = prod if dense else prod.toarray()
+    # two findings with no words at all cannot be told apart by text: leave it to location
+    empty_p = np.array([not t for t in pred_toks])
+    empty_g = np.array([not t for t in gold_toks])
+    sim[empty_p[:, None] & empty_g[None, :]] = 1.0
     return np.clip(np.round(sim, 9), 0.0, 1.0)

@@ -60,6 +60,13 @@ def test_exact_from_listed_commits_in_any_order(history):
     assert inp.tokens == count_tokens(inp.diff) > 0
 
 
+def test_commits_on_two_branches_are_approximate(history):
+    r, sha = history
+    inp = materialise(GitRepo(r.path), report("rz", 7, [sha["f1"][:7], sha["m0"][:7]]))
+    assert inp.status == "approximate" and "not one chain" in inp.reason
+    assert inp.base == sha["c0"] and inp.head == sha["m0"]
+
+
 def test_missing_commits_fall_back_to_merge_commit(history):
     r, sha = history
     inp = materialise(GitRepo(r.path), report("r8", 8, ["deadbee", "cafef00"], "feat2"))
@@ -82,9 +89,25 @@ def test_unavailable_with_reason(history):
     r, _ = history
     repo = GitRepo(r.path)
     no_merge = materialise(repo, report("r10", 10, ["1234567"]))
-    assert no_merge.status == "unavailable" and "PR #10" in no_merge.reason and not no_merge.diff
+    assert no_merge.status == "unavailable" and "refs/pull/10/head" in no_merge.reason and not no_merge.diff
     nothing = materialise(repo, report("rx"))
     assert nothing.status == "unavailable" and "no commits" in nothing.reason and "no PR" in nothing.reason
+
+
+def test_pull_ref_and_branch_fallbacks_for_unmerged_prs(history):
+    r, sha = history
+    r.checkout("-b", "open-pr", sha["m7"])
+    tip = r.commit("still open", {"e.txt": "e\n"})
+    r.checkout("main")
+    r.git("update-ref", "refs/pull/11/head", tip)
+    repo = GitRepo(r.path)
+    by_pr = materialise(repo, report("r11", 11, ["abcdef1"], "someone-elses-name"))
+    assert (by_pr.status, by_pr.method, by_pr.base, by_pr.head) == ("approximate", "pull_ref", sha["m7"], tip)
+    assert [f.path for f in by_pr.files] == ["e.txt"] and "refs/pull/11/head" in by_pr.reason
+    by_branch = materialise(repo, report("rb", None, ["abcdef1"], "open-pr"))
+    assert (by_branch.method, by_branch.head, by_branch.base) == ("branch", tip, sha["m7"])
+    merged = materialise(repo, report("rf", None, ["abcdef1"], "feat"))  # merged: nothing of its own left
+    assert merged.status == "unavailable" and "branch 'feat'" in merged.reason
 
 
 def test_root_commit_diffs_against_empty_tree(history):
@@ -202,3 +225,29 @@ def test_build_split_is_stored_and_replaced(store):
     c = build_split(store, seed=2, ratios=(0.25, 0.25, 0.5))
     assert store.one("SELECT seed FROM splits WHERE name='default'")[0] == 2
     assert dict(store.all("SELECT report_id, split FROM split_assignments")) == c.assignments
+
+
+def test_cli_build_and_show(history, tmp_path, capsys):
+    from cli import main
+    from harness.store import Store
+
+    r, sha = history
+    db = tmp_path / "cli.duckdb"
+    with Store(db) as st:
+        for rep in [report("a", 7, [sha["f2"][:7]], "feat"), report("b", 8, ["deadbee"], "feat2"),
+                    report("c", 10, ["1234567"])]:
+            put_report(st, rep)
+    assert main(["--db", str(db), "dataset", "build", "--repo", str(r.path), "--seed", "5",
+                 "--export", str(tmp_path / "splits"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["exact"], out["approximate"], out["unavailable"]) == (1, 1, 1)
+    assert out["split"]["seed"] == 5 and (tmp_path / "splits" / "default.json").exists()
+    assert main(["--db", str(db), "dataset", "show", "--reasons", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert sum(s["reports"] for s in shown["splits"]) == 3
+    assert {p["report_id"] for p in shown["problems"]} == {"b", "c"}
+    assert main(["--db", str(db), "dataset", "show"]) == 0
+    assert "| split | reports |" in capsys.readouterr().out
+    assert main(["--db", str(db), "dataset", "build", "--repo", str(tmp_path / "none")]) == 2
+    assert "no git repository" in capsys.readouterr().err
+    assert main(["--db", str(db), "dataset", "build", "--repo", str(r.path), "--ratios", "a,b"]) == 2

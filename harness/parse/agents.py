@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Families we know without being told; a report's own reviewer list extends this per report.
 KNOWN_FAMILIES = ("Claude", "Codex", "Gemini", "GPT", "Grok", "Llama", "Mistral", "Qwen", "DeepSeek", "Copilot")
 _FAMILY_ALIASES = {"openai": "Codex", "anthropic": "Claude", "google": "Gemini"}
 
 
+@lru_cache(maxsize=4096)
 def agent_family(name: str) -> str:
     """`Claude Opus 4.7` -> `Claude`, `[Codex GPT 5.5]` -> `Codex`; unknown names -> first word."""
     text = re.sub(r"[\[\]*_`~]", " ", name).strip()
@@ -22,6 +24,7 @@ def agent_family(name: str) -> str:
     return _FAMILY_ALIASES.get(first.lower(), first)
 
 
+@lru_cache(maxsize=4096)
 def clean_model(name: str) -> str:
     """Full model name as printed, without brackets, emphasis or parentheticals."""
     text = re.sub(r"\(.*?\)", " ", name)
@@ -32,12 +35,17 @@ def clean_model(name: str) -> str:
 _BRACKET = re.compile(r"\[([^\[\]]+)\]")
 
 
-def looks_like_agent(name: str, families: set[str] | frozenset[str]) -> bool:
+def looks_like_agent(name: str, families) -> bool:
+    return _looks_like_agent(name, frozenset(f.lower() for f in families))
+
+
+@lru_cache(maxsize=8192)
+def _looks_like_agent(name: str, families: frozenset[str]) -> bool:
     name = clean_model(name)
     if not name or len(name) > 40:
         return False
     fam = agent_family(name)
-    if fam.lower() in {f.lower() for f in families}:
+    if fam.lower() in families:
         return True
     # An unknown reviewer printed like a model: "Word Word 1.2" / "Word 3".
     return bool(re.fullmatch(r"[A-Z][\w.-]*(?: [A-Za-z][\w.-]*){0,3} \d+(?:\.\d+)*(?: [A-Z][\w-]*)?", name))

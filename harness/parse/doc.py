@@ -12,6 +12,7 @@ Texts are always cut from the source lines, so both backends give the same block
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -50,7 +51,9 @@ _PY_KIND = {"heading_open": "heading", "paragraph_open": "paragraph", "ordered_l
 
 @lru_cache(maxsize=1)
 def _rs():
-    return _RsMarkdownIt("commonmark").enable("table").enable("strikethrough")
+    # block rules only: inline markup is never read from the tree (texts come from the source)
+    return _RsMarkdownIt("zero").enable_many(["blockquote", "code", "fence", "heading", "lheading", "hr", "list",
+                                              "paragraph", "reference", "html_block", "table", "newline"])
 
 
 @lru_cache(maxsize=1)
@@ -81,9 +84,7 @@ class Doc:
     # -- backends ------------------------------------------------------------------------------
     def _from_rs(self) -> None:
         data = self.text.encode("utf-8")
-        starts = [0]
-        for m in re.finditer(b"\n", data):
-            starts.append(m.end())
+        starts = [0, *itertools.accumulate(len(x) + 1 for x in data.split(b"\n"))][:-1]
 
         def line_of(off: int) -> int:
             return bisect.bisect_right(starts, off) - 1
@@ -192,6 +193,7 @@ def _md_children(root):
     return root.children
 
 
+@lru_cache(maxsize=4096)
 def norm_title(text: str) -> str:
     """`4. Appendix: Original Reviews` / `**Concerns**` / `[Claude]` -> comparable lowercase."""
     t = re.sub(r"[*_`~]", "", text)

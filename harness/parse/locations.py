@@ -8,10 +8,16 @@ import re
 
 from harness.models import Location
 
-_PATH = r"(?:[\w.@+~-]+/)*[\w@+~-][\w.@+~-]*"
+# a token with a slash, or with a file extension, or followed by a line number; plain words never
+# match, which keeps the scan cheap on prose
+_PATH = (r"(?:[\w.@+~-]+/)+[\w.@+~-]*[\w@+~-]"
+         r"|[\w@+~-][\w.@+~-]*\.[A-Za-z][A-Za-z0-9]{0,9}(?![\w])"
+         r"|[\w@+~-][\w.-]*(?=:\d|#L\d)"
+         r"|(?:Makefile|Dockerfile|Containerfile|Vagrantfile|Jenkinsfile|Gemfile|Rakefile|Procfile|CODEOWNERS)")
 _LINES = r"(?::|#L|\s+\(?(?:lines?|L)\s*)(\d+)(?:\s*[-–—]\s*L?(\d+))?"
 _MORE = r"((?:\s*(?:,|and|&)\s*L?\d+(?:\s*[-–—]\s*L?\d+)?(?![\w./:]))*)"
 _LOC = re.compile(rf"(?<![\w/.@~-])(?P<path>{_PATH})(?:{_LINES}{_MORE})?")
+_CHEAP = re.compile(r"[/.:#]|file\b|CODEOWNERS")
 _EXT_OK = re.compile(r"\.(?:[A-Za-z][A-Za-z0-9]{1,9}|[chmrsS])$")
 _BARE_NAMES = {"Makefile", "Dockerfile", "Containerfile", "Vagrantfile", "Jenkinsfile", "Gemfile",
                "Rakefile", "Procfile", "LICENSE", "README", "CODEOWNERS", "Taskfile"}
@@ -43,6 +49,8 @@ def resolve_path(path: str, coverage_paths: list[str] | None) -> str:
 
 def parse_locations(text: str, coverage_paths: list[str] | None = None) -> list[Location]:
     """Every location cited in `text`, in order, without duplicates."""
+    if not _CHEAP.search(text):
+        return []
     known = set(coverage_paths or [])
     clean = text.replace("`", "").replace("**", "")
     out: list[Location] = []

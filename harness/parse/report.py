@@ -4,6 +4,7 @@ on drift; ParseError only when the text is not a deep-review report at all)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePath
 
 from harness.errors import ParseError
@@ -23,6 +24,11 @@ _TRAILING = {"resolution", "retro"}  # top-level kinds that may follow the appen
 
 
 def agent_heading(text: str, families) -> tuple[str, str | None, int | None] | None:
+    return _agent_heading(text, frozenset(families))
+
+
+@lru_cache(maxsize=4096)
+def _agent_heading(text: str, families: frozenset) -> tuple[str, str | None, int | None] | None:
     """`[Claude] — Pass 1` / `Claude Opus 4.6 Review` / `[Claude] — Claude Opus 4.6` -> (family, model, pass)."""
     t = strip_md(text)
     m = re.search(r"\bpass\s*#?(\d+)\b", t, re.I)

@@ -7,7 +7,7 @@ import re
 from harness.models import Finding, Observation, ObservationKind, ParseWarning, Resolution, Severity
 from harness.parse.doc import Doc
 from harness.parse.sections import Section
-from harness.parse.values import strip_md
+from harness.parse.values import is_empty_cell, strip_md
 
 _SEV_NAME = r"(critical|important|suggestion)s?"
 
@@ -70,7 +70,7 @@ def parse_resolutions(doc: Doc, sec: Section | None, findings: list[Finding], ob
             m = re.match(r"^([A-Za-z][\w -]*?)\s*(?:\((.*)\)|[—:–-]\s*(.*))?$", action_raw, re.S)
             action, note = (m.group(1).strip(), (m.group(2) or m.group(3) or "").strip() or None) if m \
                 else (action_raw, None)
-            if ni is not None and ni < len(row) and strip_md(row[ni]):
+            if ni is not None and ni < len(row) and not is_empty_cell(row[ni]):
                 note = strip_md(row[ni]) if note is None else f"{note}; {strip_md(row[ni])}"
             out.append(Resolution(ref=ref, action=action, note=note,
                                   finding_ids=resolve_ref(ref, findings, observations)))

@@ -7,6 +7,7 @@ value or None when it does not understand the text; none of them raises.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from harness.models import Severity
 
@@ -18,6 +19,7 @@ _UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(h(?:ours?|rs?)?|m(?:in(?:utes?|s)?)?|s(?
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 
 
+@lru_cache(maxsize=8192)
 def strip_md(text: str) -> str:
     """Drop emphasis, code ticks and link targets: `**2I**` -> 2I, [#309](url) -> #309."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
@@ -105,6 +107,7 @@ def parse_int_cell(raw: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+@lru_cache(maxsize=1024)
 def metric_kind(metric: str) -> str:
     """Which parser a Summary-table row needs, from its metric name."""
     m = strip_md(metric).lower()
@@ -135,6 +138,7 @@ def parse_cell(metric: str, raw: str):
     return parse_int_cell(raw)
 
 
+@lru_cache(maxsize=1024)
 def severity_from_word(word: str) -> Severity | None:
     w = strip_md(word).strip("[]():").lower()
     if re.fullmatch(r"critical|blocker|p0|high", w):

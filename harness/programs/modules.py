@@ -84,24 +84,27 @@ class ReviewProgram(dspy.Module):
         raise NotImplementedError
 
 
-@register("single")
-class Single(ReviewProgram):
+class _OneCall(ReviewProgram):
+    """One predictor over the whole diff; subclasses choose the predictor."""
+
+    predictor = dspy.Predict
+
     def __init__(self):
         super().__init__()
-        self.review = dspy.Predict(ReviewDiff)
+        self.review = self.predictor(ReviewDiff)
 
     def forward(self, diff, changed_files="", context="", repo_path="", head=""):
         return self.review(**_review_args(diff, changed_files, context))
+
+
+@register("single")
+class Single(_OneCall):
+    predictor = dspy.Predict
 
 
 @register("cot")
-class ChainOfThought(ReviewProgram):
-    def __init__(self):
-        super().__init__()
-        self.review = dspy.ChainOfThought(ReviewDiff)
-
-    def forward(self, diff, changed_files="", context="", repo_path="", head=""):
-        return self.review(**_review_args(diff, changed_files, context))
+class ChainOfThought(_OneCall):
+    predictor = dspy.ChainOfThought
 
 
 @register("per_file")

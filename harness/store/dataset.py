@@ -112,7 +112,7 @@ def dataset_summary(st: Store, name: str) -> pl.DataFrame:
     )
 
 
-def unavailable_reasons(st: Store) -> pl.DataFrame:
+def input_problems(st: Store) -> pl.DataFrame:
     return _frame(st, "SELECT report_id, status, reason FROM review_inputs"
                     " WHERE status != 'exact' ORDER BY report_id")
 

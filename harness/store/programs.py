@@ -12,7 +12,6 @@ from typing import Any
 from harness.errors import NotFound
 from harness.hashing import canonical_json
 from harness.store import Store
-from harness.store.dataset import _frame
 
 _RUN_COLS = ("tune_id", "base_program", "base_hash", "optimizer", "budget", "metric", "model",
              "reflection_model", "split_name", "split_seed", "split_hash", "seed", "train_cases",
@@ -67,7 +66,7 @@ def tune_runs_of(st: Store, program_hash: str) -> list[dict[str, Any]]:
 
 def list_tuned(st: Store):
     """Saved programs with the latest tune run that produced each (programs saved otherwise too)."""
-    return _frame(st, """
+    return st.frame("""
         WITH latest AS (
             SELECT * FROM tune_runs WHERE program_hash IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY program_hash ORDER BY started_at DESC) = 1

@@ -17,7 +17,7 @@ TUNE_SPLITS = ("train", "dev")
 INPUT_KEYS = ("diff", "changed_files", "context", "repo_path", "head")
 
 
-class TestSplitGuard(HarnessError):
+class HeldOutSplitError(HarnessError):
     """Tuning asked for the held-out test split."""
 
 
@@ -42,7 +42,7 @@ class TuneCases:
 
     def examples(self, split: str, limit: int | None = None) -> list[Any]:
         if split not in TUNE_SPLITS:
-            raise TestSplitGuard(
+            raise HeldOutSplitError(
                 f"tuning never reads the {split!r} split: it is held out so that `harness bench "
                 f"--split test` measures the tuned program on reports the optimiser never saw",
                 hint="tuning trains on 'train' and selects on 'dev'")

@@ -67,7 +67,7 @@ class TuneResult(BaseModel):
     lineage: dict[str, Any] = Field(default_factory=dict)
 
 
-def client_lm_factory(store: Store, *, api_base: str | None = None, timeout: float = 120.0,
+def client_lm_factory(cache: Any, *, api_base: str | None = None, timeout: float = 120.0,
                       concurrency: int = 8) -> LMFactory:
     """LMs through the project's LM layer; reflection runs at temperature 1 (GEPA's advice:
     varied proposals), the task model at 0 so that re-evaluations hit the model-call cache."""
@@ -79,7 +79,7 @@ def client_lm_factory(store: Store, *, api_base: str | None = None, timeout: flo
         settings = ModelSettings(model=model, api_base=api_base, timeout=timeout, concurrency=concurrency,
                                  temperature=1.0 if role == "reflection" else 0.0)
         stats = CallStats()
-        return ModelClient(settings, store).lm(epoch=0, stats=stats), stats
+        return ModelClient(settings, cache).lm(epoch=0, stats=stats), stats
 
     return make
 
@@ -122,6 +122,24 @@ def dev_score(program: Any, dev: list, metric: Callable[..., Any], lm: Any, thre
     return sum(float(r[2]) for r in res.results) / len(res.results) if res.results else 0.0
 
 
+def preflight(program: Any, example: Any, lm: Any) -> None:
+    """One dev case outside the optimiser, whose evaluators count a dead endpoint or a missing
+    key as a zero score and go on: such errors end the tune here, with their own message."""
+    import dspy
+
+    from harness.lm import model_error_in
+    from harness.programs import run_program
+
+    try:
+        with dspy.context(lm=lm):
+            run_program(program, dict(example.inputs()))  # parse failures are outcomes, not errors
+    except Exception as exc:
+        me = model_error_in(exc)
+        if me is not None:
+            raise me from exc
+        raise
+
+
 def clean_demos(program: Any) -> Any:
     """Keep only signature fields in demos: labeled demos carry the example's gold and ids."""
     import dspy
@@ -135,6 +153,22 @@ def clean_demos(program: Any) -> Any:
 def tune(store: Store, opts: TuneOptions, *, lm_factory: LMFactory | None = None,
          progress: Callable[[TuneProgress], None] | None = None,
          cases: TuneCases | None = None) -> TuneResult:
+    """Tune `opts.program`; model calls through the project's LM layer (its model-call cache in
+    this store) unless `lm_factory` is given."""
+    if lm_factory is not None:
+        return _tune(store, opts, lm_factory, progress, cases)
+    from harness.store.runs import RunWriter
+
+    writer = RunWriter(store)  # the model-call cache the runner uses: tuning calls are reusable
+    try:
+        return _tune(store, opts, client_lm_factory(writer, api_base=opts.api_base, concurrency=opts.threads),
+                     progress, cases)
+    finally:
+        writer.close()
+
+
+def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[TuneProgress], None] | None,
+          cases: TuneCases | None) -> TuneResult:
     import scorers
     from harness.programs import get_program, program_hash, save_program
     from harness.store import programs as sql
@@ -157,7 +191,6 @@ def tune(store: Store, opts: TuneOptions, *, lm_factory: LMFactory | None = None
     student = get_program(opts.program, store=store)
     base_hash = program_hash(student)
     reflection_model = opts.reflection_model or opts.model
-    make = lm_factory or client_lm_factory(store, api_base=opts.api_base, concurrency=opts.threads)
     task_lm, task_stats = make(opts.model, "task")
     refl_lm, refl_stats = make(reflection_model, "reflection")
     stats = [task_stats] if refl_stats is task_stats else [task_stats, refl_stats]
@@ -187,6 +220,7 @@ def tune(store: Store, opts: TuneOptions, *, lm_factory: LMFactory | None = None
     try:
         with _quiet():
             report(tracker)
+            preflight(student, dev[0], task_lm)
             dev_before = dev_score(student, dev, metric, task_lm, opts.threads)
             phase = "optimising"
             try:

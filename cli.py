@@ -384,7 +384,10 @@ def tune_cmd(
             "after": _r3(lin.get("dev_after")), "model_calls": lin.get("model_calls"),
             "cost": round(lin.get("cost") or 0.0, 4)}]))
         if res.program:
-            typer.echo(f"run it: harness bench --program {res.program} --model {model} --split test")
+            from harness.lm.secrets import redact
+
+            base = f" --api-base {redact(api_base)}" if api_base else ""
+            typer.echo(f"run it: harness bench --program {res.program} --model {model}{base} --split test")
     if res.status == "interrupted":
         raise typer.Exit(130)
 
@@ -403,7 +406,7 @@ def _tune_progress(optimizer: str, *, enabled: bool):
 
         # bound to the real stderr now: tuning swallows sys.stderr while DSPy chatters
         console = Console(file=sys.stderr)
-        cols = (SpinnerColumn(), TextColumn(f"tune {optimizer} [{{task.fields[phase]}}]"),
+        cols = (SpinnerColumn(), TextColumn(f"tune {optimizer} ({{task.fields[phase]}})"),
                 TextColumn("trials {task.fields[trials]}"), TextColumn("best dev {task.fields[best]}"),
                 TextColumn("{task.fields[calls]} calls"), TextColumn("${task.fields[cost]:.4f}"), TimeElapsedColumn())
         with Progress(*cols, console=console, transient=True) as p:

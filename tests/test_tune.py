@@ -212,3 +212,45 @@ def test_a_failed_tune_is_recorded_as_failed(store):
         tune(store, TuneOptions(model="m", optimizer="bootstrap", threads=1), lm_factory=broken)
     (status, message), = store.all("SELECT status, message FROM tune_runs")
     assert status == "failed" and message
+
+
+@pytest.mark.slow
+def test_sigint_mid_tune_saves_the_best_so_far(db):
+    """A real Ctrl-C (SIGINT) to `harness tune` while GEPA evaluates: exit 130, best candidate kept."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+    from pathlib import Path
+
+    script = Script()
+    busy = threading.Event()
+
+    def respond(body):
+        n = len(script.prompts)
+        if n >= 3:  # past the base program's dev scores: GEPA is evaluating its first minibatch
+            busy.set()
+        return Reply(content=script.respond(body["messages"]), delay=0.5 if n >= 3 else 0.0)
+
+    env = {**os.environ, "HARNESS_DB": db, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    with OpenAIServer(responder=respond) as srv:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "tune", "--optimizer", "gepa", "--model", "openai/task",
+             "--api-base", srv.url, "--concurrency", "1", "--max-metric-calls", "40", "--json"],
+            cwd=Path(__file__).resolve().parent.parent, env=env, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        assert busy.wait(120), proc.communicate(timeout=5)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    res = json.loads(out)
+    assert res["status"] == "interrupted" and res["program_hash"], err
+    lin = res["lineage"]
+    assert lin["trials"] == 1 and lin["dev_after"] == 0.0  # the seed program: the only one scored on dev
+    with Store(db) as st:
+        run = get_tune_run(st, lin["tune_id"])
+        assert run["status"] == "interrupted" and run["program_hash"] == res["program_hash"]
+        assert st.one("SELECT lineage FROM programs WHERE hash = ?", [res["program_hash"]])[0]

@@ -266,7 +266,10 @@ def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[
 
 
 def _one_line(exc: BaseException) -> str:
+    """The stored reason of a failed tune (provider errors can echo credentials: redacted)."""
+    from harness.lm.secrets import redact
+
     if isinstance(exc, HarnessError):
-        return exc.one_line()
+        return redact(exc.one_line())
     text = " ".join(str(exc).split())[:300]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)

@@ -1,8 +1,8 @@
 """A tiny gold set with a stored split, and a scripted model that rewards tuning, for tune tests.
 
-Report `rN` has one gold finding at src/mod_N.py:10-12 and a diff carrying `REPORT-ID rN`.
-Split: r0..r3 train, r4 r5 dev, r6 test (its diff carries TEST_MARKER, which must never reach
-a model while tuning).
+The reports are the runner's synthetic ones (tests/runner_data.py): `rNNNN` has one gold
+finding at src/mod_N.py:10-12 and a diff carrying `REPORT-ID rNNNN`. Split: r0000..r0003 train,
+r0004 r0005 dev, r0006 test (TEST_MARKER: must never reach a model while tuning).
 
 `respond(messages)` answers every prompt the optimisers send:
 - a review (output field `findings`) is right - one finding at the gold location - only if the
@@ -20,54 +20,31 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import runner_data
 from harness.hashing import content_hash
-from harness.models import Finding, Location, Report, Severity
+from harness.runner.models import CallStats
 from harness.store import Store
 
 MAGIC = "Cite the exact new-side line range of every finding."
-TEST_MARKER = "HELD-OUT-TEST-CASE"
-SPLIT = {"r0": "train", "r1": "train", "r2": "train", "r3": "train", "r4": "dev", "r5": "dev", "r6": "test"}
-_ID = re.compile(r"REPORT-ID (r\d+)")
+SPLIT = {"r0000": "train", "r0001": "train", "r0002": "train", "r0003": "train",
+         "r0004": "dev", "r0005": "dev", "r0006": "test"}
+TEST_MARKER = "REPORT-ID r0006"  # in the test report's diff: must never reach a model while tuning
 _OUT_FIELD = re.compile(r"^\d+\. `(\w+)`", re.M)
 
 
-def report(i: int) -> Report:
-    rid = f"r{i}"
-    gold = Finding(id="I1", severity=Severity.important, title=f"Unchecked None in handler {i}",
-                   locations=[Location(path=f"src/mod_{i}.py", line_start=10, line_end=12)],
-                   body="The handler dereferences the lookup result without checking for None.")
-    r = Report(id=rid, source=f"synthetic/{rid}.md", pr=100 + i, round=1, repo="acme/widgets", findings=[gold])
-    r.content_hash = content_hash(r)
-    return r
-
-
-def diff_for(i: int) -> str:
-    extra = f"+# {TEST_MARKER}\n" if SPLIT[f"r{i}"] == "test" else ""
-    return (f"diff --git a/src/mod_{i}.py b/src/mod_{i}.py\n--- a/src/mod_{i}.py\n+++ b/src/mod_{i}.py\n"
-            f"@@ -8,3 +8,6 @@ def handler():\n # REPORT-ID r{i}\n+    res = lookup()\n+    return res.value\n{extra}")
-
-
 def populate(st: Store) -> None:
-    from harness.store.dataset import put_input, put_split
-    from harness.store.gold import put_report
+    """The runner's synthetic reports (runner_data) plus a stored split over them."""
+    from harness.store.dataset import put_split
 
-    for i in range(len(SPLIT)):
-        r = report(i)
-        put_report(st, r)
-        d = diff_for(i)
-        put_input(st, {"report_id": r.id, "status": "exact", "reason": None, "method": "commits",
-                       "repo_path": None, "base": "a" * 40, "head": "b" * 40, "diff": d,
-                       "files": [{"path": f"src/mod_{i}.py", "added": 3, "removed": 0}],
-                       "tokens": len(d) // 4, "token_method": "chars/4", "content_hash": content_hash(d)})
+    runner_data.populate(st, len(SPLIT))
     put_split(st, "default", 7, [0.6, 0.3, 0.1], content_hash(SPLIT),
-              [(rid, f"pr:{100 + int(rid[1:])}", s) for rid, s in sorted(SPLIT.items())])
+              [(rid, f"pr:{1000 + int(rid[1:])}", s) for rid, s in sorted(SPLIT.items())])
 
 
-def finding(i: int, right: bool) -> dict:
+def finding(rid: str, right: bool) -> dict:
     if right:
-        return {"severity": "important", "title": f"Unchecked None in handler {i}", "path": f"src/mod_{i}.py",
-                "line_start": 10, "line_end": 12, "body": "lookup() may return None", "category": "correctness"}
-    return {"severity": "suggestion", "title": "Rename variable for style", "path": f"src/other_{i}.py",
+        return runner_data.finding_json(rid)[0]
+    return {"severity": "suggestion", "title": "Rename variable for style", "path": f"src/other_{rid}.py",
             "line_start": 200, "line_end": 200, "body": "naming", "category": "style"}
 
 
@@ -105,28 +82,17 @@ class Script:
             with self.lock:
                 self.reflections.append(text)
         if "findings" in fields:
-            m = _ID.findall(messages[-1]["content"])
-            i = int(m[-1][1:]) if m else 0
+            rid = runner_data.report_id_in({"messages": messages[-1:]}) or "r0000"
             right = MAGIC in system or len(messages) > 2  # instructions learned, or demos shown
-            return answer(system, {f: ("I read the diff." if f == "reasoning" else [finding(i, right)])
+            return answer(system, {f: ("I read the diff." if f == "reasoning" else [finding(rid, right)])
                                    for f in fields})
         return answer(system, {f: f"Review the change for real defects. {MAGIC}" for f in fields})
-
-
-@dataclass
-class Usage:
-    model_calls: int = 0
-    cache_hits: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float = 0.0
-    spent: float = 0.0
 
 
 class ScriptEngine:
     """A DSPy engine (the contract harness.lm uses) answering from a Script, counting usage."""
 
-    def __init__(self, script: Script, usage: Usage):
+    def __init__(self, script: Script, usage: CallStats):
         self.script, self.usage = script, usage
 
     def complete(self, request: Any) -> Any:
@@ -159,7 +125,7 @@ def script_factory(script: Script):
     import dspy
 
     def make(model: str, role: str):
-        usage = Usage()
+        usage = CallStats()
         return dspy.LM(f"openai/{model}", engine=ScriptEngine(script, usage), cache=False, num_retries=0), usage
 
     return make

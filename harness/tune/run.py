@@ -11,8 +11,8 @@ marked `interrupted`.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
+import os
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
@@ -102,7 +102,8 @@ def _quiet() -> Iterator[None]:
     for n in names:
         logging.getLogger(n).setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        # a sink, not a buffer: a long GEPA run redraws its bars thousands of times
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             yield
     finally:
         for n, lvl in levels.items():

@@ -390,6 +390,125 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 # ---------------------------------------------------------------------------------------
 
 
+@app.command("tune")
+def tune_cmd(
+    program: str = typer.Option("cot", "--program", help="Program to tune: a registry name or saved:HASH."),
+    optimizer: str = typer.Option("gepa", "--optimizer", help="gepa | mipro | bootstrap."),
+    model: str = typer.Option(..., "--model", help="litellm model the program runs on (the task model)."),
+    reflection_model: Optional[str] = typer.Option(None, "--reflection-model", help="Model that proposes "
+                                                   "instructions (GEPA reflection, MIPROv2 proposer) [default: --model]."),
+    budget: str = typer.Option("light", "--budget", help="light | medium | heavy (each optimiser's own presets)."),
+    metric: str = typer.Option("f1", "--metric", help="f1 | weighted_f1 (mean per report on dev)."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
+    seed: int = typer.Option(0, "--seed", help="Optimiser seed (the split's own seed is recorded in the lineage)."),
+    split_name: str = typer.Option("default", "--split-name", help="Stored split: trains on train, selects on dev."),
+    concurrency: int = typer.Option(4, "--concurrency", help="Cases evaluated in parallel."),
+    max_metric_calls: Optional[int] = typer.Option(None, "--max-metric-calls",
+                                                   help="GEPA only: cap on program runs, instead of the budget preset."),
+    name: Optional[str] = typer.Option(None, "--name", help="Label of the saved program [default: PROGRAM-OPTIMIZER-BUDGET]."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Optimise a review program's prompt on the train split, select on dev (never test), save it."""
+    from harness.tune import TuneOptions, tune
+
+    opts = TuneOptions(program=program, optimizer=optimizer, model=model, reflection_model=reflection_model,
+                       budget=budget, metric=metric, api_base=api_base, seed=seed, split_name=split_name,
+                       threads=concurrency, max_metric_calls=max_metric_calls, name=name)
+    with open_store() as st, _tune_progress(optimizer, enabled=sys.stderr.isatty()) as progress:
+        res = tune(st, opts, progress=progress)
+    if as_json:
+        emit_json(res)
+    else:
+        lin = res.lineage
+        typer.echo(_md_rows([{
+            "program": res.program or "-", "name": res.name, "status": res.status, "optimizer": optimizer,
+            "budget": budget, "trials": lin.get("trials"), f"dev {metric} before": _r3(lin.get("dev_before")),
+            "after": _r3(lin.get("dev_after")), "model_calls": lin.get("model_calls"),
+            "cost": round(lin.get("cost") or 0.0, 4)}]))
+        if res.program:
+            from harness.lm.secrets import redact
+
+            base = f" --api-base {redact(api_base)}" if api_base else ""
+            typer.echo(f"run it: harness bench --program {res.program} --model {model}{base} --split test")
+    if res.status == "interrupted":
+        raise typer.Exit(130)
+
+
+def _tune_progress(optimizer: str, *, enabled: bool):
+    """A `progress(TuneProgress)` callback drawing trials, best dev score and cost on stderr."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar():
+        if not enabled:
+            yield None
+            return
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        # bound to the real stderr now: tuning swallows sys.stderr while DSPy chatters
+        console = Console(file=sys.stderr)
+        cols = (SpinnerColumn(), TextColumn(f"tune {optimizer} ({{task.fields[phase]}})"),
+                TextColumn("trials {task.fields[trials]}"), TextColumn("best dev {task.fields[best]}"),
+                TextColumn("{task.fields[calls]} calls"), TextColumn("${task.fields[cost]:.4f}"), TimeElapsedColumn())
+        with Progress(*cols, console=console, transient=True) as p:
+            task = p.add_task("tune", total=None, phase="start", trials=0, best="-", calls=0, cost=0.0)
+
+            def update(ev) -> None:
+                p.update(task, phase=ev.phase, trials=ev.trials, calls=ev.model_calls, cost=ev.cost,
+                         best="-" if ev.best is None else f"{ev.best:.3f}")
+
+            yield update
+
+    return bar()
+
+
+programs_app = typer.Typer(help="Saved (tuned) review programs: `harness programs` lists them, "
+                                "`harness programs show HASH` prints one.", invoke_without_command=True)
+app.add_typer(programs_app, name="programs")
+
+
+@programs_app.callback()
+def programs_list(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Saved programs with the optimiser, models, split seed, dev scores and cost that made them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from harness.tune import list_programs
+
+    with open_store() as st:
+        rows = list_programs(st)
+    if as_json:
+        emit_json(rows)
+        return
+    typer.echo(_md_rows([{
+        "hash": r["hash"][:12], "name": r["name"], "base": r["base"], "optimizer": r["optimizer"] or "-",
+        "budget": r["budget"] or "-", "model": r["model"] or "-", "split_seed": r["split_seed"],
+        "dev_before": _r3(r["dev_before"]), "dev_after": _r3(r["dev_after"]), "trials": r["trials"],
+        "cost": None if r["cost"] is None else round(r["cost"], 4), "status": r["status"] or "-",
+        "created": str(r["created_at"])[:19]} for r in rows]))
+
+
+@programs_app.command("show")
+def programs_show(
+    ref: str = typer.Argument(..., help="Program hash, unique hash prefix, saved:HASH or name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """A saved program's lineage, and each predictor's instructions and demos."""
+    from harness.tune import show_program
+    from harness.tune.saved import render_program
+
+    with open_store() as st:
+        view = show_program(st, ref)
+    if as_json:
+        emit_json(view)
+    else:
+        typer.echo(render_program(view), nl=False)
+
+
+
 def main(argv: list[str] | None = None) -> int:
     from harness.errors import HarnessError
 

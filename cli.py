@@ -78,14 +78,216 @@ def fail(message: str, code: int = 2) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+@app.command("score")
+def score_cmd(
+    report_id: str = typer.Argument(..., help="Id of a stored report (see `harness reports`)."),
+    findings: Path = typer.Option(..., "--findings", "-f",
+                                  help="JSON list of findings, or a markdown review in the reports' format."),
+    k: int = typer.Option(3, "--k", min=0, help="Line tolerance: widen each gold range by ±k lines."),
+    strict: bool = typer.Option(True, "--strict/--lenient",
+                                help="Strict counts novel findings as false positives; lenient leaves them out."),
+    scorer: str = typer.Option("default", "--scorer", help="Registered scorer name."),
+    judge: Optional[str] = typer.Option(None, "--judge", help="litellm model deciding ambiguous pairs."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
+) -> None:
+    """Score a reviewer's findings against a stored report's gold; prints each label with its evidence."""
+    from harness.scoring import score_file, score_table
+
+    with open_store() as st:
+        result = score_file(st, report_id, findings, k=k, strict=strict, scorer=scorer, judge=judge)
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(score_table(result))
+
+
 # ---------------------------------------------------------------------------------------
 # retro / leaderboard
 # ---------------------------------------------------------------------------------------
 
 
+@app.command("retro")
+def retro_cmd(
+    report_id: Optional[str] = typer.Argument(None, help="Report id (see `harness reports`)."),
+    check: bool = typer.Option(False, "--check", help="Compare with the published table cell by cell."),
+    all_: bool = typer.Option(False, "--all", help="Every stored report."),
+    fmt: str = typer.Option("md", "--format", help="md, json or csv."),
+) -> None:
+    """Recompute a report's agent retro Summary table from the stored data (and check the published one)."""
+    from harness import retro
+
+    if fmt not in ("md", "json", "csv"):
+        fail(f"unknown format {fmt!r} (md, json or csv)")
+    if not all_ and not report_id:
+        fail("give a report id or --all")
+    with open_store() as st:
+        results = retro.retro(st, None if all_ else [report_id], check=check)
+    out = {"md": lambda: retro.to_markdown(results, check), "json": lambda: retro.to_json(results) + "\n",
+           "csv": lambda: retro.to_csv(results)}[fmt]()
+    sys.stdout.write(out)
+    if check and any(r.disagreements for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("leaderboard")
+def leaderboard_cmd(
+    since: Optional[str] = typer.Option(None, "--since", help="Reports on or after DATE (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Reports on or before DATE."),
+    pr: Optional[int] = typer.Option(None, "--pr", help="Only reports of this PR."),
+    fmt: str = typer.Option("md", "--format", help="md, json, csv or parquet."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
+    n_boot: int = typer.Option(1000, "--boot", help="Bootstrap replicates for the 95% intervals."),
+) -> None:
+    """One row per reviewer model over the stored reports, with bootstrap 95% intervals."""
+    from harness import leaderboard as lb
+
+    with open_store() as st:
+        df = lb.leaderboard(st, since=since, until=until, pr=pr, n_boot=n_boot)
+    text = lb.write(df, fmt, output)
+    if text is not None:
+        sys.stdout.write(text)
+
+
 # ---------------------------------------------------------------------------------------
 # dataset / bench / runs
 # ---------------------------------------------------------------------------------------
+
+dataset_app = typer.Typer(help="Benchmark inputs: the reviewed change of each report, and train/dev/test splits.",
+                          no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
+
+
+def _md_rows(rows: list[dict]) -> str:
+    if not rows:
+        return "(nothing)\n"
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join("" if r[c] is None else str(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+@dataset_app.command("build")
+def dataset_build(
+    repo: Path = typer.Option(..., "--repo", help="Local clone (or bare mirror) of the reviewed repository."),
+    seed: int = typer.Option(0, "--seed", help="Split seed."),
+    ratios: str = typer.Option("0.5,0.25,0.25", "--ratios", help="train,dev,test shares over PRs."),
+    split_name: str = typer.Option("default", "--split-name", help="Name the split is stored under."),
+    export: Optional[Path] = typer.Option(None, "--export", help="Also write the split to DIR/<name>.json "
+                                          "(e.g. datasets/splits)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Materialise every stored report's reviewed diff from --repo, then assign splits by PR."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from harness.dataset import build_dataset
+    from harness.errors import HarnessError
+
+    try:
+        shares = tuple(float(x) for x in ratios.split(","))
+    except ValueError:
+        raise HarnessError(f"--ratios must be three numbers like 0.5,0.25,0.25, got {ratios!r}") from None
+    with open_store() as st, Progress(TextColumn("inputs"), BarColumn(), MofNCompleteColumn(),
+                                      TimeRemainingColumn(), transient=True,
+                                      console=_stderr_console()) as bar:
+        task = bar.add_task("inputs", total=None)
+        summary = build_dataset(st, repo, seed=seed, ratios=shares, split_name=split_name, export=export,
+                                on_progress=lambda i, n: bar.update(task, completed=i, total=n))
+    if as_json:
+        emit_json(summary)
+        return
+    counts = {s: sum(1 for v in summary.split.assignments.values() if v == s) for s in ("train", "dev", "test")}
+    typer.echo(_md_rows([summary.model_dump(exclude={"split"})]))
+    typer.echo(f"split {summary.split.name!r} (seed {summary.split.seed}): "
+               + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" reports; hash {summary.split.content_hash[:12]}")
+
+
+@dataset_app.command("show")
+def dataset_show(
+    split_name: str = typer.Option("default", "--split-name", help="Which stored split."),
+    reasons: bool = typer.Option(False, "--reasons", help="Also list inputs that are not exact, with why."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Per split: reports, PRs, input status counts and diff tokens."""
+    from harness.dataset import dataset_summary, input_problems
+
+    with open_store(read_only=True) as st:
+        rows = dataset_summary(st, split_name)
+        problems = input_problems(st) if reasons else None
+    if as_json:
+        emit_json({"split_name": split_name, "splits": rows, **({"problems": problems} if reasons else {})})
+        return
+    typer.echo(_md_rows(rows))
+    if problems:
+        typer.echo(_md_rows(problems))
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@app.command("bench")
+def bench(
+    model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
+                                        "ollama_chat/...) or replay:AGENT for a recorded reviewer."),
+    program: str = typer.Option("single", "--program", help="Review program name, or saved:HASH."),
+    split: str = typer.Option("test", "--split", help="train | dev | test | all."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="First N reports of the split."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Cases (and model calls) in flight; shrinks on 429."),
+    epochs: int = typer.Option(1, "--epochs", help="Independent repetitions of every case."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds per model call (retried)."),
+    max_errors: int = typer.Option(10, "--max-errors", help="Stop starting cases after this many case errors."),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
+    scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
+    from harness.runner.bench import run_bench
+    from harness.runner.progress import bench_progress
+
+    with open_store() as st, bench_progress(_stderr_console(), enabled=sys.stderr.isatty()) as progress:
+        res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
+                        epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
+                        max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,
+                        progress=progress)
+    if as_json:
+        emit_json(res)
+    else:
+        m = res.metrics
+        typer.echo(_md_rows([{
+            "run_id": res.run_id, "status": res.status.value, "model": res.model, "program": res.program,
+            "split": res.split, "cases": res.cases, "scored": res.scored, "errors": res.errors,
+            "calls": res.model_calls, "cache_hits": res.cache_hits, "cost": round(res.spent, 4),
+            "wall_s": round(res.wall_s, 2), "precision": _r3(m.precision), "recall": _r3(m.recall),
+            "f1": _r3(m.f1)}]))
+    if res.status.value == "failed":
+        fail(res.message or "run failed", 1)
+
+
+def _r3(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+@app.command("runs")
+def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Benchmark runs: model, program (hash), split, status, cost, cases, F1."""
+    from harness.store.runs import list_runs
+
+    with open_store(read_only=True) as st:
+        rows = list_runs(st).to_dicts()
+    if as_json:
+        emit_json(rows)
+        return
+    typer.echo(_md_rows([{
+        "run_id": r["run_id"], "model": r["model"], "program": f"{r['program']} ({r['program_hash'][:8]})",
+        "split": r["split"], "status": r["status"], "cases": r["cases"], "scored": r["scored"],
+        "errors": r["errors"], "cost": r["cost"], "f1": _r3(r["f1"]), "started": str(r["started_at"])[:19],
+    } for r in rows]))
+
 
 
 # ---------------------------------------------------------------------------------------

@@ -68,3 +68,11 @@ def test_second_writer_gets_one_line_error(tmp_path):
         p.join(10)
     with Store(path) as st:  # the file is intact afterwards
         assert st.schema_version() >= 1
+
+
+def test_frame_returns_polars_after_other_statements(store):
+    gold.put_report(store, _report("a"))
+    store.one("SELECT count(*) FROM reports")
+    df = store.frame("SELECT id, pr FROM reports WHERE pr = ?", [7])
+    assert df.to_dicts() == [{"id": "r1", "pr": 7}]
+    assert store.frame("SELECT id FROM reports WHERE pr = 99").height == 0

@@ -127,8 +127,10 @@ class Store:
             return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
     def one(self, sql: str, params: Any = None) -> tuple | None:
+        # fetchall, not fetchone: DuckDB 2 refuses new work while a result is unfinished
         with self._lock:
-            return self.execute(sql, params).fetchone()
+            rows = self.execute(sql, params).fetchall()
+            return rows[0] if rows else None
 
     def all(self, sql: str, params: Any = None) -> list[tuple]:
         with self._lock:
@@ -137,7 +139,8 @@ class Store:
     def frame(self, sql: str, params: Any = None) -> pl.DataFrame:
         """Run a query and return a polars frame."""
         with self._lock:
-            return self.execute(sql, params).pl()
+            rel = self.con.sql(sql, params=params) if params is not None else self.con.sql(sql)
+            return rel.pl() if rel is not None else pl.DataFrame()
 
     @contextmanager
     def transaction(self) -> Iterator["Store"]:

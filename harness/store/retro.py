@@ -1,0 +1,102 @@
+"""SQL for fates of agent findings and per-reviewer facts (retro tables, leaderboard)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import polars as pl
+
+from harness.store import Store
+
+_FATE_COLS = ("report_id", "agent", "idx", "model", "pass", "finding_id", "severity", "title", "fate",
+              "consolidated_id", "consolidated_severity", "affinity", "source", "evidence")
+_AGENT_COLS = ("report_id", "agent", "model", "content_hash", "date", "pr", "credited_critical",
+               "credited_important", "credited_suggestion", "unique_insights", "consolidated_total",
+               "duration_s", "tool_calls")
+
+
+def stale_report_ids(st: Store) -> list[str]:
+    """Reports whose fates are missing or describe an older version of the report."""
+    rows = st.all(
+        "SELECT r.id FROM reports r LEFT JOIN (SELECT DISTINCT report_id, content_hash FROM retro_agents) a"
+        " ON a.report_id = r.id AND a.content_hash = r.content_hash WHERE a.report_id IS NULL ORDER BY r.id")
+    return [r[0] for r in rows]
+
+
+def put_fates(st: Store, report_ids: Sequence[str], fates: Iterable[Sequence[Any]],
+              agents: Iterable[Sequence[Any]]) -> None:
+    """Replace the fates and reviewer facts of the given reports, all in one transaction."""
+    fates, agents = list(fates), list(agents)
+    with st.transaction():
+        for t in ("fates", "retro_agents"):
+            st.execute(f"DELETE FROM {t} WHERE list_contains(?, report_id)", [list(report_ids)])
+        if fates:
+            st.con.executemany(f"INSERT INTO fates ({', '.join(_FATE_COLS)}) VALUES "
+                               f"({', '.join('?' * len(_FATE_COLS))})", fates)
+        if agents:
+            st.con.executemany(f"INSERT INTO retro_agents ({', '.join(_AGENT_COLS)}) VALUES "
+                               f"({', '.join('?' * len(_AGENT_COLS))})", agents)
+
+
+def fate_rows(st: Store, report_id: str) -> list[dict[str, Any]]:
+    cur = st.execute(f"SELECT {', '.join(_FATE_COLS)} FROM fates WHERE report_id = ? ORDER BY agent, idx",
+                     [report_id])
+    return [dict(zip(_FATE_COLS, r)) for r in cur.fetchall()]
+
+
+def _frame(st: Store, sql: str, params: Any = None) -> pl.DataFrame:
+    # Store.frame calls DuckDBPyConnection.pl(), which duckdb 2.0 no longer has: go through Arrow
+    with st._lock:
+        return pl.from_arrow(st.con.sql(sql, params=params).to_arrow_table())
+
+
+def fate_counts(st: Store) -> pl.DataFrame:
+    return _frame(st, "SELECT fate, count(*) AS n FROM fates GROUP BY fate ORDER BY n DESC")
+
+
+def per_report_agent(st: Store, since: str | None = None, until: str | None = None,
+                     pr: int | None = None) -> pl.DataFrame:
+    """One row per (report, reviewer) with the fate counts summed in DuckDB: the leaderboard's input."""
+    where, params = ["1=1"], []
+    if since:
+        where.append("a.date >= ?")
+        params.append(since)
+    if until:
+        # a bare date includes the whole day
+        where.append("a.date < ?" if len(until) > 10 else "substr(a.date, 1, 10) <= ?")
+        params.append(until)
+    if pr is not None:
+        where.append("a.pr = ?")
+        params.append(pr)
+    return _frame(
+        st,
+        f"""
+        WITH f AS (
+            SELECT report_id, agent,
+                   count(*) AS raised,
+                   count(*) FILTER (severity = 'critical') AS raised_critical,
+                   count(*) FILTER (severity = 'important') AS raised_important,
+                   count(*) FILTER (severity = 'suggestion') AS raised_suggestion,
+                   count(*) FILTER (fate IN ('kept', 'upgraded', 'merged')) AS kept,
+                   count(*) FILTER (fate IN ('downgraded', 'demoted')) AS downgraded,
+                   count(*) FILTER (fate IN ('dropped', 'false_positive')) AS dropped,
+                   count(*) FILTER (fate = 'false_positive') AS false_positives
+            FROM fates GROUP BY report_id, agent
+        )
+        SELECT a.report_id, a.agent, a.model, a.date, a.pr,
+               coalesce(f.raised, 0) AS raised,
+               coalesce(f.raised_critical, 0) AS raised_critical,
+               coalesce(f.raised_important, 0) AS raised_important,
+               coalesce(f.raised_suggestion, 0) AS raised_suggestion,
+               coalesce(f.kept, 0) AS kept, coalesce(f.downgraded, 0) AS downgraded,
+               coalesce(f.dropped, 0) AS dropped, coalesce(f.false_positives, 0) AS false_positives,
+               a.credited_critical, a.unique_insights, a.consolidated_total, a.duration_s, a.tool_calls
+        FROM retro_agents a
+        JOIN reports r ON r.id = a.report_id AND r.content_hash = a.content_hash
+        LEFT JOIN f USING (report_id, agent)
+        WHERE {' AND '.join(where)}
+        ORDER BY a.model, a.report_id
+        """,
+        params,
+    )

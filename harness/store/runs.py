@@ -1,0 +1,298 @@
+"""SQL for benchmark runs: the model-call cache, runs, their cases and predicted findings.
+
+Every string that reaches these tables passes through `redact` first: a provider error that
+echoes an API key must not persist it.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from typing import Any
+
+import polars as pl
+
+from harness.errors import NotFound
+from harness.hashing import canonical_json
+from harness.lm.secrets import redact
+from harness.runner.models import CaseResult, CaseStatus, Metrics, RunConfig, RunStatus
+from harness.store import Store
+
+# -- model-call cache ---------------------------------------------------------------------
+
+
+def cache_get(st: Store, key: str) -> dict[str, Any] | None:
+    return _cache_row(st.one(_CACHE_GET, [key]))
+
+
+def cache_put(st: Store, key: str, *, model: str, epoch: int, response: str, finish_reason: str | None,
+              input_tokens: int | None, output_tokens: int | None, cost: float, duration_s: float) -> None:
+    st.execute(
+        "INSERT INTO model_calls (key, model, epoch, response, finish_reason, input_tokens, output_tokens,"
+        " cost, duration_s) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
+        [key, model, epoch, redact(response), finish_reason, input_tokens, output_tokens, cost, duration_s],
+    )
+
+
+def cache_size(st: Store) -> int:
+    row = st.one("SELECT count(*) FROM model_calls")
+    return int(row[0]) if row else 0
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+
+def create_run(st: Store, run_id: str, config: RunConfig, planned: int) -> None:
+    st.execute(
+        "INSERT INTO runs (run_id, model, program, program_hash, split, status, config, cases)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        [run_id, config.model, config.program, config.program_hash, config.split,
+         RunStatus.running.value, canonical_json(redact(config.model_dump(mode="json"))), planned],
+    )
+
+
+def get_run(st: Store, run_id: str) -> dict[str, Any]:
+    cur = st.execute("SELECT * FROM runs WHERE run_id = ? OR (length(?) >= 6 AND starts_with(run_id, ?))",
+                     [run_id, run_id, run_id])
+    cols = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if not rows:
+        raise NotFound(f"no run {run_id!r} in {st.path}", hint="see `harness runs`")
+    if len(rows) > 1:
+        raise NotFound(f"run id prefix {run_id!r} is ambiguous ({len(rows)} runs)", hint="give more characters")
+    run = dict(zip(cols, rows[0]))
+    run["config"] = json.loads(run["config"])
+    run["metrics"] = json.loads(run["metrics"]) if run["metrics"] else None
+    return run
+
+
+def mark_running(st: Store, run_id: str) -> None:
+    st.execute("UPDATE runs SET status = 'running', message = NULL, finished_at = NULL WHERE run_id = ?",
+               [run_id])
+
+
+def finished_cases(st: Store, run_id: str) -> set[tuple[str, int]]:
+    return {(r[0], int(r[1])) for r in st.all("SELECT report_id, epoch FROM run_cases WHERE run_id = ?",
+                                              [run_id])}
+
+
+def put_case(st: Store, case: CaseResult) -> bool:
+    """Store one finished case and its predictions atomically; False if it was already stored."""
+    with st.transaction():
+        return _write_case(st, case)
+
+
+def _write_case(st: Store, case: CaseResult) -> bool:
+    s = case.stats
+    if st.one("SELECT 1 FROM run_cases WHERE run_id = ? AND report_id = ? AND epoch = ?",
+              [case.run_id, case.report_id, case.epoch]):
+        return False
+    st.execute(
+        "INSERT INTO run_cases (run_id, report_id, epoch, status, error, raw_response, model_calls,"
+        " cache_hits, retries, input_tokens, output_tokens, cost, spent, duration_s, tool_calls,"
+        " tp, fp, fn, metrics) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [case.run_id, case.report_id, case.epoch, case.status.value, redact(case.error),
+         redact(case.raw_response), s.model_calls, s.cache_hits, s.retries, s.input_tokens,
+         s.output_tokens, s.cost, s.spent, case.duration_s, case.tool_calls, case.tp, case.fp, case.fn,
+         canonical_json(case.metrics) if case.metrics else None],
+    )
+    if case.findings:
+        labels = case.labels or [None] * len(case.findings)
+        st.con.executemany(
+            "INSERT INTO run_predictions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [[case.run_id, case.report_id, case.epoch, i, f.severity.value, redact(f.title),
+              [loc.model_dump() for loc in f.locations], redact(f.body), f.category, label,
+              redact(canonical_json(f))]
+             for i, (f, label) in enumerate(zip(case.findings, labels))],
+        )
+    return True
+
+
+class RunWriter:
+    """The run's single writer: cache entries and finished cases, committed in small batches.
+
+    One DuckDB commit costs milliseconds; a commit per model call and per case serialises a
+    fast run on the store lock. Workers hand their writes to this thread, which commits
+    whatever has queued up as one transaction: a case and its predictions are always in the
+    same transaction, and a killed process loses at most the last batch (those cases are
+    simply run again on resume, so none is ever stored twice). Cache reads see queued
+    entries immediately and read committed ones through a per-thread cursor, off the lock.
+    """
+
+    def __init__(self, st: Store, *, max_batch: int = 256):
+        self.st = st
+        self.max_batch = max_batch
+        self._queue: queue.Queue = queue.Queue()
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._pending_lock = threading.Lock()
+        self._local = threading.local()
+        self._cursors: list[Any] = []
+        self.error: BaseException | None = None
+        self.written_cases = 0
+        self._thread = threading.Thread(target=self._loop, name="run-writer", daemon=True)
+        self._thread.start()
+
+    # -- producers ---------------------------------------------------------------------
+    def cache_put(self, key: str, **row: Any) -> None:
+        row["response"] = redact(row["response"])
+        with self._pending_lock:
+            self._pending[key] = row
+        self._queue.put(("cache", key, row))
+
+    def case(self, case: CaseResult) -> None:
+        self._raise_if_failed()
+        self._queue.put(("case", case, None))
+
+    def cache_get(self, key: str) -> dict[str, Any] | None:
+        with self._pending_lock:
+            row = self._pending.get(key)
+        if row is not None:
+            return {k: row[k] for k in ("response", "finish_reason", "cost", "duration_s")} | {
+                "input_tokens": row["input_tokens"] or 0, "output_tokens": row["output_tokens"] or 0}
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self.st._lock:
+                cur = self.st.con.cursor()
+                self._cursors.append(cur)
+            self._local.cursor = cur
+        found = cur.execute(_CACHE_GET, [key]).fetchone()
+        return _cache_row(found)
+
+    # -- the writer thread -------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            batch = [item]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(kind == "stop" for kind, _, _ in batch)
+            work = [b for b in batch if b[0] != "stop"]
+            if work and self.error is None:
+                try:
+                    self._commit(work)
+                except BaseException as exc:  # noqa: BLE001 - surfaced by close() / the next case()
+                    self.error = exc
+            for _ in batch:
+                self._queue.task_done()
+            if stop:
+                return
+
+    def _commit(self, work: list[tuple[str, Any, Any]]) -> None:
+        cache_rows = [(key, row) for kind, key, row in work if kind == "cache"]
+        cases = [case for kind, case, _ in work if kind == "case"]
+        with self.st.transaction():
+            if cache_rows:
+                self.st.con.executemany(
+                    "INSERT INTO model_calls (key, model, epoch, response, finish_reason, input_tokens,"
+                    " output_tokens, cost, duration_s) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
+                    [[key, r["model"], r["epoch"], r["response"], r["finish_reason"], r["input_tokens"],
+                      r["output_tokens"], r["cost"], r["duration_s"]] for key, r in cache_rows])
+            for case in cases:
+                self.written_cases += _write_case(self.st, case)
+        with self._pending_lock:
+            for key, _ in cache_rows:
+                self._pending.pop(key, None)
+
+    def _raise_if_failed(self) -> None:
+        if self.error is not None:
+            from harness.errors import StoreError
+
+            raise StoreError(f"writing run results failed: {self.error}") from self.error
+
+    def flush(self) -> None:
+        self._queue.join()
+        self._raise_if_failed()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(("stop", None, None))
+            self._thread.join()
+        for cur in self._cursors:
+            try:
+                cur.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._raise_if_failed()
+
+
+_CACHE_GET = ("SELECT response, finish_reason, input_tokens, output_tokens, cost, duration_s"
+              " FROM model_calls WHERE key = ?")
+
+
+def _cache_row(row: tuple | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"response": row[0], "finish_reason": row[1], "input_tokens": row[2] or 0,
+            "output_tokens": row[3] or 0, "cost": row[4], "duration_s": row[5]}
+
+
+_TOTALS = """
+    SELECT count(*) AS finished,
+           count(*) FILTER (WHERE status IN ('ok', 'parse_failure')) AS scored,
+           count(*) FILTER (WHERE status = 'parse_failure') AS parse_failures,
+           count(*) FILTER (WHERE status = 'error') AS errors,
+           count(*) FILTER (WHERE status = 'skipped') AS skipped,
+           coalesce(sum(model_calls), 0)::BIGINT AS model_calls,
+           coalesce(sum(cache_hits), 0)::BIGINT AS cache_hits,
+           coalesce(sum(retries), 0)::BIGINT AS retries,
+           coalesce(sum(input_tokens), 0)::BIGINT AS input_tokens,
+           coalesce(sum(output_tokens), 0)::BIGINT AS output_tokens,
+           coalesce(sum(cost), 0)::DOUBLE AS cost,
+           coalesce(sum(spent), 0)::DOUBLE AS spent,
+           coalesce(sum(tp), 0)::BIGINT AS tp,
+           coalesce(sum(fp), 0)::BIGINT AS fp,
+           coalesce(sum(fn), 0)::BIGINT AS fn
+    FROM run_cases WHERE run_id = ?
+"""
+
+
+def case_totals(st: Store, run_id: str) -> dict[str, Any]:
+    cur = st.execute(_TOTALS, [run_id])
+    cols = [d[0] for d in cur.description]
+    return dict(zip(cols, cur.fetchone()))
+
+
+def micro_metrics(tp: int, fp: int, fn: int) -> Metrics:
+    """Micro-averaged over cases: every prediction and every gold finding weighs the same."""
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = (2 * precision * recall / (precision + recall) if precision and recall else
+          (0.0 if precision is not None and recall is not None else None))
+    return Metrics(precision=precision, recall=recall, f1=f1, tp=tp, fp=fp, fn=fn)
+
+
+def finish_run(st: Store, run_id: str, status: RunStatus, message: str | None, wall_add_s: float) -> dict:
+    """Write the run's totals (recomputed from its cases), status and the wall time of this attempt."""
+    t = case_totals(st, run_id)
+    metrics = micro_metrics(t["tp"], t["fp"], t["fn"])
+    st.execute(
+        "UPDATE runs SET status = ?, message = ?, finished_at = current_timestamp, scored = ?, errors = ?,"
+        " model_calls = ?, cache_hits = ?, input_tokens = ?, output_tokens = ?, cost = ?, spent = ?,"
+        " wall_s = wall_s + ?, metrics = ? WHERE run_id = ?",
+        [status.value, redact(message), t["scored"], t["errors"], t["model_calls"], t["cache_hits"],
+         t["input_tokens"], t["output_tokens"], t["cost"], t["spent"], wall_add_s,
+         canonical_json(metrics.model_dump()), run_id],
+    )
+    return t
+
+
+def list_runs(st: Store) -> pl.DataFrame:
+    return st.frame(
+        "SELECT run_id, model, program, program_hash, split, status, cases, scored, errors, model_calls,"
+        " cache_hits, round(cost, 6) AS cost, round(spent, 6) AS spent, round(wall_s, 3) AS wall_s,"
+        " json_extract(metrics, '$.f1')::DOUBLE AS f1, json_extract(metrics, '$.precision')::DOUBLE AS precision,"
+        " json_extract(metrics, '$.recall')::DOUBLE AS recall, started_at, message FROM runs ORDER BY started_at"
+    )
+
+
+def case_frame(st: Store, run_id: str) -> pl.DataFrame:
+    return st.frame("SELECT * FROM run_cases WHERE run_id = ? ORDER BY report_id, epoch", [run_id])
+
+
+def count_by_status(st: Store, run_id: str) -> dict[str, int]:
+    return {CaseStatus(r[0]).value: int(r[1]) for r in
+            st.all("SELECT status, count(*) FROM run_cases WHERE run_id = ? GROUP BY status", [run_id])}

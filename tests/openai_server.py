@@ -1,0 +1,207 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks.
+
+`POST /v1/chat/completions` (non-streaming) answers from a script: each request takes the next
+scripted `Reply` (a queue), else whatever the `responder(body)` callable returns, else a plain
+"ok" answer. Replies cover the fault matrix: normal answers, 429 with or without retry-after,
+5xx, a connection reset, a delay (for timeouts), a malformed JSON body, empty content and an
+answer cut off at max tokens. The server counts requests and keeps their bodies.
+
+It is a ThreadingHTTPServer on an ephemeral port, HTTP/1.1 keep-alive (as real providers), run
+in a daemon thread: `with OpenAIServer() as srv: ... srv.url` (".../v1", for `api_base`).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+
+@dataclass
+class Reply:
+    """One scripted answer. `kind`: ok | error | reset | malformed."""
+
+    content: str | None = "ok"
+    kind: str = "ok"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    finish_reason: str = "stop"
+    prompt_tokens: int = 10
+    completion_tokens: int = 5
+
+
+def ok(content: str, **kw: Any) -> Reply:
+    return Reply(content=content, **kw)
+
+
+def rate_limited(retry_after: float | None = None) -> Reply:
+    headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
+    return Reply(kind="error", status=429, headers=headers, content="rate limited")
+
+
+def server_error(status: int = 500) -> Reply:
+    return Reply(kind="error", status=status, content=f"upstream failure {status}")
+
+
+def reset() -> Reply:
+    """Close the connection abruptly (TCP RST) without any response."""
+    return Reply(kind="reset")
+
+
+def slow(delay: float, content: str = "ok") -> Reply:
+    return Reply(content=content, delay=delay)
+
+
+def malformed() -> Reply:
+    """HTTP 200 whose body is not JSON."""
+    return Reply(kind="malformed")
+
+
+def empty() -> Reply:
+    return Reply(content="")
+
+
+def truncated(content: str) -> Reply:
+    return Reply(content=content, finish_reason="length")
+
+
+def chat_answer(**fields: Any) -> str:
+    """An answer in DSPy's ChatAdapter format: `[[ ## name ## ]]` blocks, values JSON if not str."""
+    parts = []
+    for name, value in fields.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        parts.append(f"[[ ## {name} ## ]]\n{text}\n")
+    parts.append("[[ ## completed ## ]]")
+    return "\n".join(parts)
+
+
+class OpenAIServer:
+    def __init__(self, responder: Callable[[dict], Reply] | None = None, *, delay: float = 0.0):
+        self.responder = responder
+        self.delay = delay  # added to every reply (the benchmark's fixed latency)
+        self.script: deque[Reply] = deque()
+        self.requests = 0
+        self.bodies: list[dict] = []
+        self.auth_headers: list[str | None] = []
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- scripting --------------------------------------------------------------------
+    def push(self, *replies: Reply) -> "OpenAIServer":
+        self.script.extend(replies)
+        return self
+
+    def _next(self, body: dict) -> Reply:
+        with self._lock:
+            self.requests += 1
+            self.bodies.append(body)
+            if self.script:
+                return self.script.popleft()
+        if self.responder is not None:
+            return self.responder(body)
+        return Reply()
+
+    # -- lifecycle --------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> "OpenAIServer":
+        server = self
+
+        class Handler(_Handler):
+            owner = server
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.request_queue_size = 256
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="openai-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> "OpenAIServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    owner: OpenAIServer
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            body = {"_raw": raw.decode("utf-8", "replace")}
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+            return
+        self.owner.auth_headers.append(self.headers.get("authorization"))
+        reply = self.owner._next(body)
+        wait = self.owner.delay + reply.delay
+        if wait:
+            time.sleep(wait)
+        if reply.kind == "reset":
+            # SO_LINGER 0 makes close() send RST: the client sees a connection reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        if reply.kind == "malformed":
+            self._send(200, None, raw=b'{"id": "x", "choices": [ {"message": ', headers=reply.headers)
+            return
+        if reply.kind == "error":
+            self._send(reply.status, {"error": {"message": reply.content, "type": "error",
+                                                "code": str(reply.status)}}, headers=reply.headers)
+            return
+        self._send(200, {
+            "id": f"chatcmpl-{self.owner.requests}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "test-model"),
+            "choices": [{"index": 0, "finish_reason": reply.finish_reason,
+                         "message": {"role": "assistant", "content": reply.content}}],
+            "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
+                      "total_tokens": reply.prompt_tokens + reply.completion_tokens},
+        }, headers=reply.headers)
+
+    def _send(self, status: int, obj: Any, *, raw: bytes | None = None,
+              headers: dict[str, str] | None = None) -> None:
+        data = raw if raw is not None else json.dumps(obj).encode()
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
+            self.close_connection = True

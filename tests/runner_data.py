@@ -1,0 +1,85 @@
+"""Synthetic gold reports + review inputs for runner tests and bench/runner.py (no corpus needed).
+
+Report `rNNNN` has one gold finding at src/mod_N.py:10-12 and a recorded Claude review citing
+it. `answer_for(body)` is an OpenAI-server responder that answers in DSPy's ChatAdapter format
+with one finding at the gold location of the report whose id appears in the prompt: a program
+run against it scores precision = recall = 1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from harness.hashing import content_hash
+from harness.models import AgentReview, Finding, Location, Report, Severity
+from harness.store import Store
+
+from openai_server import Reply, chat_answer
+
+_ID = re.compile(r"REPORT-ID (r\d{4})")
+
+
+def report(i: int) -> Report:
+    rid = f"r{i:04d}"
+    gold = Finding(id="I1", severity=Severity.important, title=f"Unchecked None in handler {i}",
+                   agents=["Claude"], locations=[Location(path=f"src/mod_{i}.py", line_start=10, line_end=12)],
+                   body="The handler dereferences the result without checking for None.")
+    review = (f"## Claude review\n\n### Important\n\n1. **Unchecked None in handler {i}** "
+              f"(`src/mod_{i}.py:10-12`): dereferences the result without a None check.\n")
+    r = Report(id=rid, source=f"synthetic/{rid}.md", pr=1000 + i, round=1, repo="acme/widgets",
+               findings=[gold], agent_reviews=[AgentReview(agent="Claude", model="Claude Test", text=review,
+                                                           findings=[gold.model_copy(update={"id": "1"})])])
+    r.content_hash = content_hash(r)
+    return r
+
+
+def diff_for(i: int) -> str:
+    return (f"diff --git a/src/mod_{i}.py b/src/mod_{i}.py\n--- a/src/mod_{i}.py\n+++ b/src/mod_{i}.py\n"
+            f"@@ -8,3 +8,5 @@ def handler():\n # REPORT-ID r{i:04d}\n+    res = lookup()\n+    return res.value\n")
+
+
+def populate(st: Store, n: int) -> list[str]:
+    """n reports with exact review inputs; split 'all' covers them without `dataset split`."""
+    from harness.store.dataset import put_input
+    from harness.store.gold import put_report
+
+    ids = []
+    for i in range(n):
+        r = report(i)
+        put_report(st, r)
+        d = diff_for(i)
+        put_input(st, {"report_id": r.id, "status": "exact", "reason": None, "method": "commits",
+                       "repo_path": None, "base": "a" * 40, "head": "b" * 40, "diff": d,
+                       "files": [{"path": f"src/mod_{i}.py", "added": 2, "removed": 0}],
+                       "tokens": len(d) // 4, "token_method": "chars/4", "content_hash": content_hash(d)})
+        ids.append(r.id)
+    return ids
+
+
+def finding_json(rid: str) -> list[dict]:
+    i = int(rid[1:])
+    return [{"severity": "important", "title": f"Unchecked None in handler {i}", "path": f"src/mod_{i}.py",
+             "line_start": 10, "line_end": 12, "body": "result may be None", "category": "correctness"}]
+
+
+def report_id_in(body: dict) -> str | None:
+    m = _ID.search(json.dumps(body.get("messages", [])))
+    return m.group(1) if m else None
+
+
+def answer_for(body: dict) -> Reply:
+    rid = report_id_in(body)
+    return Reply(content=chat_answer(findings=finding_json(rid) if rid else []))
+
+
+def simple_score(report: Report, findings: list[Finding]):
+    """Location-only scorer for runner tests (the real scorers are tested in their package)."""
+    from harness.runner.scoring import CaseScore
+
+    gold = {(l.path, l.line_start) for f in report.findings for l in f.locations}
+    labels = ["true_positive" if any((l.path, l.line_start) in gold for l in f.locations) else "novel"
+              for f in findings]
+    tp = labels.count("true_positive")
+    return CaseScore(tp=tp, fp=len(findings) - tp, fn=len(report.findings) - min(tp, len(report.findings)),
+                     labels=labels, metrics={"counts": {"tp": tp}})

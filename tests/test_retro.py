@@ -1,0 +1,130 @@
+"""Recomputed retro tables and `--check` on hand-built reports; pr-309 on the real corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.fates import report_fates, scorer_matcher
+from harness.models import PublishedRetro, RetroCell, RetroRow, RetroTable
+from harness.retro import CARRIED, metric_key, recompute, scorer_precision_recall, to_csv, to_markdown
+from tests.conftest import CORPUS, needs_corpus
+from tests.test_fates import NOTES, RECON, report
+
+
+def published(cells: dict[str, dict[str, tuple[str, object]]]) -> RetroTable:
+    cols = ["Claude", "Codex", "Gemini"]
+    return RetroTable(columns=cols, column_labels=["Claude Opus 4.6", "Codex GPT 5.4", "Gemini 3.1 Pro"],
+                      rows=[RetroRow(metric=m, cells={a: RetroCell(raw=r, value=v) for a, (r, v) in row.items()})
+                            for m, row in cells.items()])
+
+
+def sample():
+    r = report(RECON, NOTES)
+    sev = lambda c, i, s: {"critical": c, "important": i, "suggestion": s}  # noqa: E731
+    r.published_retro = PublishedRetro(present=True, reconciliation=RECON, agent_notes=NOTES, summary=published({
+        "Duration": {"Claude": ("4m 56s", 296.0), "Codex": ("7m 27s", 447.0), "Gemini": ("5m 04s", 304.0)},
+        # Claude is credited on I1, S1, S2 (1I 2S): the published cell under-counts
+        "Findings": {"Claude": ("1I 1S", sev(0, 1, 1)), "Codex": ("1I 1S", sev(0, 1, 1)),
+                     "Gemini": ("1C 1I", sev(1, 1, 0))},
+        "Downgraded": {"Claude": ("1 (I→S)", {"count": 1, "transitions": ["I→S"]}),
+                       # Codex I2 was demoted to a design observation: the reports count that here
+                       "Codex": ("1 (I→obs)", {"count": 1, "transitions": ["I→obs"]}),
+                       "Gemini": ("1 (C→I)", {"count": 1, "transitions": ["C→I"]})},
+        # Gemini: C3 false positive + S1 dropped = 2; the published cell says 1
+        "Dropped": {"Claude": ("1", 1), "Codex": ("0", 0), "Gemini": ("1", 1)},
+        "Signal-to-noise": {"Claude": ("high", None), "Codex": ("high", None), "Gemini": ("low", None)},
+    }))
+    return r
+
+
+@pytest.fixture(scope="module")
+def result():
+    r = sample()
+    fates = report_fates(r, scorer_matcher())
+    return recompute(r, fates, precision_recall=scorer_precision_recall(), check=True)
+
+
+def test_rows_follow_the_published_table_then_standard_then_extra(result):
+    names = [row.metric for row in result.table.rows]
+    assert names[:5] == ["Duration", "Findings", "Downgraded", "Dropped", "Signal-to-noise"]
+    assert names[-3:] == ["Kept rate", "Precision", "Recall"]
+    assert {"Tool calls", "False positives", "Unique insights", "Totals"} <= set(names)
+
+
+def test_carried_cells_are_marked(result):
+    dur = result.table.row("Duration")
+    assert dur.cells["Claude"].raw == f"4m 56s {CARRIED}"
+    assert result.sources["Duration"]["Claude"] == "published"
+    assert result.sources["Findings"]["Claude"] == "recomputed"
+    assert "carried over" in to_markdown([result])
+
+
+def test_check_lists_each_disagreement_with_evidence(result):
+    got = {(d.metric, d.agent): d for d in result.disagreements}
+    assert set(got) == {("Findings", "Claude"), ("Dropped", "Gemini")}
+    f = got[("Findings", "Claude")]
+    assert (f.published, f.recomputed) == ("1I 1S", "1I 2S")
+    assert any(e.startswith("S2 ") and "Claude" in e for e in f.evidence)
+    d = got[("Dropped", "Gemini")]
+    assert d.recomputed == "2" and any("false positive" in e for e in d.evidence)
+    md = to_markdown([result], check=True)
+    assert "2 of" in md and "published `1I 1S`, recomputed `1I 2S`" in md
+
+
+def test_extra_rows_are_rates(result):
+    kept = result.table.row("Kept rate").cells["Gemini"]
+    assert kept.value == pytest.approx(1 / 4)  # C1 kept; C2 downgraded, C3 false positive, S1 dropped
+    p = result.table.row("Precision").cells["Codex"].value
+    r = result.table.row("Recall").cells["Codex"].value
+    assert 0 <= p <= 1 and 0 <= r <= 1
+
+
+def test_csv_has_one_line_per_cell(result):
+    lines = to_csv([result]).strip().splitlines()
+    assert lines[0].startswith("report_id,metric,agent")
+    assert len(lines) - 1 == sum(len(r.cells) for r in result.table.rows)
+    assert any(",Findings,Claude," in l and l.endswith(",no") for l in lines)
+
+
+def test_metric_names_in_their_drifted_forms():
+    assert metric_key("**Totals**") == "totals"
+    assert metric_key("Duration (s)") == "duration"
+    assert metric_key("Critical findings") == "critical"
+    assert metric_key("Suggestions") == "suggestion"
+    assert metric_key("Signal-to-noise") == "other"
+
+
+def test_cli_retro_check_json(tmp_path, monkeypatch):
+    from cli import main
+    from harness.store import Store
+    from harness.store.gold import put_report
+
+    db = tmp_path / "h.duckdb"
+    r = sample().model_copy(update={"content_hash": "x"})
+    with Store(db) as st:
+        put_report(st, r)
+    import io
+    import sys
+
+    buf = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", buf)
+    rc = main(["--db", str(db), "retro", "r1", "--check", "--format", "json"])
+    out = json.loads(buf.getvalue())
+    assert rc == 1  # disagreements found
+    assert {(d["metric"], d["agent"]) for d in out[0]["disagreements"]} == {("Findings", "Claude"), ("Dropped", "Gemini")}
+    assert main(["--db", str(db), "retro", "nope"]) == 2
+
+
+@needs_corpus
+def test_pr_309_findings_cells_disagree_as_the_issue_says():
+    from harness.parse import parse_report
+
+    path = CORPUS / "20260414-192417-pr-309.md"
+    r = parse_report(path.read_text(encoding="utf-8"), str(path))
+    res = recompute(r, report_fates(r, scorer_matcher()), check=True)
+    got = {(d.metric, d.agent): (d.published, d.recomputed) for d in res.disagreements}
+    assert got[("Findings", "Claude")] == ("1I 7S", "2I 8S")
+    assert got[("Findings", "Codex")] == ("2I", "3I 1S")
+    assert ("Findings", "Gemini") not in got

@@ -73,6 +73,96 @@ def fail(message: str, code: int = 2) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+def _progress_bar(enabled: bool):
+    """A rich progress bar on stderr for long ingests; a no-op callback otherwise."""
+    from contextlib import nullcontext
+
+    if not enabled or not sys.stderr.isatty():
+        return nullcontext(None)
+    from rich.progress import Progress as Bar
+
+    class _Ctx:
+        def __enter__(self):
+            from rich.console import Console
+
+            self.bar = Bar(console=Console(stderr=True), transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("ingest", total=None)
+            return lambda done, total, src: self.bar.update(self.task, completed=done, total=total)
+
+        def __exit__(self, *exc):
+            self.bar.__exit__(*exc)
+
+    return _Ctx()
+
+
+@app.command()
+def ingest(
+    paths: list[str] = typer.Argument(None, help="Report files and folders (folders: every *.md, README.md skipped)."),
+    git: Optional[str] = typer.Option(None, "--git", help="Read the *.md files of this git repository at --ref, without a checkout."),
+    ref: str = typer.Option("HEAD", "--ref", help="Git ref for --git."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any file fails or carries parse warnings."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Parse deep-review reports into the gold set (idempotent by content hash)."""
+    from harness.ingest import IngestFailed, ingest_git, ingest_paths
+    from harness.render import render_ingest_summary
+
+    if not paths and not git:
+        fail("give report files or folders, or --git REPO --ref REF")
+    with open_store() as st, _progress_bar(not as_json) as progress:
+        try:
+            if git:
+                result = ingest_git(st, git, ref, under=(paths or [None])[0], strict=strict, progress=progress)
+            else:
+                result = ingest_paths(st, paths, strict=strict, progress=progress)
+            failed = None
+        except IngestFailed as exc:
+            result, failed = exc.result, exc
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(render_ingest_summary(result))
+    if failed is not None:
+        raise failed
+
+
+@app.command()
+def reports(
+    pr: Optional[int] = typer.Option(None, "--pr", help="Only this PR number."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after this ISO date."),
+    warnings: bool = typer.Option(False, "--warnings", help="Only reports with parse warnings, and list the warnings."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List stored reports (findings by severity, agent findings, warnings)."""
+    from harness.render import render_report_list
+    from harness.store import gold
+
+    with open_store(read_only=True) as st:
+        listing = gold.report_listing(st, pr=pr, since=since, with_warnings=warnings)
+    if as_json:
+        emit_json(listing)
+    else:
+        typer.echo(render_report_list(listing))
+
+
+@app.command()
+def show(
+    report_id: str = typer.Argument(..., metavar="ID", help="Report id (the `# Deep Review: <id>` title)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored Report model as JSON."),
+) -> None:
+    """Render one stored report in the house format (or its model as JSON)."""
+    from harness.render import render_report
+    from harness.store import gold
+
+    with open_store(read_only=True) as st:
+        report = gold.get_report(st, report_id)
+    if as_json:
+        emit_json(report)
+    else:
+        typer.echo(render_report(report), nl=False)
+
+
 # ---------------------------------------------------------------------------------------
 # scorers: score
 # ---------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ Agents are printed by full model name where the report's reviewers name one, so
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from harness.models import (
@@ -56,6 +57,7 @@ OBSERVATION_SECTIONS = (
     ("Acknowledged Limitations", None, ObservationKind.limitation),
 )
 WITHDRAWN_MARK = "**Withdrawn.**"
+_SAYS_WITHDRAWN = re.compile(r"^\W*withdrawn\b", re.I | re.M)  # the body already says so
 OMITTED_APPENDIX = "The original reviews are omitted from this report."
 _DASH = "\u2014"
 
@@ -63,15 +65,16 @@ _DASH = "\u2014"
 # -- small pieces ------------------------------------------------------------------------
 
 
-def cell(text: str | None) -> str:
-    """A table cell: one line, pipes escaped, empty shown as an em dash."""
+def cell(text: str | None, empty: str = _DASH) -> str:
+    """A table cell: one line, pipes escaped, empty shown as an em dash (or `empty`)."""
     if text is None or not str(text).strip():
-        return _DASH
+        return empty
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def table(header: list[str], rows: Iterable[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = ["|" + "|".join(f" {h} " if h else " " for h in header) + "|",
+             "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -122,7 +125,7 @@ def render_finding(f: Finding, models: dict[str, str], number: int) -> str:
         out.append(f.body.strip())
     if f.reconciliation:
         out.append(f"Reconciliation note: {f.reconciliation.strip()}")
-    if f.withdrawn:
+    if f.withdrawn and not _SAYS_WITHDRAWN.search(f.body):
         out.append(WITHDRAWN_MARK)
     return "\n\n".join(out)
 
@@ -139,20 +142,22 @@ def render_findings(findings: list[Finding], models: dict[str, str], level: int)
 
 
 def render_observation(o: Observation, models: dict[str, str], number: int) -> str:
-    head = f"{number}. "
-    if o.title:
-        head += f"**{o.title}**"
-        if o.tags:
-            head += " " + " ".join(f"({t})" for t in o.tags)
-        locs = ", ".join(format_location(l) for l in o.locations)
-        if locs:
-            head += f" ({locs})"
-        agents = format_agents(o.agents, models)
-        if agents:
-            head += " " + agents
-        return f"{head} {_DASH} {o.text.strip()}" if o.text.strip() else head
+    """`N. **Title** (tag) (`loc`) [Agents] — text`; a parsed observation's text is the whole
+    item already (title included), printed as is."""
+    text = o.text.strip()
+    if not o.title or text.startswith("**"):
+        agents = format_agents(o.agents, models) if not text.startswith("**") else ""
+        return f"{number}. {text}" + (f" {agents}" if agents else "")
+    head = f"**{o.title}**"
+    if o.tags:
+        head += " " + " ".join(f"({t})" for t in o.tags)
+    locs = ", ".join(format_location(l) for l in o.locations)
+    if locs:
+        head += f" ({locs})"
     agents = format_agents(o.agents, models)
-    return head + o.text.strip() + (f" {agents}" if agents else "")
+    if agents:
+        head += " " + agents
+    return f"{number}. {head} {_DASH} {text}" if text else f"{number}. {head}"
 
 
 def render_observations(observations: list[Observation], models: dict[str, str], level: int) -> str:
@@ -184,6 +189,14 @@ def format_reviewer(r: Reviewer) -> str:
     return out
 
 
+def format_verdict(verdict: str) -> str:
+    """`**Merge with fixes** — why`: the stored verdict is plain text, the house style bolds the call."""
+    if "**" in verdict:
+        return verdict
+    call, sep, why = verdict.partition(f" {_DASH} ")
+    return f"**{call.strip()}**" + (f" {_DASH} {why.strip()}" if sep else "")
+
+
 _KNOWN_HEADER = ("date", "repo", "round", "author", "pr", "branch", "commits", "reviewers",
                  "verdict", "wall-clock time", "wall-clock")
 
@@ -211,7 +224,7 @@ def render_header(report: Report) -> str:
     if report.reviewers:
         rows.append(("Reviewers", ", ".join(format_reviewer(r) for r in report.reviewers)))
     if report.verdict:
-        rows.append(("Verdict", report.verdict))
+        rows.append(("Verdict", format_verdict(report.verdict)))
     if report.wall_clock_s is not None:
         rows.append(("Wall-clock time", format_duration(report.wall_clock_s)))
     for key, raw in report.header.items():  # rows the model has no field for
@@ -245,7 +258,8 @@ def render_retro(retro: PublishedRetro) -> str:
     if retro.summary is not None:
         out.append("### Summary\n\n" + render_retro_table(retro.summary))
     if retro.reconciliation:
-        out.append(f"**Reconciliation:** {retro.reconciliation.strip()}")
+        text = retro.reconciliation.strip()  # parsed ones keep their own lead-in
+        out.append(text if re.match(r"\W*reconciliation", text, re.I) else f"**Reconciliation:** {text}")
     if retro.closing:
         out.append(retro.closing.strip())
     return "\n\n".join(out)
@@ -291,7 +305,7 @@ def render_resolutions(report: Report) -> str:
     for i, r in enumerate(report.resolutions, 1):
         row = [str(i), cell(r.ref), cell(r.action)]
         if with_note:
-            row.append(cell(r.note))
+            row.append(cell(r.note, empty=""))
         rows.append(row)
     return "## Resolution\n\n" + table(header, rows)
 
@@ -310,3 +324,45 @@ def render_report(report: Report) -> str:
     if report.agent_reviews:
         parts += ["---", render_appendix(report)]
     return "\n\n".join(parts) + "\n"
+
+
+# -- CLI summaries -----------------------------------------------------------------------------
+
+
+def render_rows(rows: list[dict], columns: list[str] | None = None) -> str:
+    """A markdown table of plain dict rows (None shown as an em dash)."""
+    if not rows:
+        return "(none)"
+    columns = columns or list(rows[0])
+    return table(columns, ([cell(None if r.get(c) is None else str(r.get(c))) for c in columns]
+                           for r in rows))
+
+
+def render_ingest_summary(result) -> str:
+    """The end-of-ingest summary: failures and warnings per file, then the totals."""
+    t = result.totals
+    lines = []
+    for e in result.reports:
+        if e.status == "failed":
+            lines.append(f"FAILED  {e.source}: {e.warnings[0].message if e.warnings else 'unknown'}")
+        elif e.status == "warning":
+            lines.append(f"warning {e.source}: {len(e.warnings)} parse warning(s)")
+    sev = t.findings
+    lines.append(
+        f"{t.reports} report(s) stored from {t.files} file(s): {t.new} new, {t.replaced} replaced, "
+        f"{t.unchanged} unchanged, {t.failed} failed")
+    lines.append(
+        f"findings: {sev.get('critical', 0)} critical, {sev.get('important', 0)} important, "
+        f"{sev.get('suggestion', 0)} suggestion; agent findings: {t.agent_findings}; "
+        f"parse warnings: {t.warnings}")
+    return "\n".join(lines)
+
+
+def render_report_list(listing: dict[str, list[dict]]) -> str:
+    parts = [render_rows(listing["reports"], ["id", "date", "pr", "round", "has_retro", "critical",
+                                              "important", "suggestion", "agent_findings", "warnings"])]
+    if "warnings" in listing:
+        parts.append("Parse warnings\n\n" + render_rows(listing["warnings"]))
+    if listing.get("failures"):
+        parts.append("Files that failed to ingest\n\n" + render_rows(listing["failures"], ["source", "reason"]))
+    return "\n\n".join(parts)

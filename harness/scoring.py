@@ -75,6 +75,7 @@ def score_file(st: Store, report_id: str, path: str | Path, *, k: int = 3, stric
     if judge:
         scorer = "judge"
         args["model"] = judge
+    if scorer == "judge":
         runtime["cache"] = StoreJudgeCache(st)
     sc = get_scorer(scorer, **args, **runtime)
     result = sc.score(gold, findings)

@@ -32,7 +32,9 @@ Many reports (polars; frames from `results_frame` / `gold_frame` or harness.stor
 - `bootstrap_ci(frame, metric, n=1000, seed=0, kind="micro"|"macro") -> Interval`.
 - `paired_bootstrap(frame_a, frame_b, metric, n=1000, seed=0, kind=...) -> PairedDelta`
   (delta = b - a, interval, beyond_noise).
-- `unique_insights(gold_labels, by="reviewer", detail=False)`.
+- `unique_insights(gold_labels, by="reviewer", detail=False)`; `panel_results(gold, ...)` scores
+  each recorded reviewer of a GoldSet, `gold_frame({report_id: result}, reviewer=NAME)` turns
+  results into the rows unique_insights reads.
 - `cohen_kappa(a, b)`: judge vs rule agreement.
 """
 
@@ -50,7 +52,7 @@ from scorers.feedback import dspy_metric, feedback
 from scorers.findings import coerce_finding, coerce_findings
 from scorers.gold import FATES, KNOWN_FP_FATES, GoldSet, gold_for_report
 from scorers.judge import cohen_kappa
-from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, metrics_from_counts, with_metrics
+from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, compute, metrics_from_counts, with_metrics
 from scorers.result import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
 
 
@@ -60,11 +62,18 @@ def score(gold: GoldSet, predicted: list[Finding] | list[Any], *, scorer: str = 
     return get_scorer(scorer, **args).score(gold, predicted)
 
 
+def panel_results(gold: GoldSet, *, scorer: str = "default", **args: Any) -> dict[str, ScoreResult]:
+    """Score every recorded reviewer's original findings (gold.reviewer_findings) with one scorer:
+    the historical panel a program's unique insights are counted against."""
+    sc = get_scorer(scorer, **args)
+    return {agent: sc.score(gold, fs) for agent, fs in sorted(gold.reviewer_findings.items())}
+
+
 __all__ = [
     "COUNT_FIELDS", "FATES", "KNOWN_FP_FATES", "METRIC_FIELDS", "GoldLabel", "GoldSet", "Interval",
     "KnownFalsePositiveLabel", "PairedDelta", "PredictionLabel", "ScoreResult", "Scorer", "aggregate",
-    "args_hash", "bootstrap_ci", "coerce_finding", "coerce_findings", "cohen_kappa", "concat",
+    "args_hash", "bootstrap_ci", "coerce_finding", "coerce_findings", "cohen_kappa", "compute", "concat",
     "dspy_metric", "feedback", "get_scorer", "gold_for_report", "gold_frame", "list_scorers",
-    "metrics_from_counts", "paired_bootstrap", "register", "results_frame", "score",
+    "metrics_from_counts", "paired_bootstrap", "panel_results", "register", "results_frame", "score",
     "unique_insights", "with_metrics",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel
 
-from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, metric_exprs, with_metrics
+from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, compute, with_metrics
 from scorers.result import ScoreResult
 
 
@@ -95,10 +95,10 @@ def _weights(n_reports: int, n: int, seed: int) -> np.ndarray:
 def _replicates(per_report: pl.DataFrame, w: np.ndarray, metric: str, kind: str, strict: bool) -> np.ndarray:
     if kind == "micro":
         counts = per_report.select(COUNT_FIELDS).to_numpy().astype(float)
-        sums = pl.DataFrame(w @ counts, schema=list(COUNT_FIELDS), orient="row")
-        return sums.select(metric_exprs(strict)).get_column(metric).cast(pl.Float64).to_numpy()
+        sums = w @ counts
+        return compute({k: sums[:, i] for i, k in enumerate(COUNT_FIELDS)}, strict)[metric]
     if kind == "macro":
-        vals = per_report.get_column(metric).cast(pl.Float64).to_numpy()
+        vals = per_report.get_column(metric).cast(pl.Float64).fill_null(np.nan).to_numpy()
         ok = ~np.isnan(vals)
         den = w @ ok.astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -53,7 +53,7 @@ def get_scorer(name: str = "default", **args: Any) -> Scorer:
         raise HarnessError(f"unknown scorer {name!r}", hint=f"known: {', '.join(list_scorers())}")
     try:
         return factory(**args)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise HarnessError(f"bad arguments for scorer {name!r}: {exc}") from None
 
 

@@ -2,7 +2,8 @@
 
 The judge sees (a) admissible pairs whose text affinity sits in a band just above the rule's
 floor, where it may veto the match, and (b) predictions still novel after both rule stages,
-which it may match to a missed gold finding among the few with the highest text affinity.
+which it may match to a missed gold finding among the few (sharing words with it) with the
+highest text affinity.
 It is a small DSPy module (one Signature, temperature 0, any litellm model). Verdicts are
 cached by (prediction hash, gold hash, judge model, prompt version); the judge's calls, tokens
 and cost are reported in `ScoreResult.judge_usage`, apart from the reviewer's, together with
@@ -15,6 +16,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
+from harness.errors import ModelError
 from harness.hashing import content_hash
 from harness.models import Finding
 from scorers.base import register
@@ -103,8 +105,10 @@ class JudgeScorer(DefaultScorer):
     name = "judge"
 
     def __init__(self, model: str = "openai/gpt-4o-mini", band: float = 0.25, max_candidates: int = 3,
-                 min_confidence: float = 0.5, *, lm: Any = None, cache: JudgeCache | None = None,
-                 **default_args: Any):
+                 min_confidence: float = 0.5, prompt_version: str = PROMPT_VERSION, *, lm: Any = None,
+                 cache: JudgeCache | None = None, **default_args: Any):
+        if prompt_version != PROMPT_VERSION:  # a stored score rebuilt after the prompt changed
+            raise ValueError(f"judge prompt {prompt_version!r} is gone; this version has {PROMPT_VERSION!r}")
         super().__init__(**default_args)
         self.model = model
         self.band = float(band)
@@ -142,8 +146,12 @@ class JudgeScorer(DefaultScorer):
             self._module = make_judge_module()
         lm = self._lm_client()
         seen = len(lm.history)
-        with dspy.context(lm=lm):
-            out = self._module(candidate=cand, reference=ref)
+        try:
+            with dspy.context(lm=lm):
+                out = self._module(candidate=cand, reference=ref)
+        except Exception as exc:  # provider, auth, network or unparsable answer: one clear line
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"judge model {self.model} failed: {first}") from exc
         verdict = {"match": bool(out.match), "confidence": _clip(out.confidence),
                    "reasoning": str(out.reasoning or "")}
         usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0}
@@ -178,7 +186,9 @@ class JudgeScorer(DefaultScorer):
         pairs: list[Pair] = []
         consulted: dict[Pair, dict] = {}
         for i in free_p:
-            cands = sorted((j for j in free_g if j not in taken), key=lambda j: (-stage.pm.text[i, j], j))
+            # only gold sharing some words is worth a question; best text affinity first
+            cands = sorted((j for j in free_g if j not in taken and stage.pm.text[i, j] > 0),
+                           key=lambda j: (-stage.pm.text[i, j], j))
             for j in cands[: self.max_candidates]:
                 v = self.ask(predicted[i], gold[j])
                 consulted[(i, j)] = v

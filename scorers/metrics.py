@@ -1,7 +1,7 @@
-"""Metrics as polars expressions over additive counts.
+"""Metrics as vectorised functions of additive counts.
 
-One definition serves a single report (a one-row frame), micro aggregation (summed counts)
-and bootstrap replicates (one row per replicate), so the numbers can never drift apart.
+One definition serves a single report (scalars), micro aggregation (summed count columns)
+and bootstrap replicates (one element per replicate), so the numbers can never drift apart.
 
 Conventions for empty denominators: with no predictions, precision is 1 when the gold is
 empty too (nothing to say, nothing said) and 0 otherwise; with no gold, recall is 1. Rates
@@ -11,8 +11,9 @@ true positives) are null rather than invented.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
+import numpy as np
 import polars as pl
 
 SEVERITIES = ("critical", "important", "suggestion")
@@ -37,51 +38,53 @@ METRIC_FIELDS: tuple[str, ...] = (
 )
 
 
-def _ratio(num: pl.Expr, den: pl.Expr, empty: pl.Expr | float | None) -> pl.Expr:
-    e = empty if isinstance(empty, pl.Expr) else pl.lit(empty, dtype=pl.Float64)
-    return pl.when(den > 0).then(num.cast(pl.Float64) / den).otherwise(e)
+def _ratio(num: np.ndarray, den: np.ndarray, empty: np.ndarray | float) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), empty)
 
 
-def _hm(a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    return pl.when((a + b) > 0).then(2 * a * b / (a + b)).otherwise(0.0)
+def _hm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(a + b > 0, 2 * a * b / np.where(a + b > 0, a + b, 1.0), 0.0)
 
 
-def metric_exprs(strict: bool = True) -> list[pl.Expr]:
-    """Expressions computing METRIC_FIELDS from COUNT_FIELDS columns."""
-    c = pl.col
-    no_gold = pl.when(c("n_gold") == 0).then(1.0).otherwise(0.0)
-    p_strict = _ratio(c("tp"), c("tp") + c("fp"), no_gold)
-    p_len = _ratio(c("tp"), c("tp") + c("known_fp"), no_gold)
-    recall = _ratio(c("tp"), c("n_gold"), 1.0)
-    weighted_recall = _ratio(c("found_weight"), c("gold_weight"), 1.0)
+def compute(counts: Mapping[str, Any], strict: bool = True) -> dict[str, np.ndarray]:
+    """METRIC_FIELDS from COUNT_FIELDS, elementwise over arrays (NaN = undefined).
+
+    Works on scalars (one report), columns (many reports) and bootstrap replicates alike."""
+    c = {k: np.asarray(counts.get(k, 0.0), dtype=float) for k in COUNT_FIELDS}
+    nan = np.nan
+    no_gold = np.where(c["n_gold"] == 0, 1.0, 0.0)
+    p_strict = _ratio(c["tp"], c["tp"] + c["fp"], no_gold)
+    p_len = _ratio(c["tp"], c["tp"] + c["known_fp"], no_gold)
+    recall = _ratio(c["tp"], c["n_gold"], 1.0)
+    weighted_recall = _ratio(c["found_weight"], c["gold_weight"], 1.0)
     precision = p_strict if strict else p_len
-    exprs = [
-        p_strict.alias("precision_strict"),
-        p_len.alias("precision_lenient"),
-        precision.alias("precision"),
-        recall.alias("recall"),
-        _hm(p_strict, recall).alias("f1_strict"),
-        _hm(p_len, recall).alias("f1_lenient"),
-        _hm(precision, recall).alias("f1"),
-        *(_ratio(c(f"found_{s}"), c(f"gold_{s}"), None).alias(f"recall_{s}") for s in SEVERITIES),
-        weighted_recall.alias("weighted_recall"),
-        _hm(precision, weighted_recall).alias("weighted_f1"),
-        _ratio(c("sev_exact"), c("tp"), None).alias("severity_accuracy"),
-        _ratio(c("sev_over"), c("tp"), None).alias("over_call_rate"),
-        _ratio(c("sev_under"), c("tp"), None).alias("under_call_rate"),
-        _ratio(c("known_fp"), c("n_known_fp"), None).alias("known_fp_rate"),
-        *(_ratio(c(f"tp_k{k}"), c("n_gold"), 1.0).alias(f"recall_k{k}") for k in SWEEP_K),
-        _ratio(c("file_hits"), c("gold_located"), None).alias("file_hit_rate"),
-    ]
-    return exprs
+    out = {
+        "precision": precision, "precision_strict": p_strict, "precision_lenient": p_len,
+        "recall": recall, "f1": _hm(precision, recall), "f1_strict": _hm(p_strict, recall),
+        "f1_lenient": _hm(p_len, recall),
+        **{f"recall_{s}": _ratio(c[f"found_{s}"], c[f"gold_{s}"], nan) for s in SEVERITIES},
+        "weighted_recall": weighted_recall, "weighted_f1": _hm(precision, weighted_recall),
+        "severity_accuracy": _ratio(c["sev_exact"], c["tp"], nan),
+        "over_call_rate": _ratio(c["sev_over"], c["tp"], nan),
+        "under_call_rate": _ratio(c["sev_under"], c["tp"], nan),
+        "known_fp_rate": _ratio(c["known_fp"], c["n_known_fp"], nan),
+        **{f"recall_k{k}": _ratio(c[f"tp_k{k}"], c["n_gold"], 1.0) for k in SWEEP_K},
+        "file_hit_rate": _ratio(c["file_hits"], c["gold_located"], nan),
+    }
+    return {k: out[k] for k in METRIC_FIELDS}
 
 
 def with_metrics(frame: pl.DataFrame, strict: bool = True) -> pl.DataFrame:
-    """Add the metric columns to a frame holding the count columns."""
-    return frame.with_columns(metric_exprs(strict))
+    """Add (or replace) the metric columns of a frame holding the count columns."""
+    values = compute({k: frame.get_column(k).cast(pl.Float64).to_numpy() for k in COUNT_FIELDS}, strict)
+    return frame.with_columns([pl.Series(k, v, dtype=pl.Float64, nan_to_null=True) for k, v in values.items()])
 
 
 def metrics_from_counts(counts: Mapping[str, float], strict: bool = True) -> dict[str, float | None]:
-    row = pl.DataFrame({k: [float(counts.get(k, 0))] for k in COUNT_FIELDS})
-    out = row.select(metric_exprs(strict)).row(0, named=True)
-    return {k: out[k] for k in METRIC_FIELDS}
+    out = {}
+    for k, v in compute(counts, strict).items():
+        x = float(v)
+        out[k] = None if np.isnan(x) else x
+    return out

@@ -67,14 +67,17 @@ def affinity_matrix(predicted: Sequence[Finding], gold: Sequence[Finding], *,
     vocab: dict[str, int] = {}
     df: Counter[int] = Counter()
     for toks in gold_toks:
-        df.update({vocab.setdefault(t, len(vocab)) for t in toks})
+        df.update([vocab.setdefault(t, len(vocab)) for t in set(toks)])
     n_docs = len(gold)
     # tokens only predictions use cannot add to a dot product, but they do weigh in the
     # prediction's norm: give them the idf of a token no gold document holds.
     idf_unseen = math.log(1 + n_docs) + 1.0
     idf = np.log((1 + n_docs) / (1 + np.array([df[j] for j in range(len(vocab))], dtype=float))) + 1.0
 
-    def matrix(docs: Sequence[list[str]]) -> sparse.csr_matrix:
+    # small reports (the usual case) are faster dense; big ones need sparse products
+    dense = (len(pred_toks) + len(gold_toks)) * max(len(vocab), 1) <= 2_000_000
+
+    def matrix(docs: Sequence[list[str]]):
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
@@ -90,14 +93,21 @@ def affinity_matrix(predicted: Sequence[Finding], gold: Sequence[Finding], *,
                     cols.append(j)
                     vals.append(c)
             unseen_norm2[i] = unseen * idf_unseen * idf_unseen
+        rows_a = np.asarray(rows, dtype=np.int64)
         cols_a = np.asarray(cols, dtype=np.int64)
         data = np.asarray(vals, dtype=float) * idf[cols_a] if cols else np.zeros(0)
-        m = sparse.csr_matrix((data, (rows, cols_a)), shape=(len(docs), len(vocab)))
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel() + unseen_norm2)
+        norm2 = np.bincount(rows_a, weights=data * data, minlength=len(docs)) + unseen_norm2
+        norms = np.sqrt(norm2)
         norms[norms == 0] = 1.0
-        return sparse.diags(1.0 / norms) @ m
+        data = data / norms[rows_a]
+        if dense:
+            m = np.zeros((len(docs), len(vocab)))
+            m[rows_a, cols_a] = data
+            return m
+        return sparse.csr_matrix((data, (rows_a, cols_a)), shape=(len(docs), len(vocab)))
 
-    sim = (matrix(pred_toks) @ matrix(gold_toks).T).toarray()
+    prod = matrix(pred_toks) @ matrix(gold_toks).T
+    sim = prod if dense else prod.toarray()
     # two findings with no words at all cannot be told apart by text: leave it to location
     empty_p = np.array([not t for t in pred_toks])
     empty_g = np.array([not t for t in gold_toks])

@@ -90,11 +90,34 @@ def _classify(exc: BaseException) -> tuple[str, str, bool]:
         (lm15.ConfigurationError, "configuration", "none", True),
         (lm15.ProviderError, "provider", _RETRY_BACKOFF, False),
     ]
+    if _connection_failure(exc):  # litellm reports these as 500s: look at the cause
+        return "transport", _RETRY_BACKOFF, False
     for cls, kind, policy, fatal in table:
         if isinstance(exc, cls):
             return kind, policy, fatal
     # Anything else from the SDK (an unparseable body, a protocol error) is worth a retry.
     return "bad_response", _RETRY_BACKOFF, False
+
+
+_CONNECTION_ERRORS = {"APIConnectionError", "ConnectError", "ConnectionRefusedError", "ConnectionResetError",
+                      "RemoteProtocolError", "ReadError", "ConnectionError"}
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and len(out) < 10:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _connection_failure(exc: BaseException) -> bool:
+    from dspy import lm15
+
+    if any(isinstance(e, lm15.TimeoutError) for e in _chain(exc)):
+        return False
+    return any(type(e).__name__ in _CONNECTION_ERRORS for e in _chain(exc))
 
 
 def retry_after_s(exc: BaseException) -> float | None:

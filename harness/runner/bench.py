@@ -3,8 +3,9 @@
 Execution: a thread per in-flight case (DSPy programs and litellm's client are synchronous),
 at most `concurrency` cases in flight; model calls additionally pass the adaptive limiter
 (harness.lm), which shrinks on 429s. Each finished case is written by the main thread, in
-one transaction with its predictions, so a killed run keeps exactly the cases that finished
-and `resume` runs only the rest: every case is scored exactly once.
+one transaction with its predictions (batched by the run's writer), so a killed run keeps
+whole cases only, and `resume` runs the rest, plus the cases that ended in error (they left
+no result): every case is scored exactly once.
 
 Failure policy: a parse failure (garbage, schema-breaking JSON, empty or truncated answer)
 is an outcome, scored as an empty review with the raw answer kept; a case whose model calls
@@ -67,7 +68,8 @@ class ProgramSolver:
 
         if not case.runnable:
             return Outcome(status=CaseStatus.skipped, error=case.reason or f"input {case.status}")
-        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats)):
+        # no DSPy history: it would keep every prompt of a long run in memory (and costs a uuid4 per call)
+        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True):
             result = run_program(self.program, case.inputs)
         if result.status == "parse_error" and not result.findings:
             return Outcome(status=CaseStatus.parse_failure, raw=result.raw or stats.last_text,
@@ -176,6 +178,7 @@ def run_bench(
     reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
     planned = [(c, e) for c in cases for e in range(cfg.epochs)]
     if resume:
+        sql.forget_errors(store, run_id)  # errors left no result: a resume retries them
         done = sql.finished_cases(store, run_id)
         sql.mark_running(store, run_id)
     else:

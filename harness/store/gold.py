@@ -1,13 +1,20 @@
-"""SQL for the gold set: reports and their flat projections."""
+"""SQL for the gold set: reports, their flat projections, and files that failed to ingest.
+
+Writes are batched: `put_reports` deletes the old versions and inserts every row of a whole
+batch with one `INSERT ... SELECT` per table from an Arrow table, inside one transaction.
+Row-at-a-time `executemany` was the bottleneck of a corpus ingest. `doc` is the model's own
+JSON (pydantic's Rust serialiser): it is read back with `model_validate_json`, never hashed.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Iterable, Iterator
 
 import polars as pl
+import pyarrow as pa
 
 from harness.errors import NotFound
-from harness.hashing import canonical_json
 from harness.models import Finding, Report
 from harness.store import Store
 
@@ -16,83 +23,145 @@ _CHILD_TABLES = (
     "retro_cells", "resolutions", "parse_warnings",
 )
 
+_LOC = pa.list_(pa.struct([("path", pa.string()), ("line_start", pa.int32()), ("line_end", pa.int32())]))
+_STRS = pa.list_(pa.string())
+_S, _I, _B = pa.string(), pa.int32(), pa.bool_()
+
+# Arrow schema of every table we bulk-insert: pyarrow builds these from row dicts in C++,
+# several times faster than going through polars for the nested list/struct columns.
+_SCHEMAS: dict[str, pa.Schema] = {name: pa.schema(cols) for name, cols in {
+    "reports": [("id", _S), ("source", _S), ("content_hash", _S), ("date", _S), ("repo", _S),
+                ("pr", _I), ("round", _I), ("branch", _S), ("has_retro", _B), ("n_warnings", _I),
+                ("doc", _S)],
+    "reviewers": [("report_id", _S), ("idx", _I), ("agent", _S), ("model", _S), ("effort", _S),
+                  ("available", _B)],
+    "findings": [("report_id", _S), ("idx", _I), ("id", _S), ("severity", _S), ("title", _S),
+                 ("agents", _STRS), ("locations", _LOC), ("body", _S), ("tags", _STRS),
+                 ("reconciliation", _S)],
+    "agent_findings": [("report_id", _S), ("agent", _S), ("model", _S), ("pass", _I), ("idx", _I),
+                       ("id", _S), ("severity", _S), ("title", _S), ("locations", _LOC), ("body", _S),
+                       ("tags", _STRS), ("withdrawn", _B)],
+    "observations": [("report_id", _S), ("idx", _I), ("kind", _S), ("title", _S), ("text", _S),
+                     ("agents", _STRS)],
+    "retro_cells": [("report_id", _S), ("metric", _S), ("agent", _S), ("raw", _S), ("value", _S)],
+    "resolutions": [("report_id", _S), ("idx", _I), ("ref", _S), ("action", _S), ("note", _S),
+                    ("finding_ids", _STRS)],
+    "parse_warnings": [("report_id", _S), ("idx", _I), ("where", _S), ("message", _S)],
+}.items()}
+
 
 def _locs(f: Finding) -> list[dict]:
     return [l.model_dump() for l in f.locations]
 
 
-def put_report(st: Store, report: Report) -> str:
-    """Insert or replace one report and all its rows, in one transaction.
+def report_rows(report: Report) -> dict[str, list[dict]]:
+    """Every flat row one report contributes, by table."""
+    rid = report.id
+    retro = report.published_retro
+    rows: dict[str, list[dict]] = {t: [] for t in _SCHEMAS}
+    rows["reports"].append(dict(
+        id=rid, source=report.source, content_hash=report.content_hash, date=report.date,
+        repo=report.repo, pr=report.pr, round=report.round, branch=report.branch,
+        has_retro=bool(retro.present and retro.summary is not None),
+        n_warnings=len(report.warnings), doc=report.model_dump_json(by_alias=True)))
+    rows["reviewers"] = [dict(report_id=rid, idx=i, agent=r.agent, model=r.model, effort=r.effort,
+                              available=r.available) for i, r in enumerate(report.reviewers)]
+    rows["findings"] = [dict(report_id=rid, idx=i, id=f.id, severity=f.severity.value, title=f.title,
+                             agents=f.agents, locations=_locs(f), body=f.body, tags=f.tags,
+                             reconciliation=f.reconciliation)
+                        for i, f in enumerate(report.findings)]
+    # several passes of one agent share (report, agent): idx runs on across them
+    seen: dict[str, int] = {}
+    for ar in report.agent_reviews:
+        for f in ar.findings:
+            n = seen.get(ar.agent, 0)
+            seen[ar.agent] = n + 1
+            rows["agent_findings"].append(dict(
+                report_id=rid, agent=ar.agent, model=ar.model, **{"pass": ar.pass_}, idx=n, id=f.id,
+                severity=f.severity.value, title=f.title, locations=_locs(f), body=f.body,
+                tags=f.tags, withdrawn=f.withdrawn))
+    rows["observations"] = [dict(report_id=rid, idx=i, kind=o.kind.value, title=o.title, text=o.text,
+                                 agents=o.agents) for i, o in enumerate(report.observations)]
+    if retro.summary is not None:
+        cells: dict[tuple[str, str], dict] = {}  # a metric printed twice keeps its last cells
+        for r in retro.summary.rows:
+            for agent, c in r.cells.items():
+                cells[(r.metric, agent)] = dict(report_id=rid, metric=r.metric, agent=agent,
+                                                raw=c.raw, value=json.dumps(c.value))
+        rows["retro_cells"] = list(cells.values())
+    rows["resolutions"] = [dict(report_id=rid, idx=i, ref=r.ref, action=r.action, note=r.note,
+                                finding_ids=r.finding_ids) for i, r in enumerate(report.resolutions)]
+    rows["parse_warnings"] = [dict(report_id=rid, idx=i, where=w.where, message=w.message)
+                              for i, w in enumerate(report.warnings)]
+    return rows
 
-    Returns "unchanged" (same content hash already stored), "replaced" or "new".
+
+def stored_hashes(st: Store, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """id -> content hash of the stored reports (all, or the given ids)."""
+    if ids is None:
+        return dict(st.all("SELECT id, content_hash FROM reports"))
+    return dict(st.all("SELECT id, content_hash FROM reports WHERE list_contains(?, id)", [list(ids)]))
+
+
+def ids_by_hash(st: Store, hashes: Iterable[str]) -> dict[str, str]:
+    """content hash -> report id, for hashes already stored (lets ingest skip parsing)."""
+    return {h: i for i, h in st.all(
+        "SELECT id, content_hash FROM reports WHERE list_contains(?, content_hash)", [list(hashes)])}
+
+
+def put_reports(st: Store, reports: list[Report]) -> dict[str, str]:
+    """Insert or replace a batch of reports in one transaction.
+
+    Returns id -> "new" | "replaced" | "unchanged" (same content hash already stored).
+    A report id repeated in the batch keeps its last version.
     """
-    row = st.one("SELECT content_hash FROM reports WHERE id = ?", [report.id])
-    if row and row[0] == report.content_hash:
-        return "unchanged"
+    latest = {r.id: r for r in reports}
+    old = stored_hashes(st, latest)
+    status = {rid: ("unchanged" if old.get(rid) == r.content_hash else
+                    "replaced" if rid in old else "new") for rid, r in latest.items()}
+    todo = [r for r in latest.values() if status[r.id] != "unchanged"]
+    if not todo:
+        return status
+    rows: dict[str, list[dict]] = {t: [] for t in _SCHEMAS}
+    for r in todo:
+        for table, rs in report_rows(r).items():
+            rows[table].extend(rs)
     with st.transaction():
-        _delete(st, report.id)
-        retro = report.published_retro
-        st.execute(
-            "INSERT INTO reports (id, source, content_hash, date, repo, pr, round, branch,"
-            " has_retro, n_warnings, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [report.id, report.source, report.content_hash, report.date, report.repo, report.pr,
-             report.round, report.branch, bool(retro.present and retro.summary is not None),
-             len(report.warnings), canonical_json(report)],
-        )
-        rid = report.id
-        if report.reviewers:
-            st.con.executemany(
-                "INSERT INTO reviewers VALUES (?,?,?,?,?,?)",
-                [[rid, i, r.agent, r.model, r.effort, r.available] for i, r in enumerate(report.reviewers)],
-            )
-        if report.findings:
-            st.con.executemany(
-                "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [[rid, i, f.id, f.severity.value, f.title, f.agents, _locs(f), f.body, f.tags,
-                  f.reconciliation] for i, f in enumerate(report.findings)],
-            )
-        af = []
-        for ar in report.agent_reviews:
-            for i, f in enumerate(ar.findings):
-                af.append([rid, ar.agent, ar.model, ar.pass_, i, f.id, f.severity.value, f.title,
-                           _locs(f), f.body, f.tags, f.withdrawn])
-        if af:
-            # several passes of one agent share (report, agent): keep idx unique across them
-            seen: dict[str, int] = {}
-            for r in af:
-                n = seen.get(r[1], 0)
-                r[4] = n
-                seen[r[1]] = n + 1
-            st.con.executemany("INSERT INTO agent_findings VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", af)
-        if report.observations:
-            st.con.executemany(
-                "INSERT INTO observations VALUES (?,?,?,?,?,?)",
-                [[rid, i, o.kind.value, o.title, o.text, o.agents] for i, o in enumerate(report.observations)],
-            )
-        if retro.summary is not None:
-            cells = {}
-            for r in retro.summary.rows:
-                for agent, c in r.cells.items():
-                    cells[(r.metric, agent)] = [rid, r.metric, agent, c.raw, json.dumps(c.value)]
-            if cells:
-                st.con.executemany("INSERT INTO retro_cells VALUES (?,?,?,?,?)", list(cells.values()))
-        if report.resolutions:
-            st.con.executemany(
-                "INSERT INTO resolutions VALUES (?,?,?,?,?,?)",
-                [[rid, i, r.ref, r.action, r.note, r.finding_ids] for i, r in enumerate(report.resolutions)],
-            )
-        if report.warnings:
-            st.con.executemany(
-                "INSERT INTO parse_warnings VALUES (?,?,?,?)",
-                [[rid, i, w.where, w.message] for i, w in enumerate(report.warnings)],
-            )
-    return "replaced" if row else "new"
+        _delete(st, [r.id for r in todo if status[r.id] == "replaced"])
+        for table, rs in rows.items():
+            if rs:
+                _insert(st, table, rs)
+    return status
 
 
-def _delete(st: Store, report_id: str) -> None:
+def put_report(st: Store, report: Report) -> str:
+    """Insert or replace one report: "new", "replaced" or "unchanged"."""
+    return put_reports(st, [report])[report.id]
+
+
+def _insert(st: Store, table: str, rows: list[dict]) -> None:
+    schema = _SCHEMAS[table]
+    frame = pa.Table.from_pylist(rows, schema=schema)
+    cols = ", ".join(f'"{c}"' for c in schema.names)
+    with st._lock:
+        st.con.register("_batch", frame)
+        try:
+            st.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch")
+        finally:
+            st.con.unregister("_batch")
+
+
+def _delete(st: Store, report_ids: list[str]) -> None:
+    if not report_ids:
+        return
     for t in _CHILD_TABLES:
-        st.execute(f"DELETE FROM {t} WHERE report_id = ?", [report_id])
-    st.execute("DELETE FROM reports WHERE id = ?", [report_id])
+        st.execute(f"DELETE FROM {t} WHERE list_contains(?, report_id)", [report_ids])
+    st.execute("DELETE FROM reports WHERE list_contains(?, id)", [report_ids])
+
+
+def delete_report(st: Store, report_id: str) -> None:
+    with st.transaction():
+        _delete(st, [report_id])
 
 
 def get_report(st: Store, report_id: str) -> Report:
@@ -102,7 +171,7 @@ def get_report(st: Store, report_id: str) -> Report:
     return Report.model_validate_json(row[0])
 
 
-def iter_reports(st: Store, ids: list[str] | None = None):
+def iter_reports(st: Store, ids: list[str] | None = None) -> Iterator[Report]:
     """Yield stored reports (all, or the given ids) ordered by id."""
     if ids is None:
         rows = st.all("SELECT doc FROM reports ORDER BY id")
@@ -116,10 +185,92 @@ def report_ids(st: Store) -> list[str]:
     return [r[0] for r in st.all("SELECT id FROM reports ORDER BY id")]
 
 
-def list_reports(st: Store) -> pl.DataFrame:
+def list_reports(st: Store, *, pr: int | None = None, since: str | None = None,
+                 with_warnings: bool = False) -> pl.DataFrame:
+    """One row per stored report, newest date last; filters are ANDed.
+
+    `since` is an ISO date (`2026-03-21`): report dates are ISO strings, so they compare
+    lexicographically.
+    """
+    where, params = ["TRUE"], []
+    if pr is not None:
+        where.append("r.pr = ?")
+        params.append(pr)
+    if since:
+        where.append("r.date >= ?")
+        params.append(since)
+    if with_warnings:
+        where.append("r.n_warnings > 0")
     return st.frame(
-        "SELECT r.id, r.date, r.pr, r.round, r.has_retro, r.n_warnings,"
-        " (SELECT count(*) FROM findings f WHERE f.report_id = r.id) AS findings,"
-        " (SELECT count(*) FROM agent_findings a WHERE a.report_id = r.id) AS agent_findings,"
-        " r.source FROM reports r ORDER BY r.id"
+        "SELECT r.id, r.date, r.pr, r.round, r.has_retro,"
+        " coalesce(f.critical, 0) AS critical, coalesce(f.important, 0) AS important,"
+        " coalesce(f.suggestion, 0) AS suggestion,"
+        " coalesce(a.n, 0) AS agent_findings, r.n_warnings AS warnings, r.source"
+        " FROM reports r"
+        " LEFT JOIN (SELECT report_id,"
+        "   count(*) FILTER (WHERE severity = 'critical') AS critical,"
+        "   count(*) FILTER (WHERE severity = 'important') AS important,"
+        "   count(*) FILTER (WHERE severity = 'suggestion') AS suggestion"
+        "   FROM findings GROUP BY report_id) f ON f.report_id = r.id"
+        " LEFT JOIN (SELECT report_id, count(*) AS n FROM agent_findings GROUP BY report_id) a"
+        "   ON a.report_id = r.id"
+        f" WHERE {' AND '.join(where)} ORDER BY r.date NULLS FIRST, r.id",
+        params,
     )
+
+
+def list_warnings(st: Store, ids: list[str] | None = None) -> pl.DataFrame:
+    """Parse warnings of the given reports (all when None): report_id, where, message."""
+    sql = 'SELECT report_id, "where", message FROM parse_warnings'
+    if ids is None:
+        return st.frame(sql + " ORDER BY report_id, idx")
+    return st.frame(sql + " WHERE list_contains(?, report_id) ORDER BY report_id, idx", [ids])
+
+
+def batch_totals(st: Store, ids: list[str]) -> dict[str, int]:
+    """Findings by severity, agent findings and warnings over the given reports."""
+    row = st.one(
+        "SELECT"
+        " (SELECT count(*) FROM findings WHERE list_contains($ids, report_id) AND severity = 'critical'),"
+        " (SELECT count(*) FROM findings WHERE list_contains($ids, report_id) AND severity = 'important'),"
+        " (SELECT count(*) FROM findings WHERE list_contains($ids, report_id) AND severity = 'suggestion'),"
+        " (SELECT count(*) FROM agent_findings WHERE list_contains($ids, report_id)),"
+        " (SELECT count(*) FROM parse_warnings WHERE list_contains($ids, report_id))",
+        {"ids": ids},
+    )
+    c, i, s, a, w = row if row else (0, 0, 0, 0, 0)
+    return {"critical": c, "important": i, "suggestion": s, "agent_findings": a, "warnings": w}
+
+
+# -- ingest failures ---------------------------------------------------------------------------
+
+
+def record_failures(st: Store, failures: list[tuple[str, str, str]]) -> None:
+    """(source, content_hash, reason) rows; the newest reason wins for a (source, hash)."""
+    if not failures:
+        return
+    with st.transaction():
+        st.con.executemany(
+            "INSERT OR REPLACE INTO ingest_failures (source, content_hash, reason, failed_at)"
+            " VALUES (?, ?, ?, current_timestamp)", [list(f) for f in failures])
+
+
+def clear_failures(st: Store, sources: list[str]) -> None:
+    """Forget past failures of sources that now ingest cleanly."""
+    if sources:
+        st.execute("DELETE FROM ingest_failures WHERE list_contains(?, source)", [sources])
+
+
+def list_failures(st: Store) -> pl.DataFrame:
+    return st.frame("SELECT source, reason, failed_at FROM ingest_failures ORDER BY source")
+
+
+def report_listing(st: Store, *, pr: int | None = None, since: str | None = None,
+                   with_warnings: bool = False) -> dict[str, list[dict]]:
+    """What `harness reports` prints: the reports, their warnings (when asked) and past failures."""
+    frame = list_reports(st, pr=pr, since=since, with_warnings=with_warnings)
+    out = {"reports": frame.to_dicts()}
+    if with_warnings:
+        out["warnings"] = list_warnings(st, frame["id"].to_list()).to_dicts()
+    out["failures"] = [dict(f, failed_at=str(f["failed_at"])) for f in list_failures(st).to_dicts()]
+    return out

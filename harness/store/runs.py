@@ -72,6 +72,13 @@ def mark_running(st: Store, run_id: str) -> None:
                [run_id])
 
 
+def forget_errors(st: Store, run_id: str) -> int:
+    """Drop a run's error cases (no result, nothing scored) so that a resume runs them again."""
+    n = st.one("SELECT count(*) FROM run_cases WHERE run_id = ? AND status = 'error'", [run_id])
+    st.execute("DELETE FROM run_cases WHERE run_id = ? AND status = 'error'", [run_id])
+    return int(n[0]) if n else 0
+
+
 def finished_cases(st: Store, run_id: str) -> set[tuple[str, int]]:
     return {(r[0], int(r[1])) for r in st.all("SELECT report_id, epoch FROM run_cases WHERE run_id = ?",
                                               [run_id])}
@@ -80,33 +87,55 @@ def finished_cases(st: Store, run_id: str) -> set[tuple[str, int]]:
 def put_case(st: Store, case: CaseResult) -> bool:
     """Store one finished case and its predictions atomically; False if it was already stored."""
     with st.transaction():
-        return _write_case(st, case)
-
-
-def _write_case(st: Store, case: CaseResult) -> bool:
-    s = case.stats
-    if st.one("SELECT 1 FROM run_cases WHERE run_id = ? AND report_id = ? AND epoch = ?",
-              [case.run_id, case.report_id, case.epoch]):
-        return False
-    st.execute(
-        "INSERT INTO run_cases (run_id, report_id, epoch, status, error, raw_response, model_calls,"
-        " cache_hits, retries, input_tokens, output_tokens, cost, spent, duration_s, tool_calls,"
-        " tp, fp, fn, metrics) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [case.run_id, case.report_id, case.epoch, case.status.value, redact(case.error),
-         redact(case.raw_response), s.model_calls, s.cache_hits, s.retries, s.input_tokens,
-         s.output_tokens, s.cost, s.spent, case.duration_s, case.tool_calls, case.tp, case.fp, case.fn,
-         canonical_json(case.metrics) if case.metrics else None],
-    )
-    if case.findings:
-        labels = case.labels or [None] * len(case.findings)
-        st.con.executemany(
-            "INSERT INTO run_predictions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [[case.run_id, case.report_id, case.epoch, i, f.severity.value, redact(f.title),
-              [loc.model_dump() for loc in f.locations], redact(f.body), f.category, label,
-              redact(canonical_json(f))]
-             for i, (f, label) in enumerate(zip(case.findings, labels))],
-        )
+        if st.one("SELECT 1 FROM run_cases WHERE run_id = ? AND report_id = ? AND epoch = ?",
+                  [case.run_id, case.report_id, case.epoch]):
+            return False
+        _insert_cases(st, [case])
     return True
+
+
+def _case_row(c: CaseResult) -> dict[str, Any]:
+    s = c.stats
+    return {"run_id": c.run_id, "report_id": c.report_id, "epoch": c.epoch, "status": c.status.value,
+            "error": redact(c.error), "raw_response": redact(c.raw_response), "model_calls": s.model_calls,
+            "cache_hits": s.cache_hits, "retries": s.retries, "input_tokens": s.input_tokens,
+            "output_tokens": s.output_tokens, "cost": s.cost, "spent": s.spent, "duration_s": c.duration_s,
+            "tool_calls": c.tool_calls, "tp": c.tp, "fp": c.fp, "fn": c.fn,
+            "metrics": canonical_json(c.metrics) if c.metrics else None}
+
+
+_CASE_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "status": pl.Utf8, "error": pl.Utf8,
+                "raw_response": pl.Utf8, "model_calls": pl.Int32, "cache_hits": pl.Int32, "retries": pl.Int32,
+                "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cost": pl.Float64, "spent": pl.Float64,
+                "duration_s": pl.Float64, "tool_calls": pl.Int32, "tp": pl.Int32, "fp": pl.Int32, "fn": pl.Int32,
+                "metrics": pl.Utf8}
+_LOC = pl.Struct({"path": pl.Utf8, "line_start": pl.Int32, "line_end": pl.Int32})
+_PRED_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "idx": pl.Int32, "severity": pl.Utf8,
+                "title": pl.Utf8, "locations": pl.List(_LOC), "body": pl.Utf8, "category": pl.Utf8,
+                "label": pl.Utf8, "finding": pl.Utf8}
+
+
+def _insert_cases(st: Store, cases: list[CaseResult]) -> None:
+    """Insert cases and their predictions as two vectorised inserts (callers hold a transaction)."""
+    cases_df = pl.DataFrame([_case_row(c) for c in cases], schema=_CASE_SCHEMA)
+    preds = [{"run_id": c.run_id, "report_id": c.report_id, "epoch": c.epoch, "idx": i,
+              "severity": f.severity.value, "title": redact(f.title),
+              "locations": [loc.model_dump() for loc in f.locations], "body": redact(f.body),
+              "category": f.category, "label": label, "finding": redact(canonical_json(f))}
+             for c in cases for i, (f, label) in enumerate(zip(c.findings, c.labels or [None] * len(c.findings)))]
+    _insert_frame(st, "run_cases", cases_df)
+    if preds:
+        _insert_frame(st, "run_predictions", pl.DataFrame(preds, schema=_PRED_SCHEMA))
+
+
+def _insert_frame(st: Store, table: str, frame: pl.DataFrame, suffix: str = "") -> None:
+    """One vectorised INSERT of a polars frame (DuckDB executemany pays per row)."""
+    with st._lock:
+        st.con.register("_batch", frame)
+        try:
+            st.con.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) SELECT * FROM _batch{suffix}")
+        finally:
+            st.con.unregister("_batch")
 
 
 class RunWriter:
@@ -130,6 +159,10 @@ class RunWriter:
         self._cursors: list[Any] = []
         self.error: BaseException | None = None
         self.written_cases = 0
+        # every cached key, loaded once: a miss (each call of a cold run) then costs no query
+        self._known = {r[0] for r in st.all("SELECT key FROM model_calls")}
+        self._written: set[tuple[str, str, int]] = set()
+        self._seeded_runs: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name="run-writer", daemon=True)
         self._thread.start()
 
@@ -150,13 +183,16 @@ class RunWriter:
         if row is not None:
             return {k: row[k] for k in ("response", "finish_reason", "cost", "duration_s")} | {
                 "input_tokens": row["input_tokens"] or 0, "output_tokens": row["output_tokens"] or 0}
+        if key not in self._known:
+            return None
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             with self.st._lock:
                 cur = self.st.con.cursor()
                 self._cursors.append(cur)
             self._local.cursor = cur
-        found = cur.execute(_CACHE_GET, [key]).fetchone()
+        rows = cur.execute(_CACHE_GET, [key]).fetchall()
+        found = rows[0] if rows else None
         return _cache_row(found)
 
     # -- the writer thread -------------------------------------------------------------
@@ -186,15 +222,25 @@ class RunWriter:
         cases = [case for kind, case, _ in work if kind == "case"]
         with self.st.transaction():
             if cache_rows:
-                self.st.con.executemany(
-                    "INSERT INTO model_calls (key, model, epoch, response, finish_reason, input_tokens,"
-                    " output_tokens, cost, duration_s) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
-                    [[key, r["model"], r["epoch"], r["response"], r["finish_reason"], r["input_tokens"],
-                      r["output_tokens"], r["cost"], r["duration_s"]] for key, r in cache_rows])
+                # ON CONFLICT: another process may have cached the same request meanwhile
+                frame = pl.DataFrame([{"key": k, **{c: r[c] for c in _CACHE_COLS}} for k, r in cache_rows],
+                                     schema=_CACHE_SCHEMA)
+                _insert_frame(self.st, "model_calls", frame, suffix=" ON CONFLICT (key) DO NOTHING")
+            fresh = []
             for case in cases:
-                self.written_cases += _write_case(self.st, case)
+                if case.run_id not in self._seeded_runs:  # cases stored before (a resumed run)
+                    self._seeded_runs.add(case.run_id)
+                    self._written |= {(case.run_id, r, e) for r, e in finished_cases(self.st, case.run_id)}
+                key = (case.run_id, case.report_id, case.epoch)
+                if key not in self._written:
+                    self._written.add(key)
+                    fresh.append(case)
+            if fresh:
+                _insert_cases(self.st, fresh)
+                self.written_cases += len(fresh)
         with self._pending_lock:
             for key, _ in cache_rows:
+                self._known.add(key)
                 self._pending.pop(key, None)
 
     def _raise_if_failed(self) -> None:
@@ -219,6 +265,9 @@ class RunWriter:
         self._raise_if_failed()
 
 
+_CACHE_COLS = ("model", "epoch", "response", "finish_reason", "input_tokens", "output_tokens", "cost", "duration_s")
+_CACHE_SCHEMA = {"key": pl.Utf8, "model": pl.Utf8, "epoch": pl.Int32, "response": pl.Utf8, "finish_reason": pl.Utf8,
+                 "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cost": pl.Float64, "duration_s": pl.Float64}
 _CACHE_GET = ("SELECT response, finish_reason, input_tokens, output_tokens, cost, duration_s"
               " FROM model_calls WHERE key = ?")
 
@@ -253,7 +302,7 @@ _TOTALS = """
 def case_totals(st: Store, run_id: str) -> dict[str, Any]:
     cur = st.execute(_TOTALS, [run_id])
     cols = [d[0] for d in cur.description]
-    return dict(zip(cols, cur.fetchone()))
+    return dict(zip(cols, cur.fetchall()[0]))
 
 
 def micro_metrics(tp: int, fp: int, fn: int) -> Metrics:

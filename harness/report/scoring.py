@@ -49,3 +49,12 @@ def ensure_scores(st: Store, run_id: str, scorer: str = "default", args: dict[st
         result.report_id = rid
         put_score(st, run_id, rid, result, epoch=epoch, predicted=findings, gold_hash=gold.gold_hash())
     return ah
+
+
+def run_scores(st: Store, run_id: str, scorer: str = "default", args: dict[str, Any] | None = None):
+    """(per-case scores frame, gold labels frame) of a run under (scorer, args), scoring what is missing."""
+    from harness.store.scores import labels_frame, scores_frame
+
+    ah = ensure_scores(st, run_id, scorer, args)
+    return (scores_frame(st, [run_id], scorer=scorer, args_hash=ah),
+            labels_frame(st, [run_id], side="gold", scorer=scorer, args_hash=ah))

@@ -110,6 +110,10 @@ def _f(x: float | None, signed: bool = False) -> str:
     return f"{x:+.3f}" if signed else f"{x:.3f}"
 
 
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|")
+
+
 def to_markdown(c: Comparison) -> str:
     out = [f"# Compare `{c.run_a}` (A: {c.label_a}) with `{c.run_b}` (B: {c.label_b})", "",
            f"Paired over {c.n_reports} reports both runs scored; scorer `{c.scorer}` (k={c.scorer_args.get('k')});"
@@ -126,6 +130,6 @@ def to_markdown(c: Comparison) -> str:
         out.append("None: both runs found the same gold findings.")
     else:
         out += ["| Report | Gold | Severity | Flip (A → B) | Title |", "|---|---|---|---|---|"]
-        out += [f"| {f.report_id} | {f.gold_id} | {f.severity or '—'} | {f.direction} | "
-                f"{(f.title or '').replace('|', '\\|')} |" for f in c.flips]
+        out += [f"| {f.report_id} | {f.gold_id} | {f.severity or '—'} | {f.direction} | {_cell(f.title)} |"
+                for f in c.flips]
     return "\n".join(out) + "\n"

@@ -77,11 +77,12 @@ def to_markdown(rep: BenchReport) -> str:
     out += ["", "## Cost, tokens, latency", ""]
     out.append(_table(["Reviewer", "Cases", "Scored", "Errors", "Skipped", "Tokens in", "Tokens out", "Cost",
                        "Latency p50", "Latency p95", "Tool calls", "Model calls", "Cache hits"],
-                      [[r.reviewer, str(u.cases), str(u.scored), str(u.errors), str(u.skipped),
-                        f"{u.input_tokens:,}", f"{u.output_tokens:,}", f"${u.cost:.4f}", _s(u.latency_p50),
-                        _s(u.latency_p95), str(u.tool_calls), str(u.model_calls), str(u.cache_hits)]
+                      [[r.reviewer, str(u.cases), str(u.scored), str(u.errors), str(u.skipped)] + (
+                          [DASH] * 8 if r.kind == "replay" else
+                          [f"{u.input_tokens:,}", f"{u.output_tokens:,}", f"${u.cost:.4f}", _s(u.latency_p50),
+                           _s(u.latency_p95), str(u.tool_calls), str(u.model_calls), str(u.cache_hits)])
                        for r in revs for u in [r.usage]]))
-    out += ["", "Replayed reviewers make no model call: their cost, tokens and latency are not measured here.",
+    out += ["", "Replayed reviewers make no model call: their cost, tokens and latency are not measured (—).",
             "", "## Per report", ""]
     for t in rep.reports:
         out += [f"### {t.report_id}", "", render_retro_table(t.table), ""]

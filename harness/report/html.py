@@ -27,6 +27,10 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
+def _short(label: str, n: int = 24) -> str:
+    return label if len(label) <= n else label[: n - 1] + "…"
+
+
 def _svg(title: str, body: list[str], height: int = H, legend: list[tuple[str, str]] | None = None) -> str:
     leg = ""
     if legend:
@@ -61,7 +65,8 @@ def _bars(title: str, reviewers: list[ReviewerSummary], series: list[tuple[str, 
     body = _x_axis(MT + n * group, [0, 0.25, 0.5, 0.75, 1.0], scale, lambda t: f"{t:.2f}")
     for i, r in enumerate(reviewers):
         y0 = MT + i * group
-        body.append(f'<text x="{ML - 6}" y="{y0 + group / 2}" class="label" text-anchor="end">{_e(r.reviewer)}</text>')
+        body.append(f'<text x="{ML - 6}" y="{y0 + group / 2}" class="label" text-anchor="end">'
+                    f'{_e(_short(r.reviewer))}<title>{_e(r.reviewer)}</title></text>')
         for j, (label, color, get) in enumerate(series):
             est: Estimate = get(r)
             y = y0 + 4 + j * 14
@@ -104,7 +109,7 @@ def _scatter(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
         x, y = xs(r.usage.cost), ys(f1.value)
         body.append(f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colors[r.run_id]}">'
                     f'<title>{_e(r.reviewer)}: F1 {_fmt(f1.value)}, cost ${r.usage.cost:.4f}</title></circle>'
-                    f'<text x="{x + 9:.1f}" y="{y + 4 + (i % 3) * 9 - 9:.1f}" class="small">{_e(r.reviewer)}</text>')
+                    f'<text x="{x + 9:.1f}" y="{y + 4 + (i % 3) * 9 - 9:.1f}" class="small">{_e(_short(r.reviewer))}</text>')
     return _svg("Cost against F1 (strict)", body)
 
 
@@ -130,7 +135,7 @@ def _sweep(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
         body.append(f'<polyline class="mark" fill="none" stroke="{c}" stroke-width="2" points="'
                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + f'"><title>{_e(r.reviewer)}</title></polyline>')
         body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"/>' for x, y in pts]
-        body.append(f'<text x="{pts[-1][0] + 6:.1f}" y="{pts[-1][1] + 4:.1f}" class="small">{_e(r.reviewer)}</text>')
+        body.append(f'<text x="{pts[-1][0] + 6:.1f}" y="{pts[-1][1] + 4:.1f}" class="small">{_e(_short(r.reviewer, 14))}</text>')
     return _svg("Tolerance sweep: recall at k = 0, 3, 10", body)
 
 
@@ -201,9 +206,12 @@ def to_html(rep: BenchReport) -> str:
     parts.append(_html_table(
         ["Reviewer", "Cases", "Scored", "Errors", "Tokens in", "Tokens out", "Cost", "Latency p50", "Latency p95",
          "Tool calls", "Cache hits"],
-        [[r.reviewer, str(u.cases), str(u.scored), str(u.errors), f"{u.input_tokens:,}", f"{u.output_tokens:,}",
-          f"${u.cost:.4f}", _fmt(u.latency_p50) + " s", _fmt(u.latency_p95) + " s", str(u.tool_calls),
-          str(u.cache_hits)] for r in revs for u in [r.usage]]))
+        [[r.reviewer, str(u.cases), str(u.scored), str(u.errors)] + (
+            ["—"] * 7 if r.kind == "replay" else
+            [f"{u.input_tokens:,}", f"{u.output_tokens:,}", f"${u.cost:.4f}", _fmt(u.latency_p50) + " s",
+             _fmt(u.latency_p95) + " s", str(u.tool_calls), str(u.cache_hits)]) for r in revs for u in [r.usage]]))
+    parts.append('<p class="note">Replayed reviewers make no model call: cost, tokens and latency are not '
+                 'measured for them.</p>')
     parts.append("<h2>Per report</h2>")
     for t in rep.reports:
         tbl = t.table

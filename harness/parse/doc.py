@@ -66,15 +66,24 @@ def _py():
 
 
 class Doc:
-    def __init__(self, text: str, backend: str | None = None):
+    """`cuts`: line numbers where a fresh parse starts, so no block (an unclosed fence above all)
+    runs across them; `mask`: line -> the text the markdown parser sees instead (a wrapper fence
+    line blanked). `lines` and every block text always stay the source's own."""
+
+    def __init__(self, text: str, backend: str | None = None, cuts: list[int] | tuple = (),
+                 mask: dict[int, str] | None = None):
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         self.text = text
         self.lines = text.split("\n")
         self.blocks: list[Block] = []
-        if (backend or ("rs" if _RsMarkdownIt else "py")) == "rs":
-            self._from_rs()
+        parse = self._from_rs if (backend or ("rs" if _RsMarkdownIt else "py")) == "rs" else self._from_py
+        if not cuts and not mask:
+            parse(text, 0)
         else:
-            self._from_py()
+            seen = self.lines if not mask else [mask.get(i, ln) for i, ln in enumerate(self.lines)]
+            bounds = [0, *sorted(c for c in set(cuts) if 0 < c < len(seen)), len(seen)]
+            for a, b in itertools.pairwise(bounds):
+                parse("\n".join(seen[a:b]), a)
         for b in self.blocks:
             b.end = self._trim(b.start, b.end)
             for it in b.items:
@@ -82,19 +91,19 @@ class Doc:
             self._fill_text(b)
 
     # -- backends ------------------------------------------------------------------------------
-    def _from_rs(self) -> None:
-        data = self.text.encode("utf-8")
+    def _from_rs(self, text: str, offset: int) -> None:
+        data = text.encode("utf-8")
         starts = [0, *itertools.accumulate(len(x) + 1 for x in data.split(b"\n"))][:-1]
 
         def line_of(off: int) -> int:
-            return bisect.bisect_right(starts, off) - 1
+            return bisect.bisect_right(starts, off) - 1 + offset
 
         def span(node) -> tuple[int, int]:
             s, e = node.srcmap
             # the end offset may sit on the newline that closes the last line
             return line_of(s), line_of(max(s, e - 1)) + 1
 
-        for node in _md_children(_rs().tree(self.text)):
+        for node in _md_children(_rs().tree(text)):
             kind = _RS_KIND.get(node.name)
             if kind is None or node.srcmap is None:
                 continue
@@ -115,8 +124,8 @@ class Doc:
                         ])
             self.blocks.append(b)
 
-    def _from_py(self) -> None:
-        toks = _py().parse(self.text)
+    def _from_py(self, text: str, offset: int) -> None:
+        toks = _py().parse(text)
         i, n = 0, len(toks)
         while i < n:
             t = toks[i]
@@ -124,14 +133,14 @@ class Doc:
             if t.level != 0 or kind is None or t.map is None:
                 i += 1
                 continue
-            b = Block(kind, t.map[0], t.map[1])
+            b = Block(kind, t.map[0] + offset, t.map[1] + offset)
             if t.nesting == 1:
                 close = t.type.replace("_open", "_close")
                 j, row = i + 1, None
                 while j < n and not (toks[j].type == close and toks[j].level == 0):
                     tj = toks[j]
                     if tj.type == "list_item_open" and tj.level == 1:
-                        b.items.append(Item(tj.map[0], tj.map[1], None))
+                        b.items.append(Item(tj.map[0] + offset, tj.map[1] + offset, None))
                     elif tj.type == "tr_open":
                         row = []
                     elif tj.type == "inline" and row is not None:

@@ -19,13 +19,14 @@ from harness.parse.locations import parse_locations
 from harness.parse.values import severity_from_word
 
 _SEV = r"CRITICAL|IMPORTANT|SUGGESTIONS?|MAJOR|MINOR|NIT|Critical|Important|Suggestions?|Major|Minor|Nit"
-_P_ID_BOLD = re.compile(r"^(?P<id>[CIS]\d+)[.:)]?\s+\*\*(?P<title>.+?)\*\*(?P<rest>.*)$")
-_P_BOLD_ID = re.compile(r"^\*\*(?P<id>[CIS]\d+)[.:)]?\s+(?P<title>.+?)\*\*(?P<rest>.*)$")
+_ID_SEP = r"(?:[.:)]?\s+(?:—|–|--|-)\s+|[.:)]?\s+)"  # `I1. Title` / `I1 — Title`
+_P_ID_BOLD = re.compile(rf"^(?P<id>[CIS]\d+){_ID_SEP}\*\*(?P<title>.+?)\*\*(?P<rest>.*)$")
+_P_BOLD_ID = re.compile(rf"^\*\*(?P<id>[CIS]\d+){_ID_SEP}(?P<title>.+?)\*\*(?P<rest>.*)$")
 _P_BRACKET_INNER = re.compile(rf"^\*\*\[(?P<sev>{_SEV})\]\s*(?P<inner>.+?)\*\*(?P<rest>.*)$")
 _P_SEV_BOLD = re.compile(rf"^\*\*\[?(?P<sev>{_SEV})\]?:?\*\*:?\s+(?P<inner>.+)$")
 _P_SEV_PLAIN = re.compile(rf"^\[(?P<sev>{_SEV})\]\s*(?P<inner>.+)$")
 _P_BOLD_TITLE = re.compile(r"^\*\*(?P<title>.+?)\*\*(?P<rest>.*)$")
-_P_HEADING_ID = re.compile(r"^(?P<id>[CIS]\d+)[.:)]?\s+(?P<title>.+)$")
+_P_HEADING_ID = re.compile(rf"^(?P<id>[CIS]\d+){_ID_SEP}(?P<title>.+)$")
 _SEP = re.compile(r"\s+(?:—|–|--|-)\s+")
 _TAG_GROUP = re.compile(r"\*?\(([^()]{1,80})\)\*?")
 _TAG_SEV = re.compile(r"\((critical|important|suggestion)((?:\s*,\s*[\w /-]+)*)\)", re.I)
@@ -52,6 +53,21 @@ def _split_loc_title(inner: str) -> tuple[str, str]:
     if len(parts) == 2 and parse_locations(parts[0]) and len(parts[0]) < 200:
         return parts[1].strip(), parts[0]
     return inner.strip(), ""
+
+
+_LOC_LEFTOVER = re.compile(r"[\s,;&()]*(?:(?:and|vs\.?|lines?|L?\d+(?:\s*[-–]\s*\d+)?)[\s,;&()]*)*")
+
+
+def _split_title_loc(title: str) -> tuple[str, str]:
+    """`Title — `path:1-2`` (a location inside the bold title) -> (title, "`path:1-2`")."""
+    parts = _SEP.split(title)
+    if len(parts) < 2:
+        return title, ""
+    tail = parts[-1]
+    core = re.sub(r"\s*\([^()]*\)\s*$", "", tail)  # a trailing `(important, gap)` tag group
+    if "`" not in core or not _LOC_LEFTOVER.fullmatch(re.sub(r"`[^`]*`", " ", core)) or not parse_locations(core):
+        return title, ""
+    return title[:len(title) - len(tail)].rstrip(" —–-"), tail
 
 
 def parse_opener(line: str, number: int | None = None, heading: bool = False) -> Opener | None:
@@ -106,6 +122,9 @@ def parse_opener(line: str, number: int | None = None, heading: bool = False) ->
     if op is None:
         return None
     op.title = op.title.strip().strip("*").strip()
+    op.title, loc = _split_title_loc(op.title)
+    if loc:
+        op.rest = loc + " " + op.rest
     if op.title.endswith(":") and not op.strong:
         return None  # "**Fix:** ..." / "**Problem:** ..." lead-ins are not findings
     # "Title — more words" inside a bold heading title stays whole; a trailing separator goes
@@ -192,6 +211,10 @@ def _candidates(doc: Doc, blocks: list[Block], sev: Severity | None) -> list[_St
                 if op and (op.strong or (b.kind == "ordered_list" and accept(op, sev is not None))):
                     starts.append(_Start(it.start, op, it.end))
                     expected = (op.number or expected) + 1
+    # findings marked with ids or severity markers make every unmarked bold item ("1. **Nil
+    # dereference.** ...") a list inside a finding's body, never a finding of its own
+    if any(st.op.strong for st in starts):
+        starts = [st for st in starts if st.op.strong]
     return starts
 
 
@@ -200,8 +223,12 @@ _NONE_TEXT = re.compile(r"^(?:\*|_)?(?:none|n/a|no (?:\w+ ){0,4}(?:issues?|findi
 
 
 def cut_findings(doc: Doc, blocks: list[Block], sev: Severity | None, families, coverage: list[str] | None,
-                 where: str, warnings: list[ParseWarning], end_line: int | None = None) -> list[Finding]:
-    """The findings in `blocks` (one severity section, or a whole findings region when sev is None)."""
+                 where: str, warnings: list[ParseWarning], end_line: int | None = None,
+                 own_tags: bool = False) -> list[Finding]:
+    """The findings in `blocks` (one severity section, or a whole findings region when sev is None).
+
+    `own_tags`: an agent's own review, where a finding's `(important, gap)` tag is the agent's own
+    rating and wins over the section it was filed under."""
     if not blocks:
         return []
     end_line = end_line if end_line is not None else blocks[-1].end
@@ -215,12 +242,12 @@ def cut_findings(doc: Doc, blocks: list[Block], sev: Severity | None, families, 
     out: list[Finding] = []
     for k, st in enumerate(starts):
         stop = starts[k + 1].line if k + 1 < len(starts) else end_line
-        out.append(_finding(doc, st, stop, sev, families, coverage, where, warnings))
+        out.append(_finding(doc, st, stop, sev, families, coverage, where, warnings, own_tags))
     return out
 
 
 def _finding(doc: Doc, st: _Start, stop: int, sev: Severity | None, families, coverage, where: str,
-             warnings: list[ParseWarning]) -> Finding:
+             warnings: list[ParseWarning], own_tags: bool = False) -> Finding:
     op = st.op
     first = doc.lines[st.line]
     # the opener paragraph may wrap: the rest of its first block is still the header line
@@ -251,7 +278,7 @@ def _finding(doc: Doc, st: _Start, stop: int, sev: Severity | None, families, co
         if s not in tags:
             tags.append(s)
     withdrawn = op.withdrawn or bool(_WITHDRAWN.search(body))
-    severity = sev or op.severity or tag_sev
+    severity = (info.tag_severity if own_tags else None) or sev or op.severity or tag_sev
     if severity is None:
         warnings.append(ParseWarning(where=f"line {st.line + 1}: {where}",
                                      message=f"finding without a severity, taken as suggestion: {op.title[:60]}"))
@@ -291,3 +318,36 @@ def number_ids(findings: list[Finding], used: set[str]) -> None:
             n += 1
             f.id = f"{base}.{n}"
         used.add(f.id)
+
+
+# -- findings named only in a summary of an omitted review ----------------------------------------
+
+_ID_RANGE = re.compile(r"(?<![\w#/.`-])[CIS]\d{1,3}\s*(?:-|–|—|\.\.|to)\s*[CIS]?\d{1,3}\b")
+_SUMMARY_REF = re.compile(r"(?<![\w#/.`-])([CIS])(\d{1,3})\s*\(")
+
+
+def summary_findings(text: str, coverage: list[str] | None = None) -> list[Finding]:
+    """`I1 (nil map on restart), S1 (stale doc; withdrawn mid-review)`: the findings an appendix
+    lists in place of an omitted original review. Each gets its id, the severity of its letter,
+    the parenthetical's first clause as title and the tag "summary". A summary that abbreviates
+    with ranges (`S1-S7 reproduced above`) names only some of them: nothing is taken then, since a
+    partial list would pass for the whole review."""
+    if _ID_RANGE.search(text):
+        return []
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for m in _SUMMARY_REF.finditer(text):
+        depth, j = 1, m.end()
+        while j < len(text) and depth and text[j] != "\n":
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+        fid = m.group(1) + m.group(2)
+        inner = text[m.end():j - 1].strip()
+        if depth or not inner or fid in seen:
+            continue
+        seen.add(fid)
+        title = inner.split(";", 1)[0].strip()
+        withdrawn = bool(re.search(r"\bwithdr[ae]wn?\b|\bretracted\b", inner, re.I))
+        out.append(Finding(id=fid, severity=Severity.from_letter(m.group(1)), title=title, body=inner,
+                           locations=parse_locations(title, coverage), tags=["summary"], withdrawn=withdrawn))
+    return out

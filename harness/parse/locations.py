@@ -10,7 +10,8 @@ from harness.models import Location
 
 # a token with a slash, or with a file extension, or followed by a line number; plain words never
 # match, which keeps the scan cheap on prose
-_PATH = (r"(?:[\w.@+~-]+/)+[\w.@+~-]*[\w@+~-]"
+_PATH = (r"(?:[\w.@+~-]+/){2,}(?![\w.@+~-])"  # a directory: `pkg/controllers/`
+         r"|(?:[\w.@+~-]+/)+[\w.@+~-]*[\w@+~-]"
          r"|[\w@+~-][\w.@+~-]*\.[A-Za-z][A-Za-z0-9]{0,9}(?![\w])"
          r"|[\w@+~-][\w.-]*(?=:\d|#L\d)"
          r"|(?:Makefile|Dockerfile|Containerfile|Vagrantfile|Jenkinsfile|Gemfile|Rakefile|Procfile|CODEOWNERS)")
@@ -29,6 +30,8 @@ def _is_path(token: str, has_lines: bool, known: set[str]) -> bool:
         return True
     if _NOT_PATHS.match(token) or "//" in token:
         return False
+    if token.endswith("/"):
+        return token.count("/") >= 2 and not token.startswith(("/", "http"))
     base = posixpath.basename(token)
     if "/" in token and base and (_EXT_OK.search(base) or base in _BARE_NAMES or has_lines):
         return True

@@ -17,7 +17,8 @@ from harness.parse.observations import observations_in
 from harness.parse.resolution import parse_resolutions
 from harness.parse.retro import parse_retro
 from harness.parse.review import findings_in, review_from_window
-from harness.parse.sections import Section, outline
+from harness.parse.doc import norm_title
+from harness.parse.sections import Section, classify, outline
 from harness.parse.values import strip_md
 
 _TRAILING = {"resolution", "retro"}  # top-level kinds that may follow the appendix
@@ -86,6 +87,10 @@ def parse_report(text: str, source: str = "") -> Report:
 
     sections = outline(doc, 0, n)
     appx = next((s for s in sections if s.kind == "appendix" and s.level <= 3), None)
+    if appx and (fixed := _realign(doc, appx, sections, families)) is not None:
+        doc, blocks, n = fixed, fixed.blocks, len(fixed.blocks)
+        sections = outline(doc, 0, n)
+        appx = next((s for s in sections if s.kind == "appendix" and s.level <= 3), None)
     appx_lo = appx.k if appx else n
     # the appendix runs to the first trailing top-level section (Resolution) after it
     appx_hi = n
@@ -132,6 +137,58 @@ def parse_report(text: str, source: str = "") -> Report:
 
     return Report(**fields, findings=findings, observations=observations, agent_reviews=agent_reviews,
                   published_retro=retro, resolutions=resolutions, warnings=warnings)
+
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_WRAPPER = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*(?:markdown|md|text)?[ \t]*$")
+
+
+def _realign(doc: Doc, appx: Section, sections: list[Section], families) -> Doc | None:
+    """Original reviews pasted inside a plain fence, with fences of their own, break CommonMark's
+    nesting: the first inner fence closes the wrapper, and from there code and prose swap places,
+    hiding the next agent's heading (and the Resolution after the appendix) inside a code block.
+    Re-parse with a fresh start at every appendix boundary and the wrapper lines blanked, so one
+    review's fences cannot run into the next. None when the appendix needs no repair."""
+    first = next((s for s in sections if s.k > appx.k and s.level <= 6
+                  and agent_heading(s.title, families)), None)
+    if first is None:
+        return None
+    lines, level = doc.lines, first.level
+    real = {b.start for b in doc.blocks if b.kind == "heading"}
+    heads: list[int] = []
+    trailer = None
+    for i in range(doc.blocks[first.k].start, len(lines)):
+        line = lines[i]
+        if not line.startswith("#") and not line.startswith(" "):
+            continue
+        m = _ATX.match(line)
+        if not m or (i not in real and lines[i - 1].strip()):
+            continue  # a hidden heading still stands after a blank line
+        lv, title = len(m.group(1)), m.group(2)
+        if lv == level and agent_heading(title, families):
+            heads.append(i)
+        elif lv <= appx.level and classify(norm_title(title))[0] in _TRAILING:
+            trailer = i
+            break
+    bounds = [*heads, trailer if trailer is not None else len(lines)]
+    mask: dict[int, str] = {}
+    for a, b in zip(bounds, bounds[1:]):
+        j = next((x for x in range(a + 1, b) if lines[x].strip()), None)
+        wm = _WRAPPER.match(lines[j]) if j is not None else None
+        if not wm:
+            continue
+        fence = wm.group(1)
+        mask[j] = ""
+        z = b - 1
+        while z > j and (not lines[z].strip() or re.fullmatch(r"\s*(?:---+|\*\*\*+|___+)\s*", lines[z])):
+            z -= 1
+        tail = lines[z].rstrip()
+        if z > j and tail.endswith(fence[0] * 3):
+            mask[z] = tail.rstrip(fence[0]).rstrip()
+    hidden = [i for i in bounds if i < len(lines) and i not in real]
+    if not mask and not hidden:
+        return None
+    return Doc(doc.text, cuts=bounds, mask=mask)
 
 
 def _appendix(doc: Doc, appx: Section | None, lo: int, hi: int, sections: list[Section], families, fields,

@@ -7,7 +7,7 @@ import re
 from harness.models import AgentReview, Finding, Observation, ObservationKind, ParseWarning
 from harness.parse.agents import KNOWN_FAMILIES, agent_family
 from harness.parse.doc import Doc
-from harness.parse.findings import cut_findings, number_ids
+from harness.parse.findings import cut_findings, number_ids, summary_findings
 from harness.parse.locations import parse_locations
 from harness.parse.observations import observations_in
 from harness.parse.sections import Section, outline
@@ -33,7 +33,7 @@ def coverage_table(doc: Doc, sections: list[Section], lo: int, hi: int) -> dict[
 
 def findings_in(doc: Doc, lo: int, hi: int, families, coverage: list[str] | None, where: str,
                 warnings: list[ParseWarning], sections: list[Section] | None = None,
-                skip: tuple[tuple[int, int], ...] = ()) -> tuple[list[Finding], bool]:
+                skip: tuple[tuple[int, int], ...] = (), own_tags: bool = False) -> tuple[list[Finding], bool]:
     """Findings in blocks[lo:hi]; also whether any severity section structure was present."""
     sections = sections if sections is not None else outline(doc, lo, hi)
     sev_secs = [s for s in sections if s.kind == "severity" and lo <= s.k < hi
@@ -47,7 +47,7 @@ def findings_in(doc: Doc, lo: int, hi: int, families, coverage: list[str] | None
             blocks = doc.blocks[s.k + 1:s.end]
             end_line = doc.blocks[s.end].start if s.end < len(doc.blocks) else len(doc.lines)
             findings += cut_findings(doc, blocks, s.severity, families, coverage, f"{where} / {s.title}",
-                                     warnings, end_line=end_line)
+                                     warnings, end_line=end_line, own_tags=own_tags)
         return findings, True
     # no severity sections: openers that carry their own severity, in a Findings section or anywhere
     fsecs = [s for s in sections if s.kind == "findings" and lo <= s.k < hi]
@@ -56,7 +56,7 @@ def findings_in(doc: Doc, lo: int, hi: int, families, coverage: list[str] | None
         blocks = doc.blocks[a:b]
         end_line = doc.blocks[b].start if b < len(doc.blocks) else len(doc.lines)
         findings += cut_findings(doc, blocks, None, families, coverage, f"{where} / findings", warnings,
-                                 end_line=end_line)
+                                 end_line=end_line, own_tags=own_tags)
     return findings, False
 
 
@@ -83,8 +83,10 @@ def review_from_window(doc: Doc, lo: int, hi: int, agent: str, model: str | None
     sections = outline(doc, lo, hi)
     cov = coverage_table(doc, sections, lo, hi)
     cov_paths = list(cov)
-    findings, structured = findings_in(doc, lo, hi, families, cov_paths, where, warnings, sections)
-    start_line = doc.blocks[lo].start if lo < len(doc.blocks) else len(doc.lines)
+    findings, structured = findings_in(doc, lo, hi, families, cov_paths, where, warnings, sections,
+                                       own_tags=True)
+    # from the line after the review's own heading, so a blanked wrapper fence stays in the text
+    start_line = doc.blocks[lo - 1].end if 0 < lo <= len(doc.blocks) else 0
     end_line = doc.blocks[hi].start if hi < len(doc.blocks) else len(doc.lines)
     text = doc.raw(start_line, end_line).strip()
     if not structured and not findings:
@@ -96,10 +98,12 @@ def review_from_window(doc: Doc, lo: int, hi: int, agent: str, model: str | None
             cov = cov or coverage_table(sub, sub_secs, 0, len(sub.blocks))
             cov_paths = list(cov)
             findings, structured = findings_in(sub, 0, len(sub.blocks), families, cov_paths, where, warnings,
-                                               sub_secs)
+                                               sub_secs, own_tags=True)
     number_ids(findings, set())
     observations = observations_in(doc, sections, lo, hi, families, cov_paths)
     omitted = not structured and not findings and bool(_OMITTED.search(text) or len(text) < 1500)
+    if omitted:  # the appendix may still name the findings: "I1 (title), S1 (title)"
+        findings = summary_findings(text, cov_paths)
     verdict = None
     m = re.search(r"\*\*Verdict:?\*\*:?\s*(.+)|\*\*Verdict:\s*([^*]+)\*\*", text)
     if m:

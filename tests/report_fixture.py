@@ -17,6 +17,11 @@ def demo_once(tmp_path_factory) -> "object":
     return _CACHE["demo"]
 
 
+def replaced(demo) -> None:
+    """A test re-ran the demo into the shared folder (new store, new run ids): share the new one."""
+    _CACHE["demo"] = demo
+
+
 def store_copy(demo, tmp_path: Path) -> Path:
     """A private copy of the demo's store, for tests that write to it."""
     dst = tmp_path / "demo.duckdb"

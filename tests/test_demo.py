@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.heuristic_reviewer import added_lines, answer, review
-from tests.report_fixture import demo_once
+from tests.report_fixture import demo_once, replaced
 
 DIFF = """diff --git a/app/db.py b/app/db.py
 --- a/app/db.py
@@ -78,6 +78,7 @@ def test_demo_end_to_end_and_idempotent(tmp_path_factory):
     assert program["usage"]["model_calls"] == 6 and program["usage"]["input_tokens"] > 0
     # again into the same folder: a fresh store, the same results
     again = run_demo(first.out_dir)
+    replaced(again)
     assert again.summary_md == first.summary_md
     assert again.retro_disagreements == first.retro_disagreements
 

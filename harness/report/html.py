@@ -87,16 +87,26 @@ def _bars(title: str, reviewers: list[ReviewerSummary], series: list[tuple[str, 
     return _svg(title, body, height + 16, [(lbl, c) for lbl, c, _ in series])
 
 
+def _unit_y(v: float) -> float:
+    """y of a value in [0, 1] in the plot area of the scatter and sweep charts."""
+    return H - MB - v * (H - MT - MB)
+
+
+def _unit_frame() -> list[str]:
+    """Axes and horizontal grid of a chart whose y axis is [0, 1]."""
+    body = [f'<line x1="{ML}" y1="{H - MB}" x2="{W - MR}" y2="{H - MB}" class="axis"/>',
+            f'<line x1="{ML}" y1="{MT}" x2="{ML}" y2="{H - MB}" class="axis"/>']
+    for t in (0, 0.25, 0.5, 0.75, 1.0):
+        body.append(f'<text x="{ML - 6}" y="{_unit_y(t) + 4:.1f}" class="small" text-anchor="end">{t:.2f}</text>'
+                    f'<line x1="{ML}" y1="{_unit_y(t):.1f}" x2="{W - MR}" y2="{_unit_y(t):.1f}" class="grid"/>')
+    return body
+
+
 def _scatter(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
     costs = [r.usage.cost for r in reviewers]
     top = max(costs) if costs and max(costs) > 0 else 1.0
     xs = lambda v: ML + (v / top) * (W - ML - MR - 40)  # noqa: E731
-    ys = lambda v: H - MB - v * (H - MT - MB)  # noqa: E731
-    body = [f'<line x1="{ML}" y1="{H - MB}" x2="{W - MR}" y2="{H - MB}" class="axis"/>',
-            f'<line x1="{ML}" y1="{MT}" x2="{ML}" y2="{H - MB}" class="axis"/>']
-    for t in (0, 0.25, 0.5, 0.75, 1.0):
-        body.append(f'<text x="{ML - 6}" y="{ys(t) + 4:.1f}" class="small" text-anchor="end">{t:.2f}</text>'
-                    f'<line x1="{ML}" y1="{ys(t):.1f}" x2="{W - MR}" y2="{ys(t):.1f}" class="grid"/>')
+    body = _unit_frame()
     for t in (0, top / 2, top):
         body.append(f'<text x="{xs(t):.1f}" y="{H - MB + 14}" class="small" text-anchor="middle">${t:.4f}</text>')
     body.append(f'<text x="{(ML + W) / 2}" y="{H - 8}" class="small" text-anchor="middle">cost (USD, whole run;'
@@ -106,7 +116,7 @@ def _scatter(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
         f1 = r.intervals.get("f1_strict")
         if f1 is None or f1.value is None:
             continue
-        x, y = xs(r.usage.cost), ys(f1.value)
+        x, y = xs(r.usage.cost), _unit_y(f1.value)
         body.append(f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colors[r.run_id]}">'
                     f'<title>{_e(r.reviewer)}: F1 {_fmt(f1.value)}, cost ${r.usage.cost:.4f}</title></circle>'
                     f'<text x="{x + 9:.1f}" y="{y + 4 + (i % 3) * 9 - 9:.1f}" class="small">{_e(_short(r.reviewer))}</text>')
@@ -116,19 +126,14 @@ def _scatter(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
 def _sweep(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
     ks = (0, 3, 10)
     xs = lambda k: ML + (k / 10) * (W - ML - MR - 60)  # noqa: E731
-    ys = lambda v: H - MB - v * (H - MT - MB)  # noqa: E731
-    body = [f'<line x1="{ML}" y1="{H - MB}" x2="{W - MR}" y2="{H - MB}" class="axis"/>',
-            f'<line x1="{ML}" y1="{MT}" x2="{ML}" y2="{H - MB}" class="axis"/>']
-    for t in (0, 0.25, 0.5, 0.75, 1.0):
-        body.append(f'<text x="{ML - 6}" y="{ys(t) + 4:.1f}" class="small" text-anchor="end">{t:.2f}</text>'
-                    f'<line x1="{ML}" y1="{ys(t):.1f}" x2="{W - MR}" y2="{ys(t):.1f}" class="grid"/>')
+    body = _unit_frame()
     for k in ks:
         body.append(f'<text x="{xs(k):.1f}" y="{H - MB + 14}" class="small" text-anchor="middle">k={k}</text>')
     body.append(f'<text x="{(ML + W) / 2}" y="{H - 8}" class="small" text-anchor="middle">'
                 'gold line range widened by ±k lines</text>'
                 f'<text x="{ML - 40}" y="{MT + 4}" class="small" text-anchor="end">recall</text>')
     for r in reviewers:
-        pts = [(xs(k), ys(r.metrics.get(f"recall_k{k}"))) for k in ks if r.metrics.get(f"recall_k{k}") is not None]
+        pts = [(xs(k), _unit_y(r.metrics.get(f"recall_k{k}"))) for k in ks if r.metrics.get(f"recall_k{k}") is not None]
         if not pts:
             continue
         c = colors[r.run_id]

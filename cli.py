@@ -464,7 +464,8 @@ def baseline_export(
         b = export_baseline(st, run_id)
     path = write_baseline(b, output)
     f1 = b.aggregate.get("f1")
-    typer.echo(f"wrote {path}: run {b.run_id} ({b.program} · {b.model}), {b.n_reports} reports, "
+    who = b.model if b.program == b.model else f"{b.program} · {b.model}"
+    typer.echo(f"wrote {path}: run {b.run_id} ({who}), {b.n_reports} reports, "
                f"f1 {'n/a' if f1 is None else f'{f1:.3f}'}")
 
 

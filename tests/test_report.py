@@ -116,3 +116,19 @@ def test_cli_report_formats(demo, tmp_path, capsys):
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert main(["--db", db, "report", program, "--format", "xml"]) == 2
     assert main(["--db", db, "report", "nosuchrun"]) == 2
+
+
+def test_several_runs_side_by_side(demo, tmp_path):
+    from harness.heuristic_reviewer import register
+    from harness.runner.bench import run_bench
+
+    program, _ = run_ids(demo)
+    with Store(store_copy(demo, tmp_path)) as st:
+        again = run_bench(st, model=register(), program="single", split="all").run_id
+        rep = build_report(st, [program, again], n_boot=100)  # panel found among the stored replay runs
+    assert rep.runs == [program, again] and len(rep.panel) == 3
+    labels = [r.reviewer for r in rep.reviewers]
+    assert len(set(labels)) == 5 and labels[0].endswith(f"({program[:6]})")
+    a, b = rep.reviewers[0], rep.reviewers[1]
+    assert a.metrics == b.metrics  # same program, same model, same inputs: same scores
+    assert b.usage.cache_hits == 6 and b.usage.model_calls == 0

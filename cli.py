@@ -385,6 +385,105 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 # ---------------------------------------------------------------------------------------
 
 
+@app.command("report")
+def report_cmd(
+    run_ids: list[str] = typer.Argument(..., help="Run ids (see `harness runs`); several go side by side."),
+    fmt: str = typer.Option("md", "--format", help="md, json, csv, parquet or html."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
+    panel: Optional[list[str]] = typer.Option(None, "--panel", help="Replay run ids of the historical "
+                                              "reviewers [default: newest replay run per agent, run if missing]."),
+    no_panel: bool = typer.Option(False, "--no-panel", help="Leave the historical reviewers out."),
+    n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates for the 95% intervals."),
+) -> None:
+    """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
+    from harness.report import FORMATS, build_report, write
+
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
+    with open_store() as st:
+        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot)
+    text = write(rep, fmt, output)
+    if text is not None:
+        sys.stdout.write(text)
+
+
+@app.command("compare")
+def compare_cmd(
+    run_a: str = typer.Argument(..., help="Run A (the reference)."),
+    run_b: str = typer.Argument(..., help="Run B (the challenger); deltas are B − A."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates."),
+) -> None:
+    """Paired comparison of two runs: metric deltas with intervals, and the gold findings that flipped."""
+    from harness.compare import compare, to_markdown
+
+    with open_store() as st:
+        res = compare(st, run_a, run_b, n_boot=n_boot)
+    if as_json:
+        emit_json(res)
+    else:
+        sys.stdout.write(to_markdown(res))
+
+
+@app.command("gate")
+def gate_cmd(
+    baseline: str = typer.Option(..., "--baseline", help="Baseline RUN id, or a FILE from `harness baseline export`."),
+    candidate: str = typer.Option(..., "--candidate", help="Candidate RUN id."),
+    metric: str = typer.Option("f1", "--metric", help="Metric to gate on (f1, recall, precision_lenient, ...)."),
+    max_drop: float = typer.Option(0.02, "--max-drop", help="Largest allowed drop (absolute, e.g. 0.02 = 2 points)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here."),
+    json_out: Optional[Path] = typer.Option(None, "--json-out", help="Write the result as JSON here."),
+    allow_missing: bool = typer.Option(False, "--allow-missing",
+                                       help="Pass even if the candidate did not score some baseline reports."),
+) -> None:
+    """CI regression gate: exit 0 (pass) or 1 (fail) with a one-line verdict; 2 on errors."""
+    from harness.gate import run_gate
+
+    with open_store() as st:
+        res = run_gate(st, baseline, candidate, metric=metric, max_drop=max_drop, junit=junit, json_out=json_out,
+                       allow_missing=allow_missing)
+    typer.echo(res.line)
+    if res.verdict != "pass":
+        raise typer.Exit(1)
+
+
+baseline_app = typer.Typer(help="Baseline files for `harness gate` (committed in your repository).",
+                           no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("export")
+def baseline_export(
+    run_id: str = typer.Argument(..., help="Run to freeze as the baseline."),
+    output: Path = typer.Option(..., "-o", "--output", help="Baseline JSON file to write."),
+) -> None:
+    """Write a small baseline JSON (per-report counts, aggregate, scorer, program/model) for the gate."""
+    from harness.gate import export_baseline, write_baseline
+
+    with open_store() as st:
+        b = export_baseline(st, run_id)
+    path = write_baseline(b, output)
+    f1 = b.aggregate.get("f1")
+    who = b.model if b.program == b.model else f"{b.program} · {b.model}"
+    typer.echo(f"wrote {path}: run {b.run_id} ({who}), {b.n_reports} reports, "
+               f"f1 {'n/a' if f1 is None else f'{f1:.3f}'}")
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("demo-out"), "--out", help="Output folder (report.md, report.html, ...)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Store to use [default: a fresh OUT/harness.duckdb]."),
+) -> None:
+    """Everything offline on the shipped synthetic sample: ingest, retro check, replay + a DSPy program on a
+    deterministic offline baseline model, report (md + html), leaderboard."""
+    from harness.demo import run_demo
+
+    res = run_demo(out, db, log=lambda line: typer.echo(f"- {line}"))
+    typer.echo("\n## Report (quality)\n\n" + res.summary_md)
+    typer.echo("\n## Leaderboard of the recorded reviewers\n\n" + res.leaderboard_md.rstrip())
+    typer.echo(f"\nDone in {res.total_s:.1f} s. Open {Path(res.out_dir) / 'report.html'} in a browser.")
+
+
 # ---------------------------------------------------------------------------------------
 # tune / programs
 # ---------------------------------------------------------------------------------------

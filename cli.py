@@ -385,9 +385,227 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 # ---------------------------------------------------------------------------------------
 
 
+@app.command("report")
+def report_cmd(
+    run_ids: list[str] = typer.Argument(..., help="Run ids (see `harness runs`); several go side by side."),
+    fmt: str = typer.Option("md", "--format", help="md, json, csv, parquet or html."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
+    panel: Optional[list[str]] = typer.Option(None, "--panel", help="Replay run ids of the historical "
+                                              "reviewers [default: newest replay run per agent, run if missing]."),
+    no_panel: bool = typer.Option(False, "--no-panel", help="Leave the historical reviewers out."),
+    n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates for the 95% intervals."),
+) -> None:
+    """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
+    from harness.report import FORMATS, build_report, write
+
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
+    with open_store() as st:
+        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot)
+    text = write(rep, fmt, output)
+    if text is not None:
+        sys.stdout.write(text)
+
+
+@app.command("compare")
+def compare_cmd(
+    run_a: str = typer.Argument(..., help="Run A (the reference)."),
+    run_b: str = typer.Argument(..., help="Run B (the challenger); deltas are B − A."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates."),
+) -> None:
+    """Paired comparison of two runs: metric deltas with intervals, and the gold findings that flipped."""
+    from harness.compare import compare, to_markdown
+
+    with open_store() as st:
+        res = compare(st, run_a, run_b, n_boot=n_boot)
+    if as_json:
+        emit_json(res)
+    else:
+        sys.stdout.write(to_markdown(res))
+
+
+@app.command("gate")
+def gate_cmd(
+    baseline: str = typer.Option(..., "--baseline", help="Baseline RUN id, or a FILE from `harness baseline export`."),
+    candidate: str = typer.Option(..., "--candidate", help="Candidate RUN id."),
+    metric: str = typer.Option("f1", "--metric", help="Metric to gate on (f1, recall, precision_lenient, ...)."),
+    max_drop: float = typer.Option(0.02, "--max-drop", help="Largest allowed drop (absolute, e.g. 0.02 = 2 points)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here."),
+    json_out: Optional[Path] = typer.Option(None, "--json-out", help="Write the result as JSON here."),
+    allow_missing: bool = typer.Option(False, "--allow-missing",
+                                       help="Pass even if the candidate did not score some baseline reports."),
+) -> None:
+    """CI regression gate: exit 0 (pass) or 1 (fail) with a one-line verdict; 2 on errors."""
+    from harness.gate import run_gate
+
+    with open_store() as st:
+        res = run_gate(st, baseline, candidate, metric=metric, max_drop=max_drop, junit=junit, json_out=json_out,
+                       allow_missing=allow_missing)
+    typer.echo(res.line)
+    if res.verdict != "pass":
+        raise typer.Exit(1)
+
+
+baseline_app = typer.Typer(help="Baseline files for `harness gate` (committed in your repository).",
+                           no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("export")
+def baseline_export(
+    run_id: str = typer.Argument(..., help="Run to freeze as the baseline."),
+    output: Path = typer.Option(..., "-o", "--output", help="Baseline JSON file to write."),
+) -> None:
+    """Write a small baseline JSON (per-report counts, aggregate, scorer, program/model) for the gate."""
+    from harness.gate import export_baseline, write_baseline
+
+    with open_store() as st:
+        b = export_baseline(st, run_id)
+    path = write_baseline(b, output)
+    f1 = b.aggregate.get("f1")
+    who = b.model if b.program == b.model else f"{b.program} · {b.model}"
+    typer.echo(f"wrote {path}: run {b.run_id} ({who}), {b.n_reports} reports, "
+               f"f1 {'n/a' if f1 is None else f'{f1:.3f}'}")
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("demo-out"), "--out", help="Output folder (report.md, report.html, ...)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Store to use [default: a fresh OUT/harness.duckdb]."),
+) -> None:
+    """Everything offline on the shipped synthetic sample: ingest, retro check, replay + a DSPy program on a
+    deterministic offline baseline model, report (md + html), leaderboard."""
+    from harness.demo import run_demo
+
+    res = run_demo(out, db, log=lambda line: typer.echo(f"- {line}"))
+    typer.echo("\n## Report (quality)\n\n" + res.summary_md)
+    typer.echo("\n## Leaderboard of the recorded reviewers\n\n" + res.leaderboard_md.rstrip())
+    typer.echo(f"\nDone in {res.total_s:.1f} s. Open {Path(res.out_dir) / 'report.html'} in a browser.")
+
+
 # ---------------------------------------------------------------------------------------
 # tune / programs
 # ---------------------------------------------------------------------------------------
+
+
+@app.command("tune")
+def tune_cmd(
+    program: str = typer.Option("cot", "--program", help="Program to tune: a registry name or saved:HASH."),
+    optimizer: str = typer.Option("gepa", "--optimizer", help="gepa | mipro | bootstrap."),
+    model: str = typer.Option(..., "--model", help="litellm model the program runs on (the task model)."),
+    reflection_model: Optional[str] = typer.Option(None, "--reflection-model", help="Model that proposes "
+                                                   "instructions (GEPA reflection, MIPROv2 proposer) [default: --model]."),
+    budget: str = typer.Option("light", "--budget", help="light | medium | heavy (each optimiser's own presets)."),
+    metric: str = typer.Option("f1", "--metric", help="f1 | weighted_f1 (mean per report on dev)."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
+    seed: int = typer.Option(0, "--seed", help="Optimiser seed (the split's own seed is recorded in the lineage)."),
+    split_name: str = typer.Option("default", "--split-name", help="Stored split: trains on train, selects on dev."),
+    concurrency: int = typer.Option(4, "--concurrency", help="Cases evaluated in parallel."),
+    max_metric_calls: Optional[int] = typer.Option(None, "--max-metric-calls",
+                                                   help="GEPA only: cap on program runs, instead of the budget preset."),
+    name: Optional[str] = typer.Option(None, "--name", help="Label of the saved program [default: PROGRAM-OPTIMIZER-BUDGET]."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Optimise a review program's prompt on the train split, select on dev (never test), save it."""
+    from harness.tune import TuneOptions, tune
+
+    opts = TuneOptions(program=program, optimizer=optimizer, model=model, reflection_model=reflection_model,
+                       budget=budget, metric=metric, api_base=api_base, seed=seed, split_name=split_name,
+                       threads=concurrency, max_metric_calls=max_metric_calls, name=name)
+    with open_store() as st, _tune_progress(optimizer, enabled=sys.stderr.isatty()) as progress:
+        res = tune(st, opts, progress=progress)
+    if as_json:
+        emit_json(res)
+    else:
+        lin = res.lineage
+        typer.echo(_md_rows([{
+            "program": res.program or "-", "name": res.name, "status": res.status, "optimizer": optimizer,
+            "budget": budget, "trials": lin.get("trials"), f"dev {metric} before": _r3(lin.get("dev_before")),
+            "after": _r3(lin.get("dev_after")), "model_calls": lin.get("model_calls"),
+            "cost": round(lin.get("cost") or 0.0, 4)}]))
+        if res.program:
+            from harness.lm.secrets import redact
+
+            base = f" --api-base {redact(api_base)}" if api_base else ""
+            typer.echo(f"run it: harness bench --program {res.program} --model {model}{base} --split test")
+    if res.status == "interrupted":
+        raise typer.Exit(130)
+
+
+def _tune_progress(optimizer: str, *, enabled: bool):
+    """A `progress(TuneProgress)` callback drawing trials, best dev score and cost on stderr."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar():
+        if not enabled:
+            yield None
+            return
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        # bound to the real stderr now: tuning swallows sys.stderr while DSPy chatters
+        console = Console(file=sys.stderr)
+        cols = (SpinnerColumn(), TextColumn(f"tune {optimizer} ({{task.fields[phase]}})"),
+                TextColumn("trials {task.fields[trials]}"), TextColumn("best dev {task.fields[best]}"),
+                TextColumn("{task.fields[calls]} calls"), TextColumn("${task.fields[cost]:.4f}"), TimeElapsedColumn())
+        with Progress(*cols, console=console, transient=True) as p:
+            task = p.add_task("tune", total=None, phase="start", trials=0, best="-", calls=0, cost=0.0)
+
+            def update(ev) -> None:
+                p.update(task, phase=ev.phase, trials=ev.trials, calls=ev.model_calls, cost=ev.cost,
+                         best="-" if ev.best is None else f"{ev.best:.3f}")
+
+            yield update
+
+    return bar()
+
+
+programs_app = typer.Typer(help="Saved (tuned) review programs: `harness programs` lists them, "
+                                "`harness programs show HASH` prints one.", invoke_without_command=True)
+app.add_typer(programs_app, name="programs")
+
+
+@programs_app.callback()
+def programs_list(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Saved programs with the optimiser, models, split seed, dev scores and cost that made them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from harness.tune import list_programs
+
+    with open_store() as st:
+        rows = list_programs(st)
+    if as_json:
+        emit_json(rows)
+        return
+    typer.echo(_md_rows([{
+        "hash": r["hash"][:12], "name": r["name"], "base": r["base"], "optimizer": r["optimizer"] or "-",
+        "budget": r["budget"] or "-", "model": r["model"] or "-", "split_seed": r["split_seed"],
+        "dev_before": _r3(r["dev_before"]), "dev_after": _r3(r["dev_after"]), "trials": r["trials"],
+        "cost": None if r["cost"] is None else round(r["cost"], 4), "status": r["status"] or "-",
+        "created": str(r["created_at"])[:19]} for r in rows]))
+
+
+@programs_app.command("show")
+def programs_show(
+    ref: str = typer.Argument(..., help="Program hash, unique hash prefix, saved:HASH or name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """A saved program's lineage, and each predictor's instructions and demos."""
+    from harness.tune import show_program
+    from harness.tune.saved import render_program
+
+    with open_store() as st:
+        view = show_program(st, ref)
+    if as_json:
+        emit_json(view)
+    else:
+        typer.echo(render_program(view), nl=False)
+
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -314,6 +314,11 @@ class ModelClient:
             return self._engine
 
     def _make_engine(self) -> Any:
+        if self.settings.model.startswith("offline/"):
+            # the built-in deterministic baseline is a litellm custom provider: route it first
+            from harness.heuristic_reviewer import register
+
+            register()
         from dspy.clients.engines.litellm_engine import LiteLLMEngine
 
         s = self.settings

@@ -1,0 +1,79 @@
+"""SQL for prompt tuning: tune runs, their trials, and the tuned-program listing.
+
+The program state itself is stored by `harness.store.dataset.put_program` (table `programs`);
+this module records how each tuned program came to be (`tune_runs`, `tune_trials`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.errors import NotFound
+from harness.hashing import canonical_json
+from harness.store import Store
+
+_RUN_COLS = ("tune_id", "base_program", "base_hash", "optimizer", "budget", "metric", "model",
+             "reflection_model", "split_name", "split_seed", "split_hash", "seed", "train_cases",
+             "dev_cases", "status", "options")
+_TOTAL_COLS = ("trials", "metric_calls", "model_calls", "cache_hits", "input_tokens", "output_tokens",
+               "cost", "spent")
+
+
+def create_tune_run(st: Store, row: dict[str, Any]) -> None:
+    values = [canonical_json(row[c]) if c == "options" else row[c] for c in _RUN_COLS]
+    st.execute(f"INSERT INTO tune_runs ({', '.join(_RUN_COLS)}) VALUES ({', '.join('?' * len(_RUN_COLS))})",
+               values)
+
+
+def put_trial(st: Store, tune_id: str, trial: int, score: float, best: float) -> None:
+    st.execute("INSERT OR REPLACE INTO tune_trials (tune_id, trial, score, best) VALUES (?,?,?,?)",
+               [tune_id, trial, score, best])
+
+
+def finish_tune_run(st: Store, tune_id: str, *, status: str, message: str | None, program_hash: str | None,
+                    dev_before: float | None, dev_after: float | None, totals: dict[str, Any]) -> None:
+    sets = ", ".join(f"{c} = ?" for c in _TOTAL_COLS)
+    st.execute(
+        f"UPDATE tune_runs SET status = ?, message = ?, program_hash = ?, dev_before = ?, dev_after = ?, "
+        f"{sets}, finished_at = current_timestamp WHERE tune_id = ?",
+        [status, message, program_hash, dev_before, dev_after, *[totals.get(c, 0) for c in _TOTAL_COLS],
+         tune_id])
+
+
+def get_tune_run(st: Store, tune_id: str) -> dict[str, Any]:
+    cur = st.execute("SELECT * FROM tune_runs WHERE tune_id = ?", [tune_id])
+    cols = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no tune run {tune_id!r} in {st.path}")
+    out = dict(zip(cols, row))
+    out["options"] = json.loads(out["options"])
+    return out
+
+
+def trials(st: Store, tune_id: str) -> list[tuple[int, float, float]]:
+    return [tuple(r) for r in st.all(
+        "SELECT trial, score, best FROM tune_trials WHERE tune_id = ? ORDER BY trial", [tune_id])]
+
+
+def tune_runs_of(st: Store, program_hash: str) -> list[dict[str, Any]]:
+    """Tune runs that produced `program_hash`, newest first."""
+    cur = st.execute("SELECT * FROM tune_runs WHERE program_hash = ? ORDER BY started_at DESC", [program_hash])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def list_tuned(st: Store):
+    """Saved programs with the latest tune run that produced each (programs saved otherwise too)."""
+    return st.frame("""
+        WITH latest AS (
+            SELECT * FROM tune_runs WHERE program_hash IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY program_hash ORDER BY started_at DESC) = 1
+        )
+        SELECT p.hash, p.name, p.base, t.optimizer, t.budget, t.metric, t.model, t.reflection_model,
+               t.split_seed, t.dev_before, t.dev_after, t.trials, t.cost, t.status, t.tune_id,
+               p.created_at
+        FROM programs p LEFT JOIN latest t ON t.program_hash = p.hash
+        ORDER BY p.created_at DESC, p.hash
+    """)

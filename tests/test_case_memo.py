@@ -6,30 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from harness.runner import memo
-from harness.runner.bench import run_bench
 from harness.runner.models import RunConfig
 from harness.store.runs import case_frame
-from openai_server import OpenAIServer
-from runner_data import answer_for, populate
+from runner_data import populate
+from test_runner import bench as runner_bench, server  # noqa: F401 (server is a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 _VOLATILE = ["run_id", "duration_s", "created_at", "finished_at", "started_at"]
 
 
 def bench(store, srv, **kw):
-    args = dict(model="openai/test-model", program="single", split="all", api_base=srv.url, concurrency=4,
-                backoff_s=0.01)
-    args.update(kw)
-    return run_bench(store, **args)
-
-
-@pytest.fixture
-def server():
-    with OpenAIServer(responder=answer_for) as srv:
-        yield srv
+    return runner_bench(store, srv, score_fn=None, **kw)  # the memo needs the named scorer
 
 
 def _cases(store, run_id):

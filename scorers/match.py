@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from harness.models import Finding
 from scorers.paths import compatibility, normalise_path
@@ -169,6 +168,8 @@ def assign(admissible: np.ndarray, affinity: np.ndarray) -> list[tuple[int, int]
     sub_ok = admissible[np.ix_(rows, cols)]
     big = float(min(len(rows), len(cols)) + 1)  # > any sum of affinities in [0, 1]
     w = np.where(sub_ok, big + affinity[np.ix_(rows, cols)], 0.0)
+    from scipy.optimize import linear_sum_assignment  # lazy: scipy costs ~0.3 s to import
+
     r, c = linear_sum_assignment(w, maximize=True)
     keep = sub_ok[r, c]
     return sorted(zip(rows[r[keep]].tolist(), cols[c[keep]].tolist()))

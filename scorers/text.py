@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
-from scipy import sparse
 
 from harness.models import Finding
 
@@ -104,6 +103,8 @@ def affinity_matrix(predicted: Sequence[Finding], gold: Sequence[Finding], *,
             m = np.zeros((len(docs), len(vocab)))
             m[rows_a, cols_a] = data
             return m
+        from scipy import sparse  # imported when first needed: a cached re-run never scores
+
         return sparse.csr_matrix((data, (rows_a, cols_a)), shape=(len(docs), len(vocab)))
 
     prod = matrix(pred_toks) @ matrix(gold_toks).T

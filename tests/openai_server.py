@@ -148,6 +148,9 @@ class OpenAIServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms on Linux loopback) and every answer pays that latency
+    disable_nagle_algorithm = True
     owner: OpenAIServer
 
     def log_message(self, *args: Any) -> None:  # quiet

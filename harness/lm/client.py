@@ -199,6 +199,9 @@ class ModelClient:
         """A dspy.LM whose every call goes through this client, counted into `stats`."""
         import dspy
 
+        from harness.lm import speedups
+
+        speedups.install()
         s = self.settings
         return dspy.LM(s.model, engine=CaseEngine(self, epoch, stats, stats_lock or threading.Lock()),
                        cache=False, num_retries=0, temperature=s.temperature, max_tokens=s.max_tokens)

@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from pydantic import BaseModel
 
@@ -57,17 +57,22 @@ class FatalRunError(ModelError):
 
 
 class ProgramSolver:
-    def __init__(self, program: Any, client: Any):
-        self.program = program
+    def __init__(self, program: Callable[[], Any], client: Any):
+        self._program = program  # built on first use: a fully memoised run never imports DSPy
+        self._lock = threading.Lock()
         self.client = client
 
+    @property
+    def program(self) -> Any:
+        with self._lock:
+            return self._program()
+
     def solve(self, case: Any, report: Report, epoch: int, stats: CallStats) -> Outcome:
+        if not case.runnable:
+            return Outcome(status=CaseStatus.skipped, error=case.reason or f"input {case.status}")
         import dspy
 
         from harness.programs import run_program
-
-        if not case.runnable:
-            return Outcome(status=CaseStatus.skipped, error=case.reason or f"input {case.status}")
         # no DSPy history: it would keep every prompt of a long run in memory (and costs a uuid4 per call)
         with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True):
             result = run_program(self.program, case.inputs)
@@ -110,17 +115,43 @@ class ReplaySolver:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def _program_for(store: Store, model: str, program: str) -> tuple[Any, str, str]:
-    """(module or None for replay, program name, program hash)."""
+def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], Any] | None, str, str]:
+    """(module factory or None for replay, program name, program hash).
+
+    The hash of a program whose code was seen before comes from the memo: building the module
+    (and importing DSPy) waits for the first case that actually has to run it.
+    """
     from harness.replay import is_replay, replay_agent, replay_program_hash
 
     if is_replay(model):
         agent = replay_agent(model)
         return None, f"replay:{agent}", replay_program_hash(agent)
-    from harness.programs import get_program, program_hash
+    from harness.runner import memo
+    from harness.store import runs as sql
 
-    module = get_program(program, store=store)
-    return module, program, program_hash(module)
+    saved = None
+    if program.startswith("saved:"):
+        from harness.store.dataset import find_program
+
+        saved = find_program(store, program[len("saved:"):])["hash"]
+    key = memo.program_key(program, saved)
+    built: list[Any] = []
+
+    def module() -> Any:
+        if not built:
+            from harness.programs import get_program
+
+            built.append(get_program(program, store=store))
+        return built[0]
+
+    known = sql.memo_get_many(store, [key]).get(key)
+    if known is not None:
+        return module, program, known["hash"]
+    from harness.programs import program_hash
+
+    phash = program_hash(module())
+    sql.memo_put(store, key, "program", {"hash": phash})
+    return module, program, phash
 
 
 def run_bench(
@@ -202,17 +233,25 @@ def run_bench(
                                  max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
                                  concurrency=cfg.concurrency, backoff_s=backoff_s)
         solver = ProgramSolver(module, ModelClient(settings, writer))
+    memo_keys: dict[tuple[str, int], str] = {}
     if score_fn is None:
         from harness.runner.scoring import scorer_fn
 
         from harness.scoring import fates_by_report
 
-        score_fn = scorer_fn(cfg.scorer, fates=fates_by_report(store, list(reports)))
+        fates = fates_by_report(store, list(reports))
+        score_fn = scorer_fn(cfg.scorer, fates=fates)
+        if module is not None:  # a program run; replaying a recorded review is cheap to redo
+            from harness.runner import memo
+
+            gold = {rid: memo.gold_identity(r.content_hash, fates.get(rid)) for rid, r in reports.items()}
+            memo_keys = {(c.report_id, e): memo.case_key(cfg, c.inputs, e, gold[c.report_id])
+                         for c, e in todo if c.runnable}
 
     t0 = time.perf_counter()
     try:
         status, message = _execute(store, writer, run_id, solver, score_fn, reports, todo, cfg, progress,
-                                   done=len(done), total=len(planned))
+                                   done=len(done), total=len(planned), memo_keys=memo_keys)
     finally:
         writer.close()
     sql.finish_run(store, run_id, status, message, time.perf_counter() - t0)
@@ -221,23 +260,40 @@ def run_bench(
 
 def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: ScoreFn, reports: dict[str, Report],
              todo: list[tuple[Any, int]], cfg: RunConfig, progress: Progress | None, *, done: int,
-             total: int) -> tuple[RunStatus, str | None]:
+             total: int, memo_keys: dict[tuple[str, int], str] | None = None) -> tuple[RunStatus, str | None]:
+    from harness.runner.memo import replay
     from harness.store import runs as sql
 
     prior = sql.case_totals(store, run_id)
     errors, spent = int(prior["errors"]), float(prior["spent"])
     stop = threading.Event()
 
-    def one(case: Any, epoch: int) -> CaseResult:
+    def one(case: Any, epoch: int, memo_key: str | None) -> tuple[CaseResult, str | None]:
         if stop.is_set():
             raise _Cancelled()
-        return run_case(run_id, solver, score_fn, case, reports[case.report_id], epoch)
+        return run_case(run_id, solver, score_fn, case, reports[case.report_id], epoch), memo_key
 
-    pending = iter(todo)
+    pending = _memo_lookup(store, todo, memo_keys or {})
     in_flight: set[Future] = set()
     status, message = RunStatus.complete, None
     if progress:
         progress(done, total, errors, spent)
+
+    def finish(result: CaseResult, memo_key: str | None) -> None:
+        nonlocal done, spent, errors, status, message
+        writer.case(result, memo_key)
+        done += 1
+        spent += result.stats.spent
+        if result.status == CaseStatus.error:
+            errors += 1
+            if errors > cfg.max_errors and not stop.is_set():
+                stop.set()
+                status = RunStatus.failed
+                message = (f"error budget exhausted: {errors} case errors > --max-errors "
+                           f"{cfg.max_errors}; last: {result.error}")
+        if progress:
+            progress(done, total, errors, spent)
+
     pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="bench")
     try:
         def fill() -> None:
@@ -245,7 +301,11 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
                 nxt = next(pending, None)
                 if nxt is None:
                     return
-                in_flight.add(pool.submit(one, *nxt))
+                case, epoch, memo_key, hit = nxt
+                if hit is not None:  # memoised: this case's stored result, no DSPy, no scoring
+                    finish(replay(hit, run_id), None)
+                    continue
+                in_flight.add(pool.submit(one, case, epoch, memo_key))
 
         fill()
         while in_flight:
@@ -253,25 +313,14 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
             for fut in finished:
                 in_flight.discard(fut)
                 try:
-                    result = fut.result()
+                    result, memo_key = fut.result()
                 except _Cancelled:
                     continue
                 except FatalRunError as exc:
                     stop.set()
                     status, message = RunStatus.failed, exc.one_line()
                     continue
-                writer.case(result)
-                done += 1
-                spent += result.stats.spent
-                if result.status == CaseStatus.error:
-                    errors += 1
-                    if errors > cfg.max_errors and not stop.is_set():
-                        stop.set()
-                        status = RunStatus.failed
-                        message = (f"error budget exhausted: {errors} case errors > --max-errors "
-                                   f"{cfg.max_errors}; last: {result.error}")
-                if progress:
-                    progress(done, total, errors, spent)
+                finish(result, memo_key)
             fill()
     except BaseException as exc:  # KeyboardInterrupt, or a bug: what finished stays stored
         stop.set()
@@ -285,6 +334,19 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
 
 class _Cancelled(Exception):
     pass
+
+
+def _memo_lookup(store: Store, todo: list[tuple[Any, int]], memo_keys: dict[tuple[str, int], str],
+                 chunk: int = 256) -> Iterator[tuple[Any, int, str | None, dict | None]]:
+    """(case, epoch, memo key, memoised value or None), fetching the memo a chunk at a time."""
+    from harness.store import runs as sql
+
+    for i in range(0, len(todo), chunk):
+        part = todo[i:i + chunk]
+        keys = [(c, e, memo_keys.get((c.report_id, e))) for c, e in part]
+        found = sql.memo_get_many(store, [k for _, _, k in keys if k]) if memo_keys else {}
+        for c, e, k in keys:
+            yield c, e, k, found.get(k) if k else None
 
 
 def run_case(run_id: str, solver: Any, score_fn: ScoreFn, case: Any, report: Report, epoch: int) -> CaseResult:

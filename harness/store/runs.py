@@ -40,6 +40,24 @@ def cache_size(st: Store) -> int:
     return int(row[0]) if row else 0
 
 
+# -- case memo (harness.runner.memo) -------------------------------------------------------
+
+
+def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Stored memo values of the given keys (absent keys are left out)."""
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(keys), 512):
+        chunk = keys[i:i + 512]
+        for key, value in st.all("SELECT key, value FROM case_memo WHERE list_contains(?, key)", [chunk]):
+            out[key] = json.loads(value)
+    return out
+
+
+def memo_put(st: Store, key: str, kind: str, value: Any) -> None:
+    st.execute("INSERT INTO case_memo (key, kind, value) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+               [key, kind, redact(canonical_json(value))])
+
+
 # -- runs ---------------------------------------------------------------------------------
 
 
@@ -173,9 +191,10 @@ class RunWriter:
             self._pending[key] = row
         self._queue.put(("cache", key, row))
 
-    def case(self, case: CaseResult) -> None:
+    def case(self, case: CaseResult, memo_key: str | None = None) -> None:
+        """Queue a finished case; with `memo_key` its result is also memoised (same transaction)."""
         self._raise_if_failed()
-        self._queue.put(("case", case, None))
+        self._queue.put(("case", case, memo_key))
 
     def cache_get(self, key: str) -> dict[str, Any] | None:
         with self._pending_lock:
@@ -219,7 +238,7 @@ class RunWriter:
 
     def _commit(self, work: list[tuple[str, Any, Any]]) -> None:
         cache_rows = [(key, row) for kind, key, row in work if kind == "cache"]
-        cases = [case for kind, case, _ in work if kind == "case"]
+        cases = [(case, memo_key) for kind, case, memo_key in work if kind == "case"]
         with self.st.transaction():
             if cache_rows:
                 # ON CONFLICT: another process may have cached the same request meanwhile
@@ -227,17 +246,23 @@ class RunWriter:
                                      schema=_CACHE_SCHEMA)
                 _insert_frame(self.st, "model_calls", frame, suffix=" ON CONFLICT (key) DO NOTHING")
             fresh = []
-            for case in cases:
+            for case, memo_key in cases:
                 if case.run_id not in self._seeded_runs:  # cases stored before (a resumed run)
                     self._seeded_runs.add(case.run_id)
                     self._written |= {(case.run_id, r, e) for r, e in finished_cases(self.st, case.run_id)}
                 key = (case.run_id, case.report_id, case.epoch)
                 if key not in self._written:
                     self._written.add(key)
-                    fresh.append(case)
+                    fresh.append((case, memo_key))
             if fresh:
-                _insert_cases(self.st, fresh)
+                _insert_cases(self.st, [c for c, _ in fresh])
                 self.written_cases += len(fresh)
+                memo = [(k, v) for c, k in fresh if k and (v := _memo_value(c)) is not None]
+                if memo:
+                    frame = pl.DataFrame({"key": [k for k, _ in memo], "kind": ["case"] * len(memo),
+                                          "value": [redact(canonical_json(v)) for _, v in memo]},
+                                         schema={"key": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
+                    _insert_frame(self.st, "case_memo", frame, suffix=" ON CONFLICT (key) DO NOTHING")
         with self._pending_lock:
             for key, _ in cache_rows:
                 self._known.add(key)
@@ -263,6 +288,12 @@ class RunWriter:
             except Exception:  # noqa: BLE001
                 pass
         self._raise_if_failed()
+
+
+def _memo_value(case: CaseResult) -> dict[str, Any] | None:
+    from harness.runner.memo import memo_value
+
+    return memo_value(case)
 
 
 _CACHE_COLS = ("model", "epoch", "response", "finish_reason", "input_tokens", "output_tokens", "cost", "duration_s")

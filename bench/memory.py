@@ -1,0 +1,81 @@
+"""Memory of a long run: RSS sampled while `run_bench` works through N cases (goal: flat, < 500 MB).
+
+    uv run python bench/memory.py [--cases 10000] [--concurrency 32]
+
+The loopback server (own process, bench/loopback.py) answers at once, so the run is as fast
+as the runner allows and any per-case leak shows as growth. RSS is read from
+/proc/self/status every 0.5 s; printed: the RSS after 10 % of the cases (warm) and at the
+end, the peak, and the growth per 1,000 cases between those two points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
+
+from loopback import LoopbackServer  # noqa: E402
+from runner_data import populate  # noqa: E402
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=10_000)
+    ap.add_argument("--concurrency", type=int, default=32)
+    args = ap.parse_args()
+
+    from harness.runner.bench import run_bench
+    from harness.store import Store
+
+    st = Store(Path(tempfile.mkdtemp(prefix="bench-memory-")) / "mem.duckdb")
+    t = time.perf_counter()
+    populate(st, args.cases)
+    print(f"store of {args.cases} reports built in {time.perf_counter() - t:.1f} s; RSS {rss_mb():.0f} MB")
+    samples: list[tuple[int, float]] = []  # (cases done, RSS MB)
+    done = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.5):
+            samples.append((done[0], rss_mb()))
+
+    def progress(d: int, total: int, errors: int, spent: float) -> None:
+        done[0] = d
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    with LoopbackServer(0.0) as srv:
+        sampler.start()
+        t = time.perf_counter()
+        res = run_bench(st, model="openai/test-model", program="single", split="all", api_base=srv.url,
+                        concurrency=args.concurrency, progress=progress)
+        wall = time.perf_counter() - t
+        stop.set()
+        sampler.join()
+    assert res.scored == args.cases, res
+    samples.append((args.cases, rss_mb()))
+    warm = next(((d, r) for d, r in samples if d >= args.cases // 10), samples[0])
+    end = samples[-1]
+    peak = max(r for _, r in samples)
+    per_k = (end[1] - warm[1]) / max(1, (end[0] - warm[0])) * 1000
+    print(f"{args.cases} cases at concurrency {args.concurrency} in {wall:.1f} s; RSS at {warm[0]} cases "
+          f"{warm[1]:.0f} MB, at the end {end[1]:.0f} MB, peak {peak:.0f} MB (goal < 500 MB); "
+          f"growth {per_k:+.1f} MB per 1,000 cases")
+    step = max(1, len(samples) // 10)
+    print("cases done -> RSS MB: " + ", ".join(f"{d}: {r:.0f}" for d, r in samples[::step]))
+
+
+if __name__ == "__main__":
+    main()

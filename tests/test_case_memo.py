@@ -1,0 +1,101 @@
+"""The case memo: a fully cached re-run replays stored cases, exactly as the full cached path would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.runner import memo
+from harness.runner.models import RunConfig
+from harness.store.runs import case_frame
+from runner_data import populate
+from test_runner import bench as runner_bench, server  # noqa: F401 (server is a fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+_VOLATILE = ["run_id", "duration_s", "created_at", "finished_at", "started_at"]
+
+
+def bench(store, srv, **kw):
+    return runner_bench(store, srv, score_fn=None, **kw)  # the memo needs the named scorer
+
+
+def _cases(store, run_id):
+    frame = case_frame(store, run_id)
+    return frame.drop([c for c in _VOLATILE if c in frame.columns]).to_dicts()
+
+
+def _preds(store, run_id):
+    return store.all("SELECT report_id, epoch, idx, severity, title, label, finding FROM run_predictions"
+                     " WHERE run_id = ? ORDER BY report_id, epoch, idx", [run_id])
+
+
+def test_memo_rerun_equals_the_full_cached_path(store, server):
+    populate(store, 5)
+    cold = bench(store, server, epochs=2)
+    assert cold.model_calls == 10 and store.one("SELECT count(*) FROM case_memo WHERE kind = 'case'")[0] == 10
+
+    memoised = bench(store, server, epochs=2)
+    store.execute("DELETE FROM case_memo WHERE kind = 'case'")  # the full path: DSPy over the model-call cache
+    full = bench(store, server, epochs=2)
+
+    assert server.requests == 10  # neither re-run called the model
+    for res in (memoised, full):
+        assert (res.model_calls, res.cache_hits, res.spent) == (0, 10, 0.0)
+    assert memoised.model_dump(exclude={"run_id", "wall_s"}) == full.model_dump(exclude={"run_id", "wall_s"})
+    assert _cases(store, memoised.run_id) == _cases(store, full.run_id)
+    assert _preds(store, memoised.run_id) == _preds(store, full.run_id)
+
+
+def test_memo_keeps_epochs_and_scorers_apart(store, server):
+    populate(store, 3)
+    bench(store, server, epochs=1)
+    more = bench(store, server, epochs=2)
+    assert more.model_calls == 3 and more.cache_hits == 3  # epoch 1 is new work, epoch 0 replayed
+    other = bench(store, server, epochs=1, scorer="default", temperature=0.5)
+    assert other.model_calls == 3  # other model settings: other requests, other memo keys
+
+
+def test_case_key_holds_what_decides_the_result():
+    cfg = RunConfig(model="openai/m", program="single", program_hash="p" * 64, split="all")
+    inputs = {"diff": "d", "changed_files": "", "context": "", "repo_path": "", "head": ""}
+    base = memo.case_key(cfg, inputs, 0, "g")
+    variants = [
+        memo.case_key(cfg.model_copy(update={"program_hash": "q" * 64}), inputs, 0, "g"),
+        memo.case_key(cfg.model_copy(update={"model": "openai/n"}), inputs, 0, "g"),
+        memo.case_key(cfg.model_copy(update={"temperature": 0.7}), inputs, 0, "g"),
+        memo.case_key(cfg.model_copy(update={"max_tokens": 100}), inputs, 0, "g"),
+        memo.case_key(cfg.model_copy(update={"scorer": "judge"}), inputs, 0, "g"),
+        memo.case_key(cfg, {**inputs, "diff": "e"}, 0, "g"),
+        memo.case_key(cfg, inputs, 1, "g"),
+        memo.case_key(cfg, inputs, 0, "h"),
+    ]
+    assert len({base, *variants}) == len(variants) + 1
+    # execution settings and the endpoint do not change results, so they share the memo
+    same = cfg.model_copy(update={"concurrency": 64, "timeout": 5.0, "api_base": "http://x/v1"})
+    assert memo.case_key(same, inputs, 0, "g") == base
+
+
+def test_gold_identity_follows_report_and_fates():
+    assert memo.gold_identity("a", []) != memo.gold_identity("b", [])
+    assert memo.gold_identity("a", []) != memo.gold_identity("a", [{"fate": "dropped"}])
+
+
+def test_fully_memoised_rerun_imports_neither_dspy_nor_litellm(tmp_path, server):
+    from harness.store import Store
+
+    db = tmp_path / "memo.duckdb"
+    st = Store(db)
+    populate(st, 3)
+    bench(st, server)
+    st.close()
+    code = (
+        "import sys; sys.path[:0] = [%r, %r]\n"
+        "from harness.store import Store\nfrom harness.runner.bench import run_bench\n"
+        "res = run_bench(Store(%r), model='openai/test-model', program='single', split='all', api_base=%r)\n"
+        "print(res.model_calls, res.cache_hits, res.scored, "
+        "sorted(m for m in ('dspy', 'litellm', 'scipy') if m in sys.modules))\n"
+    ) % (str(ROOT), str(ROOT / "tests"), str(db), server.url)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "0 3 3 []"

@@ -30,6 +30,7 @@ from pydantic import BaseModel
 
 from harness.errors import ModelError
 from harness.hashing import content_hash
+from harness.lm.engines import KEYLESS_PLACEHOLDER
 from harness.lm.limiter import AdaptiveLimiter
 from harness.lm.secrets import redact, remember_url_credentials
 from harness.runner.models import CallStats
@@ -43,8 +44,6 @@ class CallCache(Protocol):
     def cache_put(self, key: str, **row: Any) -> None: ...
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch at import
-
-KEYLESS_PLACEHOLDER = "no-key"  # OpenAI-compatible local servers need none, the SDK insists
 
 
 class ModelSettings(BaseModel):
@@ -74,7 +73,13 @@ _RETRY_BACKOFF = "transient"
 
 
 def _classify(exc: BaseException) -> tuple[str, str, bool]:
-    """(kind, retry policy or 'none', fatal) for an exception raised by one attempt."""
+    """(kind, retry policy or 'none', fatal) for an exception raised by one attempt.
+
+    Both engines end in lm15's taxonomy, with different chains beneath: litellm wraps the
+    openai SDK's exceptions (and reports connection failures and unparseable bodies as
+    500s), the native engine wraps its transport's. The cause chain is read first, so
+    that one fault gets one kind whichever engine met it (tests/test_lm_engines.py).
+    """
     from dspy import lm15
 
     table: list[tuple[type, str, str, bool]] = [
@@ -90,8 +95,15 @@ def _classify(exc: BaseException) -> tuple[str, str, bool]:
         (lm15.ConfigurationError, "configuration", "none", True),
         (lm15.ProviderError, "provider", _RETRY_BACKOFF, False),
     ]
+    if _timed_out(exc):  # the native engine reports a read timeout as a TransportError
+        return "timeout", _RETRY_BACKOFF, False
     if _connection_failure(exc):  # litellm reports these as 500s: look at the cause
         return "transport", _RETRY_BACKOFF, False
+    if _unparseable(exc):  # litellm: a 500; native: a ProviderError
+        return "bad_response", _RETRY_BACKOFF, False
+    status = getattr(exc, "status", None)
+    if isinstance(exc, lm15.InvalidRequestError) and status == 404 and not isinstance(exc, lm15.ContextLengthError):
+        return "unknown_model", "none", True  # litellm's NotFoundError, which DSPy maps to UnsupportedModelError
     for cls, kind, policy, fatal in table:
         if isinstance(exc, cls):
             return kind, policy, fatal
@@ -101,6 +113,7 @@ def _classify(exc: BaseException) -> tuple[str, str, bool]:
 
 _CONNECTION_ERRORS = {"APIConnectionError", "ConnectError", "ConnectionRefusedError", "ConnectionResetError",
                       "RemoteProtocolError", "ReadError", "ConnectionError"}
+_TIMEOUTS = {"ReadTimeout", "WriteTimeout", "ConnectTimeout", "PoolTimeout", "APITimeoutError"}
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -112,10 +125,18 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
-def _connection_failure(exc: BaseException) -> bool:
-    from dspy import lm15
+def _timed_out(exc: BaseException) -> bool:
+    """A wait that ran out (read, write, connect, pool; or a 408 / 504 from the provider)."""
+    return any(type(e).__name__ in _TIMEOUTS or isinstance(e, TimeoutError) for e in _chain(exc))
 
-    if any(isinstance(e, lm15.TimeoutError) for e in _chain(exc)):
+
+def _unparseable(exc: BaseException) -> bool:
+    """The provider answered with a body that is not JSON."""
+    return any(isinstance(e, (json.JSONDecodeError, UnicodeDecodeError)) for e in _chain(exc))
+
+
+def _connection_failure(exc: BaseException) -> bool:
+    if _timed_out(exc):
         return False
     return any(type(e).__name__ in _CONNECTION_ERRORS for e in _chain(exc))
 
@@ -247,7 +268,7 @@ class ModelClient:
 
     def _call_with_retries(self, request: Any, stats: CallStats, lock: threading.Lock) -> tuple[Any, float]:
         s = self.settings
-        engine = self._litellm_engine()
+        engine = self._engine_for(request)  # outside the retry loop: set-up failures are not retried
         transient = rate = 0
         while True:
             self.limiter.acquire()
@@ -294,7 +315,15 @@ class ModelClient:
         return base / 2 + self._rng() * base / 2
 
     def _cost(self, input_tokens: int, output_tokens: int) -> float:
-        """USD at litellm's prices; 0 for models it does not price (local, test servers)."""
+        """USD at litellm's prices; 0 for models it does not price (local, test servers).
+
+        A natively routed model is priced from litellm's price file (harness.lm.prices), so
+        that litellm is never imported for it; any other model by litellm itself.
+        """
+        if self._routed().native is not None:
+            from harness.lm.prices import cost_usd
+
+            return cost_usd(self.settings.model, input_tokens, output_tokens)
         litellm = self._litellm()
         try:
             a, b = litellm.cost_per_token(model=self.settings.model, prompt_tokens=input_tokens,
@@ -310,13 +339,35 @@ class ModelClient:
 
         return get_litellm(feature="harness model calls")
 
-    def _litellm_engine(self) -> Any:
+    def _routed(self) -> Any:
         with self._engine_lock:
             if self._engine is None:
                 self._engine = self._make_engine()
             return self._engine
 
+    def _engine_for(self, request: Any) -> Any:
+        return self._routed().pick(request)
+
     def _make_engine(self) -> Any:
+        from harness.lm.engines import RoutedEngine, native_engine, native_route
+
+        s = self.settings
+        if s.model.startswith("offline/"):
+            # the built-in deterministic baseline is a litellm custom provider
+            return RoutedEngine(None, self._litellm_engine)
+        route = native_route(s.model, s.api_base, s.timeout)
+        if route is None:
+            return RoutedEngine(None, self._litellm_engine)
+        from dspy.lm15 import NotConfiguredError
+
+        try:
+            return RoutedEngine(native_engine(route, s.api_base, s.timeout), self._litellm_engine)
+        except NotConfiguredError as exc:
+            keys = ", ".join(exc.env_keys) or "the API key"
+            raise ModelCallError(f"{s.model}: {keys} not set", kind="auth", fatal=True,
+                                 hint="export the key, or pass --api-base for a keyless endpoint") from None
+
+    def _litellm_engine(self) -> Any:
         if self.settings.model.startswith("offline/"):
             # the built-in deterministic baseline is a litellm custom provider: route it first
             from harness.heuristic_reviewer import register

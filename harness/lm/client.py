@@ -1,4 +1,4 @@
-"""Model calls for DSPy programs: litellm, our cache, retries, adaptive concurrency, accounting.
+"""Model calls for DSPy programs: native or litellm engine, our cache, retries, adaptive concurrency, accounting.
 
 The extension point is DSPy 3.4's engine contract (`dspy.LM(model, engine=E)` where
 `E.complete(lm15.Request) -> lm15.Response`): every call a program makes, whatever its
@@ -6,15 +6,19 @@ adapter, reaches `CaseEngine.complete`, which asks the shared `ModelClient`:
 
 1. the model-call cache (DuckDB `model_calls`, keyed by the content hash of the canonical
    request JSON and the epoch: a re-run makes zero calls; epochs stay independent);
-2. on a miss, one slot of the `AdaptiveLimiter`, then one attempt through DSPy's own
-   `LiteLLMEngine` (litellm.completion, no litellm retries, no litellm cache), with our
-   retry policy around it: 429 -> halve concurrency, pause for retry-after, retry;
-   5xx / timeout / connection failures -> exponential backoff with jitter, bounded;
-   unknown model / missing key / auth / billing -> a fatal `ModelCallError` (the run stops).
+2. on a miss, one slot of the `AdaptiveLimiter`, then one attempt through the engine DSPy
+   itself would pick (harness.lm.engines: its native lm15 engine for `openai/`,
+   `anthropic/`, `gemini/`, `xai/` models; DSPy's `LiteLLMEngine` - litellm.completion, no
+   litellm retries, no litellm cache - for every other model string), with our retry policy
+   around it: 429 -> halve concurrency, pause for retry-after, retry; 5xx / timeout /
+   connection failures -> exponential backoff with jitter, bounded; unknown model / missing
+   key / auth / billing -> a fatal `ModelCallError` (the run stops). `_classify` gives one
+   fault the same kind on either engine.
 
 DSPy's response cache and retries are off for these LMs (`cache=False, num_retries=0`): we
-own both. litellm is imported on the first cache miss only, so a fully cached re-run never
-pays its ~2.5 s import.
+own both. litellm is imported only when a call needs it (a model the native engine does
+not route): a fully cached re-run, and a natively routed run, never pay its
+~2.5 s import and ~170 MB.
 """
 
 from __future__ import annotations

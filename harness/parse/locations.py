@@ -19,6 +19,12 @@ _LINES = r"(?::|#L|\s+\(?(?:lines?|L)\s*)(\d+)(?:\s*[-–—]\s*L?(\d+))?"
 _MORE = r"((?:\s*(?:,|and|&)\s*L?\d+(?:\s*[-–—]\s*L?\d+)?(?![\w./:]))*)"
 _LOC = re.compile(rf"(?<![\w/.@~-])(?P<path>{_PATH})(?:{_LINES}{_MORE})?")
 _CHEAP = re.compile(r"[/.:#]|file\b|CODEOWNERS")
+# What a run of path characters needs to hold a match of _LOC: a `/`, an extension, a `:` or `#`
+# right after it (`name:12`, `name#L3`), or a bare file name (all end in "file" but CODEOWNERS).
+# Every branch opens with a literal, so the regex engine skips between them at C speed.
+_TRIGGER = re.compile(r"/|\.[A-Za-z]|:|#|file|CODEOWNERS")
+_RUN_TAIL = re.compile(r"[\w.@+~/-]*")
+_RUN_CHARS = "_.@+~/-"  # with str.isalnum, exactly the class [\w.@+~/-]
 _EXT_OK = re.compile(r"\.(?:[A-Za-z][A-Za-z0-9]{1,9}|[chmrsS])$")
 _BARE_NAMES = {"Makefile", "Dockerfile", "Containerfile", "Vagrantfile", "Jenkinsfile", "Gemfile",
                "Rakefile", "Procfile", "LICENSE", "README", "CODEOWNERS", "Taskfile"}
@@ -50,6 +56,32 @@ def resolve_path(path: str, coverage_paths: list[str] | None) -> str:
     return hits[0] if len(hits) == 1 else path
 
 
+def _scan(text: str):
+    """Exactly `_LOC.finditer(text)`, several times faster on prose. The regex engine tries the
+    whole pattern at every character; a match can only start where the lookbehind allows, at the
+    start of a run of path characters or right after a `+` inside one, and only in a run that
+    holds a trigger. So only the runs around triggers are tried, at those starts, in order."""
+    end = done = 0  # end of the last match / of the last run tried
+    for trig in _TRIGGER.finditer(text):
+        t = trig.start()
+        if t < done or t < end:
+            continue
+        b = t if text[t] in ":#" else _RUN_TAIL.match(text, t).end()
+        if b <= done:
+            continue
+        a = t
+        while a > 0 and (text[a - 1].isalnum() or text[a - 1] in _RUN_CHARS):
+            a -= 1
+        done = b
+        for p in range(a, b):
+            if p < end or text[p] == "/" or (p > a and text[p - 1] != "+"):
+                continue
+            m = _LOC.match(text, p)
+            if m:
+                end = m.end()
+                yield m
+
+
 def parse_locations(text: str, coverage_paths: list[str] | None = None) -> list[Location]:
     """Every location cited in `text`, in order, without duplicates."""
     if not _CHEAP.search(text):
@@ -58,7 +90,7 @@ def parse_locations(text: str, coverage_paths: list[str] | None = None) -> list[
     clean = text.replace("`", "").replace("**", "")
     out: list[Location] = []
     seen: set[tuple] = set()
-    for m in _LOC.finditer(clean):
+    for m in _scan(clean):
         token = m.group("path").rstrip(".,;:")
         has_lines = m.group(2) is not None
         if not _is_path(token, has_lines, known):

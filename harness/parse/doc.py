@@ -17,6 +17,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+_BOLD_ONLY = re.compile(r"\s*\*\*([^*\n]{1,80}?)\*\*:?\s*")
+_ATX_LINE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_ITEM_NUMBER = re.compile(r"\s*(\d+)[.)]")
+_MARKUP = re.compile(r"[*_`~]")
+_NUMBERING = re.compile(r"^\s*(?:\d+\.|[IVX]+\.)\s+")
+
 try:  # pragma: no cover - exercised by whichever backend is installed
     from markdown_it_pyrs import MarkdownIt as _RsMarkdownIt
 except ImportError:  # pragma: no cover
@@ -83,7 +89,9 @@ class Doc:
         self.lines = text.split("\n")
         self.blocks: list[Block] = []
         if backend is None:
-            backend = "rs" if _RsMarkdownIt and not _DEEP_NESTING.search(text) else "py"
+            # the pattern spans 2000 characters of one line: shorter lines cannot match
+            deep = max(map(len, self.lines)) >= 2000 and _DEEP_NESTING.search(text)
+            backend = "rs" if _RsMarkdownIt and not deep else "py"
         parse = self._from_rs if backend == "rs" else self._from_py
         if not cuts and not mask:
             parse(text, 0)
@@ -171,7 +179,7 @@ class Doc:
     def _fill_text(self, b: Block) -> None:
         if b.kind == "heading":
             first = self.lines[b.start]
-            m = re.match(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$", first)
+            m = _ATX_LINE.match(first)
             if m:
                 b.level, b.text = len(m.group(1)), (m.group(2) or "").strip()
             else:  # setext: text lines, then a === / --- underline
@@ -182,7 +190,7 @@ class Doc:
             b.text = "\n".join(x.strip() for x in self.lines[b.start:b.end])
         elif b.kind == "ordered_list":
             for it in b.items:
-                m = re.match(r"\s*(\d+)[.)]", self.lines[it.start])
+                m = _ITEM_NUMBER.match(self.lines[it.start])
                 it.number = int(m.group(1)) if m else None
 
     # -- access --------------------------------------------------------------------------------
@@ -213,12 +221,12 @@ def _md_children(root):
 @lru_cache(maxsize=4096)
 def norm_title(text: str) -> str:
     """`4. Appendix: Original Reviews` / `**Concerns**` / `[Claude]` -> comparable lowercase."""
-    t = re.sub(r"[*_`~]", "", text)
-    t = re.sub(r"^\s*(?:\d+\.|[IVX]+\.)\s+", "", t)
+    t = _MARKUP.sub("", text)
+    t = _NUMBERING.sub("", t)
     return " ".join(t.split()).strip(" :").lower()
 
 
 def bold_only(text: str) -> str | None:
     """The inner text of a paragraph that is nothing but `**Heading**` (a pseudo-heading)."""
-    m = re.fullmatch(r"\s*\*\*([^*\n]{1,80}?)\*\*:?\s*", text)
+    m = _BOLD_ONLY.fullmatch(text)
     return m.group(1).strip().rstrip(":") if m else None

@@ -8,6 +8,8 @@ import re
 
 from harness.models import Location
 
+_LINE_SPAN = re.compile(r"L?(\d+)(?:\s*[-–—]\s*L?(\d+))?")
+
 # a token with a slash, or with a file extension, or followed by a line number; plain words never
 # match, which keeps the scan cheap on prose
 _PATH = (r"(?:[\w.@+~-]+/){2,}(?![\w.@+~-])"  # a directory: `pkg/controllers/`
@@ -100,7 +102,7 @@ def parse_locations(text: str, coverage_paths: list[str] | None = None) -> list[
         if has_lines:
             start = int(m.group(2))
             spans.append((start, int(m.group(3)) if m.group(3) else start))
-            for a, b in re.findall(r"L?(\d+)(?:\s*[-–—]\s*L?(\d+))?", m.group(4) or ""):
+            for a, b in _LINE_SPAN.findall(m.group(4) or ""):
                 spans.append((int(a), int(b) if b else int(a)))
         else:
             spans.append((None, None))

@@ -9,6 +9,11 @@ from harness.models import Severity
 from harness.parse.doc import Doc, bold_only, norm_title
 from harness.parse.findings import parse_opener
 
+_RESOLUTION = re.compile(r"^resolution\b")
+_CONCERNS = re.compile(r"^(?:concerns?|design concerns?|risks?)$")
+_STRENGTHS = re.compile(r"^(?:strengths?|design strengths?|positives?|what went well)$")
+_SUMMARY = re.compile(r"^summary(?: table)?$|^summary metrics$|^metrics$")
+
 PSEUDO_LEVEL = 7  # a `**Concerns**` paragraph: deeper than any real heading
 
 
@@ -42,15 +47,15 @@ def classify(norm: str) -> tuple[str, Severity | None]:
         return "appendix", None
     if "retro" in norm or norm.startswith("agent performance"):
         return "retro", None
-    if re.match(r"^resolution\b", norm):
+    if _RESOLUTION.match(norm):
         return "resolution", None
     if norm in ("findings", "consolidated findings", "consolidated review", "review findings", "issues"):
         return "findings", None
     if norm.startswith("design observation"):
         return "design", None
-    if re.match(r"^(?:concerns?|design concerns?|risks?)$", norm):
+    if _CONCERNS.match(norm):
         return "concerns", None
-    if re.match(r"^(?:strengths?|design strengths?|positives?|what went well)$", norm):
+    if _STRENGTHS.match(norm):
         return "strengths", None
     if norm.startswith("testing") or norm.startswith("test coverage") or norm == "untested scenarios":
         return "testing", None
@@ -58,7 +63,7 @@ def classify(norm: str) -> tuple[str, Severity | None]:
         return "limitations", None
     if norm.startswith("coverage summary") or norm == "coverage":
         return "coverage", None
-    if re.match(r"^summary(?: table)?$|^summary metrics$|^metrics$", norm):
+    if _SUMMARY.match(norm):
         return "summary", None
     if norm.startswith("reconciliation"):
         return "reconciliation", None

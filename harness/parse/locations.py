@@ -21,10 +21,11 @@ _LINES = r"(?::|#L|\s+\(?(?:lines?|L)\s*)(\d+)(?:\s*[-–—]\s*L?(\d+))?"
 _MORE = r"((?:\s*(?:,|and|&)\s*L?\d+(?:\s*[-–—]\s*L?\d+)?(?![\w./:]))*)"
 _LOC = re.compile(rf"(?<![\w/.@~-])(?P<path>{_PATH})(?:{_LINES}{_MORE})?")
 _CHEAP = re.compile(r"[/.:#]|file\b|CODEOWNERS")
-# What a run of path characters needs to hold a match of _LOC: a `/`, an extension, a `:` or `#`
-# right after it (`name:12`, `name#L3`), or a bare file name (all end in "file" but CODEOWNERS).
-# Every branch opens with a literal, so the regex engine skips between them at C speed.
-_TRIGGER = re.compile(r"/|\.[A-Za-z]|:|#|file|CODEOWNERS")
+# What a run of path characters needs to hold a match of _LOC: a `/`, an extension, a line
+# number right after it (`name:12`, `name#L3`), or a bare file name. Every branch opens with a
+# literal, so the regex engine skips between them at C speed.
+_TRIGGER = re.compile(r"/|\.[A-Za-z]|:\d|#L\d|Makefile|Dockerfile|Containerfile|Vagrantfile|Jenkinsfile"
+                      r"|Gemfile|Rakefile|Procfile|CODEOWNERS")
 _RUN_TAIL = re.compile(r"[\w.@+~/-]*")
 _RUN_CHARS = "_.@+~/-"  # with str.isalnum, exactly the class [\w.@+~/-]
 _EXT_OK = re.compile(r"\.(?:[A-Za-z][A-Za-z0-9]{1,9}|[chmrsS])$")

@@ -88,6 +88,7 @@ class Doc:
         self.text = text
         self.lines = text.split("\n")
         self.blocks: list[Block] = []
+        self.memo: dict = {}  # derived views of the (never mutated) blocks, e.g. the section marks
         if backend is None:
             # the pattern spans 2000 characters of one line: shorter lines cannot match
             deep = max(map(len, self.lines)) >= 2000 and _DEEP_NESTING.search(text)

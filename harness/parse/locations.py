@@ -27,7 +27,7 @@ _CHEAP = re.compile(r"[/.:#]|file\b|CODEOWNERS")
 _TRIGGER = re.compile(r"/|\.[A-Za-z]|:\d|#L\d|Makefile|Dockerfile|Containerfile|Vagrantfile|Jenkinsfile"
                       r"|Gemfile|Rakefile|Procfile|CODEOWNERS")
 _RUN_TAIL = re.compile(r"[\w.@+~/-]*")
-_RUN_CHARS = "_.@+~/-"  # with str.isalnum, exactly the class [\w.@+~/-]
+_RUN_BREAK = re.compile(r".*[^\w.@+~/-]", re.S)  # backtracks from the end in C
 _EXT_OK = re.compile(r"\.(?:[A-Za-z][A-Za-z0-9]{1,9}|[chmrsS])$")
 _BARE_NAMES = {"Makefile", "Dockerfile", "Containerfile", "Vagrantfile", "Jenkinsfile", "Gemfile",
                "Rakefile", "Procfile", "LICENSE", "README", "CODEOWNERS", "Taskfile"}
@@ -72,17 +72,18 @@ def _scan(text: str):
         b = t if text[t] in ":#" else _RUN_TAIL.match(text, t).end()
         if b <= done:
             continue
-        a = t
-        while a > 0 and (text[a - 1].isalnum() or text[a - 1] in _RUN_CHARS):
-            a -= 1
+        brk = _RUN_BREAK.match(text, 0, t)  # the last character before t outside the run
+        p = brk.end() if brk else 0
         done = b
-        for p in range(a, b):
-            if p < end or text[p] == "/" or (p > a and text[p - 1] != "+"):
-                continue
-            m = _LOC.match(text, p)
-            if m:
-                end = m.end()
-                yield m
+        while p < b:
+            if p >= end and text[p] != "/":
+                m = _LOC.match(text, p)
+                if m:
+                    end = m.end()
+                    yield m
+            p = text.find("+", p, b) + 1  # the next start follows a `+`; none left: 0 ends the loop
+            if p == 0:
+                break
 
 
 def parse_locations(text: str, coverage_paths: list[str] | None = None) -> list[Location]:

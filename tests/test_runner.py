@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -157,48 +155,4 @@ def test_runs_lists_every_run(store, server):
     assert rows[0]["status"] == "complete" and rows[0]["f1"] == 1.0 and rows[0]["program_hash"]
 
 
-def _harness(*args, env, **kw):
-    return subprocess.Popen([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
-
-@pytest.mark.slow
-def test_sigkill_mid_run_then_resume_scores_every_case_once(tmp_path):
-    pytest.importorskip("scorers")
-    from harness.store import Store
-
-    db = tmp_path / "kill.duckdb"
-    with Store(db) as st:
-        populate(st, 40)
-    env = {**os.environ, "HARNESS_DB": str(db), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    with OpenAIServer(responder=answer_for, delay=0.15) as srv:
-        args = ["bench", "--model", "openai/test-model", "--split", "all", "--api-base", srv.url,
-                "--concurrency", "4", "--json"]
-        proc = _harness(*args, env=env)
-        deadline = time.time() + 60
-        while srv.requests < 16 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.02)
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        with Store(db) as st:
-            run_id, status = st.one("SELECT run_id, status FROM runs")
-            before = st.one("SELECT count(*) FROM run_cases WHERE run_id = ?", [run_id])[0]
-        assert status == "running" and 0 < before < 40
-        out = _harness("bench", "--resume", run_id, "--api-base", srv.url, "--json", env=env)
-        stdout, stderr = out.communicate(timeout=120)
-        assert out.returncode == 0, stderr
-        resumed = json.loads(stdout)
-        # an uninterrupted run of the same config, for comparison (answers come from the cache)
-        clean = _harness(*args, env=env)
-        stdout2, stderr2 = clean.communicate(timeout=120)
-        assert clean.returncode == 0, stderr2
-        uninterrupted = json.loads(stdout2)
-    assert resumed["run_id"] == run_id and resumed["status"] == "complete"
-    assert resumed["scored"] == resumed["finished"] == resumed["cases"] == 40
-    assert resumed["metrics"] == uninterrupted["metrics"]
-    with Store(db) as st:
-        per_case = st.all("SELECT report_id, epoch, count(*) FROM run_cases WHERE run_id = ?"
-                          " GROUP BY ALL HAVING count(*) > 1", [run_id])
-        preds = st.one("SELECT count(*) FROM run_predictions WHERE run_id = ?", [run_id])[0]
-    assert per_case == [] and preds == 40

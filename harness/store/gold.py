@@ -140,15 +140,7 @@ def put_report(st: Store, report: Report) -> str:
 
 
 def _insert(st: Store, table: str, rows: list[dict]) -> None:
-    schema = _SCHEMAS[table]
-    frame = pa.Table.from_pylist(rows, schema=schema)
-    cols = ", ".join(f'"{c}"' for c in schema.names)
-    with st._lock:
-        st.con.register("_batch", frame)
-        try:
-            st.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch")
-        finally:
-            st.con.unregister("_batch")
+    st.insert_frame(table, pa.Table.from_pylist(rows, schema=_SCHEMAS[table]))
 
 
 def _delete(st: Store, report_ids: list[str]) -> None:

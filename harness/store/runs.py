@@ -141,19 +141,9 @@ def _insert_cases(st: Store, cases: list[CaseResult]) -> None:
               "locations": [loc.model_dump() for loc in f.locations], "body": redact(f.body),
               "category": f.category, "label": label, "finding": redact(canonical_json(f))}
              for c in cases for i, (f, label) in enumerate(zip(c.findings, c.labels or [None] * len(c.findings)))]
-    _insert_frame(st, "run_cases", cases_df)
+    st.insert_frame("run_cases", cases_df)
     if preds:
-        _insert_frame(st, "run_predictions", pl.DataFrame(preds, schema=_PRED_SCHEMA))
-
-
-def _insert_frame(st: Store, table: str, frame: pl.DataFrame, suffix: str = "") -> None:
-    """One vectorised INSERT of a polars frame (DuckDB executemany pays per row)."""
-    with st._lock:
-        st.con.register("_batch", frame)
-        try:
-            st.con.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) SELECT * FROM _batch{suffix}")
-        finally:
-            st.con.unregister("_batch")
+        st.insert_frame("run_predictions", pl.DataFrame(preds, schema=_PRED_SCHEMA))
 
 
 class RunWriter:
@@ -244,7 +234,7 @@ class RunWriter:
                 # ON CONFLICT: another process may have cached the same request meanwhile
                 frame = pl.DataFrame([{"key": k, **{c: r[c] for c in _CACHE_COLS}} for k, r in cache_rows],
                                      schema=_CACHE_SCHEMA)
-                _insert_frame(self.st, "model_calls", frame, suffix=" ON CONFLICT (key) DO NOTHING")
+                self.st.insert_frame("model_calls", frame, ignore_conflicts=True)
             fresh = []
             for case, memo_key in cases:
                 if case.run_id not in self._seeded_runs:  # cases stored before (a resumed run)
@@ -262,7 +252,7 @@ class RunWriter:
                     frame = pl.DataFrame({"key": [k for k, _ in memo], "kind": ["case"] * len(memo),
                                           "value": [redact(canonical_json(v)) for _, v in memo]},
                                          schema={"key": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
-                    _insert_frame(self.st, "case_memo", frame, suffix=" ON CONFLICT (key) DO NOTHING")
+                    self.st.insert_frame("case_memo", frame, ignore_conflicts=True)
         with self._pending_lock:
             for key, _ in cache_rows:
                 self._known.add(key)

@@ -18,15 +18,6 @@ from harness.parse.doc import Block, Doc
 from harness.parse.locations import parse_locations
 from harness.parse.values import severity_from_word
 
-_HASHES = re.compile(r"^#{1,6}\s+")
-_NUMBER = re.compile(r"^(\d+)[.)]\s+")
-_BULLET = re.compile(r"^[-*+]\s+")
-_TRAILING_SEP = re.compile(r"\s*(?:—|–|--)\s*$")
-_RULE = re.compile(r"\s*(?:---+|\*\*\*+|___+)\s*")
-_PARA_BREAK = re.compile(r"\n\s*\n")
-_LETTER_ID = re.compile(r"[CIS](\d+)$")
-_AS_ID = re.compile(r"^\s*as\s+[CIS]?\d")
-
 _SEV = r"CRITICAL|IMPORTANT|SUGGESTIONS?|MAJOR|MINOR|NIT|Critical|Important|Suggestions?|Major|Minor|Nit"
 _ID_SEP = r"(?:[.:)]?\s+(?:—|–|--|-)\s+|[.:)]?\s+)"  # `I1. Title` / `I1 — Title`
 _P_ID_BOLD = re.compile(rf"^(?P<id>[CIS]\d+){_ID_SEP}\*\*(?P<title>.+?)\*\*(?P<rest>.*)$")
@@ -42,6 +33,14 @@ _TAG_SEV = re.compile(r"\((critical|important|suggestion)((?:\s*,\s*[\w /-]+)*)\
 _WITHDRAWN = re.compile(r"^\s*(?:~~|\*\*|_|\*)*(?:withdrawn|retracted|i withdraw this|withdrawing this)\b",
                         re.I | re.M)
 _RECON = re.compile(r"^[*_]*(?:reconciliation(?: note)?|consolidation note)[*_]*\s*[:.—-]", re.I)
+_HASHES = re.compile(r"^#{1,6}\s+")
+_NUMBER = re.compile(r"^(\d+)[.)]\s+")
+_BULLET = re.compile(r"^[-*+]\s+")
+_TRAILING_SEP = re.compile(r"\s*(?:—|–|--)\s*$")
+_RULE = re.compile(r"\s*(?:---+|\*\*\*+|___+)\s*")
+_PARA_BREAK = re.compile(r"\n\s*\n")
+_LETTER_ID = re.compile(r"[CIS](\d+)$")
+_AS_ID = re.compile(r"^\s*as\s+[CIS]?\d")
 
 
 @dataclass

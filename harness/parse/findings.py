@@ -95,6 +95,8 @@ def parse_opener(line: str, number: int | None = None, heading: bool = False) ->
     status: list[str] = []
     if "~~" in s:
         withdrawn, s = True, s.replace("~~", "")
+    if not heading and not s.startswith("**") and s[:1] not in ("C", "I", "S"):
+        return None  # outside headings every opener starts with `**` or an id such as `I1`
     if withdrawn:
         for m in re.finditer(r"\*\*(invalid|fixed|withdrawn|retracted|resolved|false positive)\*\*"
                              r"|\b(INVALID|FIXED|WITHDRAWN|RETRACTED|RESOLVED|FALSE POSITIVE)\b", s, re.I):

@@ -111,13 +111,14 @@ def _stem(source: str) -> str:
     return name[:-3] if name.lower().endswith(".md") else name
 
 
-def _parse(doc: _Doc) -> Report:
+def _parse(doc: _Doc, digest: str) -> Report:
+    """`digest`: content_hash(doc.data), which the batch has already computed."""
     from harness.parse import parse_report
 
     if doc.size > MAX_REPORT_BYTES:
         raise too_large(doc.size)
     report = parse_report(decode(doc.data), source=doc.source)
-    return report.model_copy(update={"source": doc.source, "content_hash": content_hash(doc.data)})
+    return report.model_copy(update={"source": doc.source, "content_hash": digest})
 
 
 def _one_line(exc: BaseException) -> str:
@@ -144,7 +145,7 @@ def ingest_docs(store: Store, docs: Iterable[_Doc], *, strict: bool = False,
             entries[n] = IngestEntry(id=known[h], source=doc.source, status="ok")
         else:
             try:
-                report = _parse(doc)
+                report = _parse(doc, h)
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
                 reason = _one_line(exc).removeprefix(f"{doc.source}: ")
                 failures.append((doc.source, h, reason))

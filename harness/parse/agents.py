@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+_LINK_TARGET = re.compile(r"\((?:[a-z]+://|/|#|\.)")
+_PAREN_GROUP = re.compile(r"\([^)]*\)")
+_AGENT_SEP = re.compile(r",|;|\+|&|\band\b")
+
 # Families we know without being told; a report's own reviewer list extends this per report.
 KNOWN_FAMILIES = ("Claude", "Codex", "Gemini", "GPT", "Grok", "Llama", "Mistral", "Qwen", "DeepSeek", "Copilot")
 _FAMILY_ALIASES = {"openai": "Codex", "anthropic": "Claude", "google": "Gemini"}
@@ -53,8 +57,8 @@ def _looks_like_agent(name: str, families: frozenset[str]) -> bool:
 
 def split_agent_group(inner: str, families) -> list[str] | None:
     """`Claude Opus 4.6 (as S5), Codex GPT 5.4` -> ["Claude", "Codex"]; None if not an agent group."""
-    inner = re.sub(r"\([^)]*\)", "", inner)
-    parts = [p.strip() for p in re.split(r",|;|\+|&|\band\b", inner) if p.strip()]
+    inner = _PAREN_GROUP.sub("", inner)
+    parts = [p.strip() for p in _AGENT_SEP.split(inner) if p.strip()]
     agents = [agent_family(p) for p in parts if looks_like_agent(p, families)]
     if not agents:
         return None
@@ -67,7 +71,7 @@ def find_agent_groups(text: str, families) -> tuple[list[str], list[tuple[int, i
     spans: list[tuple[int, int]] = []
     for m in _BRACKET.finditer(text):
         # a markdown link [text](url) is not an attribution
-        if re.match(r"\((?:[a-z]+://|/|#|\.)", text[m.end():m.end() + 12]):
+        if _LINK_TARGET.match(text[m.end():m.end() + 12]):
             continue
         got = split_agent_group(m.group(1), families)
         if got is None:

@@ -17,6 +17,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+_BOLD_ONLY = re.compile(r"\s*\*\*([^*\n]{1,80}?)\*\*:?\s*")
+_ATX_LINE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_ITEM_NUMBER = re.compile(r"\s*(\d+)[.)]")
+_MARKUP = re.compile(r"[*_`~]")
+_NUMBERING = re.compile(r"^\s*(?:\d+\.|[IVX]+\.)\s+")
+
 try:  # pragma: no cover - exercised by whichever backend is installed
     from markdown_it_pyrs import MarkdownIt as _RsMarkdownIt
 except ImportError:  # pragma: no cover
@@ -82,8 +88,11 @@ class Doc:
         self.text = text
         self.lines = text.split("\n")
         self.blocks: list[Block] = []
+        self.memo: dict = {}  # derived views of the (never mutated) blocks, e.g. the section marks
         if backend is None:
-            backend = "rs" if _RsMarkdownIt and not _DEEP_NESTING.search(text) else "py"
+            # the pattern spans 2000 characters of one line: shorter lines cannot match
+            deep = max(map(len, self.lines)) >= 2000 and _DEEP_NESTING.search(text)
+            backend = "rs" if _RsMarkdownIt and not deep else "py"
         parse = self._from_rs if backend == "rs" else self._from_py
         if not cuts and not mask:
             parse(text, 0)
@@ -92,45 +101,42 @@ class Doc:
             bounds = [0, *sorted(c for c in set(cuts) if 0 < c < len(seen)), len(seen)]
             for a, b in itertools.pairwise(bounds):
                 parse("\n".join(seen[a:b]), a)
+        lines, n = self.lines, len(self.lines)
         for b in self.blocks:
-            b.end = self._trim(b.start, b.end)
+            # the common case inline: the block's last line is not blank
+            e = b.end if b.end < n else n
+            b.end = e if e <= b.start + 1 or lines[e - 1].strip() else self._trim(b.start, e)
             for it in b.items:
-                it.end = self._trim(it.start, it.end)
+                e = it.end if it.end < n else n
+                it.end = e if e <= it.start + 1 or lines[e - 1].strip() else self._trim(it.start, e)
             self._fill_text(b)
 
     # -- backends ------------------------------------------------------------------------------
     def _from_rs(self, text: str, offset: int) -> None:
         data = text.encode("utf-8")
         starts = [0, *itertools.accumulate(len(x) + 1 for x in data.split(b"\n"))][:-1]
-
-        def line_of(off: int) -> int:
-            return bisect.bisect_right(starts, off) - 1 + offset
-
-        def span(node) -> tuple[int, int]:
-            s, e = node.srcmap
-            # the end offset may sit on the newline that closes the last line
-            return line_of(s), line_of(max(s, e - 1)) + 1
-
+        # byte offset -> line: bisect_right(starts, off) - 1 + offset. A node's end offset may
+        # sit on the newline that closes its last line, hence max(s, e - 1) for the last line.
+        line, first = bisect.bisect_right, offset - 1
+        blocks = self.blocks
         for node in _md_children(_rs().tree(text)):
             kind = _RS_KIND.get(node.name)
-            if kind is None or node.srcmap is None:
+            sm = node.srcmap
+            if kind is None or sm is None:
                 continue
-            s, e = span(node)
-            b = Block(kind, s, e)
-            if kind in ("ordered_list", "bullet_list"):
+            s, e = sm
+            b = Block(kind, line(starts, s) + first, line(starts, e - 1 if e - 1 > s else s) + offset)
+            if kind == "ordered_list" or kind == "bullet_list":
+                items = b.items
                 for it in node.children:
-                    if it.srcmap is None:
-                        continue
-                    i_s, i_e = span(it)
-                    b.items.append(Item(i_s, i_e, None))
+                    sm = it.srcmap
+                    if sm is not None:
+                        s, e = sm
+                        items.append(Item(line(starts, s) + first, line(starts, e - 1 if e - 1 > s else s) + offset,
+                                          None))
             elif kind == "table":
-                for part in node.children:
-                    for tr in part.children:
-                        b.rows.append([
-                            _cell(data, c)
-                            for c in tr.children
-                        ])
-            self.blocks.append(b)
+                b.rows = [[_cell(data, c) for c in tr.children] for part in node.children for tr in part.children]
+            blocks.append(b)
 
     def _from_py(self, text: str, offset: int) -> None:
         toks = _py().parse(text)
@@ -171,7 +177,7 @@ class Doc:
     def _fill_text(self, b: Block) -> None:
         if b.kind == "heading":
             first = self.lines[b.start]
-            m = re.match(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$", first)
+            m = _ATX_LINE.match(first)
             if m:
                 b.level, b.text = len(m.group(1)), (m.group(2) or "").strip()
             else:  # setext: text lines, then a === / --- underline
@@ -179,10 +185,10 @@ class Doc:
                 b.level = 1 if under.startswith("=") else 2
                 b.text = " ".join(x.strip() for x in self.lines[b.start:b.end - 1])
         elif b.kind == "paragraph":
-            b.text = "\n".join(x.strip() for x in self.lines[b.start:b.end])
+            b.text = "\n".join([x.strip() for x in self.lines[b.start:b.end]])
         elif b.kind == "ordered_list":
             for it in b.items:
-                m = re.match(r"\s*(\d+)[.)]", self.lines[it.start])
+                m = _ITEM_NUMBER.match(self.lines[it.start])
                 it.number = int(m.group(1)) if m else None
 
     # -- access --------------------------------------------------------------------------------
@@ -213,12 +219,12 @@ def _md_children(root):
 @lru_cache(maxsize=4096)
 def norm_title(text: str) -> str:
     """`4. Appendix: Original Reviews` / `**Concerns**` / `[Claude]` -> comparable lowercase."""
-    t = re.sub(r"[*_`~]", "", text)
-    t = re.sub(r"^\s*(?:\d+\.|[IVX]+\.)\s+", "", t)
+    t = _MARKUP.sub("", text)
+    t = _NUMBERING.sub("", t)
     return " ".join(t.split()).strip(" :").lower()
 
 
 def bold_only(text: str) -> str | None:
     """The inner text of a paragraph that is nothing but `**Heading**` (a pseudo-heading)."""
-    m = re.fullmatch(r"\s*\*\*([^*\n]{1,80}?)\*\*:?\s*", text)
+    m = _BOLD_ONLY.fullmatch(text)
     return m.group(1).strip().rstrip(":") if m else None

@@ -33,6 +33,14 @@ _TAG_SEV = re.compile(r"\((critical|important|suggestion)((?:\s*,\s*[\w /-]+)*)\
 _WITHDRAWN = re.compile(r"^\s*(?:~~|\*\*|_|\*)*(?:withdrawn|retracted|i withdraw this|withdrawing this)\b",
                         re.I | re.M)
 _RECON = re.compile(r"^[*_]*(?:reconciliation(?: note)?|consolidation note)[*_]*\s*[:.—-]", re.I)
+_HASHES = re.compile(r"^#{1,6}\s+")
+_NUMBER = re.compile(r"^(\d+)[.)]\s+")
+_BULLET = re.compile(r"^[-*+]\s+")
+_TRAILING_SEP = re.compile(r"\s*(?:—|–|--)\s*$")
+_RULE = re.compile(r"\s*(?:---+|\*\*\*+|___+)\s*")
+_PARA_BREAK = re.compile(r"\n\s*\n")
+_LETTER_ID = re.compile(r"[CIS](\d+)$")
+_AS_ID = re.compile(r"^\s*as\s+[CIS]?\d")
 
 
 @dataclass
@@ -73,20 +81,22 @@ def _split_title_loc(title: str) -> tuple[str, str]:
 def parse_opener(line: str, number: int | None = None, heading: bool = False) -> Opener | None:
     """The finding that starts on `line`, or None. `number` is the ordered-list number, if any."""
     s = line.strip()
-    s = re.sub(r"^#{1,6}\s+", "", s)
+    s = _HASHES.sub("", s)
     withdrawn = False
     if s.startswith("~~"):
         withdrawn, s = True, s[2:]
-    m = re.match(r"^(\d+)[.)]\s+", s)
+    m = _NUMBER.match(s)
     if m:
         number, s = (number if number is not None else int(m.group(1))), s[m.end():]
     else:
-        s = re.sub(r"^[-*+]\s+", "", s)
+        s = _BULLET.sub("", s)
     if s.startswith("~~"):
         withdrawn, s = True, s[2:]
     status: list[str] = []
     if "~~" in s:
         withdrawn, s = True, s.replace("~~", "")
+    if not heading and not s.startswith("**") and s[:1] not in ("C", "I", "S"):
+        return None  # outside headings every opener starts with `**` or an id such as `I1`
     if withdrawn:
         for m in re.finditer(r"\*\*(invalid|fixed|withdrawn|retracted|resolved|false positive)\*\*"
                              r"|\b(INVALID|FIXED|WITHDRAWN|RETRACTED|RESOLVED|FALSE POSITIVE)\b", s, re.I):
@@ -128,7 +138,7 @@ def parse_opener(line: str, number: int | None = None, heading: bool = False) ->
     if op.title.endswith(":") and not op.strong:
         return None  # "**Fix:** ..." / "**Problem:** ..." lead-ins are not findings
     # "Title — more words" inside a bold heading title stays whole; a trailing separator goes
-    op.title = re.sub(r"\s*(?:—|–|--)\s*$", "", op.title)
+    op.title = _TRAILING_SEP.sub("", op.title)
     op.number, op.withdrawn, op.status = number, withdrawn, status
     if op.id:
         op.severity = op.severity or Severity.from_letter(op.id[0])
@@ -157,7 +167,7 @@ def parse_rest(rest: str, families, coverage: list[str] | None) -> RestInfo:
         if "`" in inner or parse_locations(inner, coverage):
             continue
         loc_text = loc_text.replace(m.group(0), " ")
-        if re.match(r"^\s*as\s+[CIS]?\d", inner):
+        if _AS_ID.match(inner):
             continue
         for part in inner.split(","):
             p = part.strip().strip("*_").lower()
@@ -262,7 +272,7 @@ def _finding(doc: Doc, st: _Start, stop: int, sev: Severity | None, families, co
         rest = rest + " " + " ".join(x.strip() for x in head_lines[1:])
     info = parse_rest(rest.replace("~~", ""), families, coverage)
     body_lines = doc.lines[j:stop]
-    while body_lines and (not body_lines[-1].strip() or re.fullmatch(r"\s*(?:---+|\*\*\*+|___+)\s*", body_lines[-1])):
+    while body_lines and (not body_lines[-1].strip() or _RULE.fullmatch(body_lines[-1])):
         body_lines.pop()
     body, recon = _split_reconciliation("\n".join(body_lines).strip())
     tags = list(info.tags)
@@ -290,7 +300,7 @@ def _finding(doc: Doc, st: _Start, stop: int, sev: Severity | None, families, co
 
 
 def _split_reconciliation(body: str) -> tuple[str, str | None]:
-    paras = re.split(r"\n\s*\n", body)
+    paras = _PARA_BREAK.split(body)
     keep, recon = [], []
     for p in paras:
         if _RECON.match(p.strip()):
@@ -306,7 +316,7 @@ def number_ids(findings: list[Finding], used: set[str]) -> None:
     counters: dict[Severity, int] = {}
     for f in findings:
         if f.id:
-            m = re.match(r"[CIS](\d+)$", f.id)
+            m = _LETTER_ID.match(f.id)
             if m and f.id[0] == f.severity.letter:
                 counters[f.severity] = max(counters.get(f.severity, 0), int(m.group(1)))
     suffix: dict[str, int] = {}  # last suffix given per base id: n clashes cost O(n), not O(n^2)

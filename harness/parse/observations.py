@@ -10,6 +10,9 @@ from harness.parse.doc import Block, Doc
 from harness.parse.locations import parse_locations
 from harness.parse.sections import Section
 
+_MARKER = re.compile(r"^(?:\d+[.)]|[-*+])\s+")
+_SCOPE_TAG = re.compile(r"\*?\((in-scope|future|out-of-scope|pre-existing)\)\*?")
+
 _GAP_LEAD = re.compile(r"untested|gap|not (?:yet )?(?:covered|tested|exercised)|missing|no test|risk|lack", re.I)
 # "None." under a Concerns heading is the absence of an observation, not one.
 _EMPTY = re.compile(r"^[*_\s]*(?:none|n/?a|nothing(?: to (?:report|add))?|no (?:concerns|gaps|issues))[.!*_\s]*$", re.I)
@@ -29,12 +32,12 @@ def _items(doc: Doc, blocks: list[Block]) -> list[tuple[int, int]]:
 
 def _obs(doc: Doc, kind: ObservationKind, rng: tuple[int, int], index: int, families, coverage) -> Observation:
     text = doc.raw(*rng).strip()
-    text = re.sub(r"^(?:\d+[.)]|[-*+])\s+", "", text)
+    text = _MARKER.sub("", text)
     m = _TITLE.match(text)
     title = m.group(1).strip() if m else ""
     first = text.split("\n", 1)[0]
     agents, spans = find_agent_groups(first, families)
-    tags = [t.strip().lower() for t in re.findall(r"\*?\((in-scope|future|out-of-scope|pre-existing)\)\*?", first)]
+    tags = [t.strip().lower() for t in _SCOPE_TAG.findall(first)]
     return Observation(kind=kind, index=index, title=title, text=text, agents=agents,
                        locations=parse_locations(first, coverage), tags=tags)
 

@@ -159,7 +159,7 @@ def _realign(doc: Doc, appx: Section, sections: list[Section], families) -> Doc 
     trailer = None
     for i in range(doc.blocks[first.k].start, len(lines)):
         line = lines[i]
-        if not line.startswith("#") and not line.startswith(" "):
+        if not line.startswith(("#", " ")):
             continue
         m = _ATX.match(line)
         if not m or (i not in real and lines[i - 1].strip()):

@@ -9,6 +9,9 @@ from harness.parse.doc import Doc
 from harness.parse.sections import Section
 from harness.parse.values import is_empty_cell, strip_md
 
+_ACTION = re.compile(r"^([A-Za-z][\w -]*?)\s*(?:\((.*)\)|[—:–-]\s*(.*))?$", re.S)
+_REF_HEAD = re.compile(r":\s|\s(?:—|–)\s")
+
 _SEV_NAME = r"(critical|important|suggestion)s?"
 
 
@@ -24,7 +27,7 @@ def resolve_ref(ref: str, findings: list[Finding], observations: list[Observatio
         if x not in out:
             out.append(x)
 
-    head = re.split(r":\s|\s(?:—|–)\s", text, maxsplit=1)[0]
+    head = _REF_HEAD.split(text, maxsplit=1)[0]
     m = re.match(rf"^\s*{_SEV_NAME}\s*(?:#|[CIS])?\s*(\d+)(?:\s*(?:[-–—]|to)\s*#?[CIS]?(\d+))?", head, re.I)
     if m:
         sev = Severity(m.group(1).lower())
@@ -67,7 +70,7 @@ def parse_resolutions(doc: Doc, sec: Section | None, findings: list[Finding], ob
                 continue
             ref = row[fi].strip()
             action_raw = strip_md(row[ai])
-            m = re.match(r"^([A-Za-z][\w -]*?)\s*(?:\((.*)\)|[—:–-]\s*(.*))?$", action_raw, re.S)
+            m = _ACTION.match(action_raw)
             action, note = (m.group(1).strip(), (m.group(2) or m.group(3) or "").strip() or None) if m \
                 else (action_raw, None)
             if ni is not None and ni < len(row) and not is_empty_cell(row[ni]):

@@ -11,6 +11,8 @@ from harness.parse.doc import Block, Doc
 from harness.parse.sections import Section
 from harness.parse.values import parse_cell, strip_md
 
+_LABEL_TAIL = re.compile(r"\s+(?:—|–|-)\s+.*$")
+
 _RECON_PARA = re.compile(r"^\s*\*\*Reconciliation\b[^*]*\*\*|^\s*\*\*Reconciliation", re.I)
 
 
@@ -76,7 +78,7 @@ def parse_retro(doc: Doc, sec: Section | None, sections: list[Section], families
         if s.level != top_level:
             continue
         label = strip_md(s.title)
-        label = re.sub(r"\s+(?:—|–|-)\s+.*$", "", label).strip("[] ")
+        label = _LABEL_TAIL.sub("", label).strip("[] ")
         if looks_like_agent(label, families):
             retro.agent_notes[agent_family(label)] = _section_text(doc, s.body(doc))
         elif s.kind == "reconciliation":

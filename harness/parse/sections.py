@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harness.models import Severity
 from harness.parse.doc import Doc, bold_only, norm_title
 from harness.parse.findings import parse_opener
+
+_RESOLUTION = re.compile(r"^resolution\b")
+_CONCERNS = re.compile(r"^(?:concerns?|design concerns?|risks?)$")
+_STRENGTHS = re.compile(r"^(?:strengths?|design strengths?|positives?|what went well)$")
+_SUMMARY = re.compile(r"^summary(?: table)?$|^summary metrics$|^metrics$")
 
 PSEUDO_LEVEL = 7  # a `**Concerns**` paragraph: deeper than any real heading
 
@@ -42,15 +49,15 @@ def classify(norm: str) -> tuple[str, Severity | None]:
         return "appendix", None
     if "retro" in norm or norm.startswith("agent performance"):
         return "retro", None
-    if re.match(r"^resolution\b", norm):
+    if _RESOLUTION.match(norm):
         return "resolution", None
     if norm in ("findings", "consolidated findings", "consolidated review", "review findings", "issues"):
         return "findings", None
     if norm.startswith("design observation"):
         return "design", None
-    if re.match(r"^(?:concerns?|design concerns?|risks?)$", norm):
+    if _CONCERNS.match(norm):
         return "concerns", None
-    if re.match(r"^(?:strengths?|design strengths?|positives?|what went well)$", norm):
+    if _STRENGTHS.match(norm):
         return "strengths", None
     if norm.startswith("testing") or norm.startswith("test coverage") or norm == "untested scenarios":
         return "testing", None
@@ -58,7 +65,7 @@ def classify(norm: str) -> tuple[str, Severity | None]:
         return "limitations", None
     if norm.startswith("coverage summary") or norm == "coverage":
         return "coverage", None
-    if re.match(r"^summary(?: table)?$|^summary metrics$|^metrics$", norm):
+    if _SUMMARY.match(norm):
         return "summary", None
     if norm.startswith("reconciliation"):
         return "reconciliation", None
@@ -69,17 +76,33 @@ def classify(norm: str) -> tuple[str, Severity | None]:
     return "other", None
 
 
+def _doc_marks(doc: Doc) -> tuple[list[tuple[int, int, str]], list[int]]:
+    """(block index, level, title) of every (pseudo-)heading in order, and their block indexes.
+    Computed once per Doc: a report is outlined whole and again per agent window."""
+    got = doc.memo.get("marks")
+    if got is None:
+        marks = []
+        for k, b in enumerate(doc.blocks):
+            if b.kind == "heading":
+                marks.append((k, b.level, b.text))
+            elif b.kind == "paragraph" and "\n" not in b.text:
+                inner = bold_only(b.text)
+                if inner and ((op := parse_opener(b.text)) is None or not op.strong):
+                    marks.append((k, PSEUDO_LEVEL, inner))
+        got = doc.memo["marks"] = (marks, [m[0] for m in marks])
+    return got
+
+
+@lru_cache(maxsize=4096)
+def _classified(title: str) -> tuple[str, str, Severity | None]:
+    norm = norm_title(title)
+    return (norm, *classify(norm))
+
+
 def outline(doc: Doc, lo: int, hi: int) -> list[Section]:
     """Every (pseudo-)heading in blocks[lo:hi], with its section end inside the same window."""
-    marks: list[tuple[int, int, str]] = []
-    for k in range(lo, hi):
-        b = doc.blocks[k]
-        if b.kind == "heading":
-            marks.append((k, b.level, b.text))
-        elif b.kind == "paragraph" and "\n" not in b.text:
-            inner = bold_only(b.text)
-            if inner and parse_opener(b.text) is None or inner and not parse_opener(b.text).strong:
-                marks.append((k, PSEUDO_LEVEL, inner))
+    every, keys = _doc_marks(doc)
+    marks = every[bisect.bisect_left(keys, lo):bisect.bisect_left(keys, hi)]
     # a section ends at the next mark of its level or above: one pass with a stack of open marks
     ends = [hi] * len(marks)
     open_: list[int] = []
@@ -89,7 +112,6 @@ def outline(doc: Doc, lo: int, hi: int) -> list[Section]:
         open_.append(j)
     out: list[Section] = []
     for (k, level, title), end in zip(marks, ends):
-        norm = norm_title(title)
-        kind, sev = classify(norm)
+        norm, kind, sev = _classified(title)
         out.append(Section(k, level, title, norm, kind, end, sev))
     return out

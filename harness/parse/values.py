@@ -11,6 +11,11 @@ from functools import lru_cache
 
 from harness.models import Severity
 
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_LEADING_INT = re.compile(r"^~?(\d+)\b")
+_PARENS = re.compile(r"\(.*?\)")
+_TOOL_PART = re.compile(r"^\s*([\w./:-]+)\s*[:=×x]?\s*(\d+)\s*$")
+
 # "—", "-", "N/A (429)", "not recorded", "n/a": a cell that carries no value.
 _EMPTY = re.compile(r"^\s*(?:[—–-]+|n/?a\b.*|none recorded|not recorded|unknown|\?)\s*$", re.I)
 
@@ -22,7 +27,7 @@ _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 @lru_cache(maxsize=8192)
 def strip_md(text: str) -> str:
     """Drop emphasis, code ticks and link targets: `**2I**` -> 2I, [#309](url) -> #309."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = _LINK.sub(r"\1", text)
     text = text.replace("**", "").replace("__", "").replace("`", "")
     return text.strip()
 
@@ -34,7 +39,7 @@ def is_empty_cell(raw: str) -> bool:
 def parse_duration(raw: str) -> float | None:
     """Seconds from `4m 56s`, `4:30`, `1:02:03`, `4 min 30 s`, `1 h 2 min 3 s`, `510s`, `278`."""
     text = strip_md(raw).lower()
-    text = re.sub(r"\(.*?\)", "", text).strip()
+    text = _PARENS.sub("", text).strip()
     if not text or is_empty_cell(text):
         return None
     m = _HMS.match(text)
@@ -60,7 +65,7 @@ _SEV_COUNT = re.compile(r"(\d+)\s*([CIS])\b")
 def parse_findings_cell(raw: str) -> dict[str, int] | None:
     """`1C 2I 2S` / `2I` / `none` -> {"critical": 1, "important": 2, "suggestion": 2}."""
     text = strip_md(raw)
-    text = re.sub(r"\(.*?\)", "", text).strip()
+    text = _PARENS.sub("", text).strip()
     if re.fullmatch(r"(?i)none|0|no findings", text):
         return {s.value: 0 for s in Severity}
     if not text or is_empty_cell(text):
@@ -82,7 +87,7 @@ def parse_tool_calls(raw: str) -> dict | None:
         return None
     breakdown: dict[str, int] = {}
     for part in (m.group(2) or "").split(","):
-        pm = re.match(r"^\s*([\w./:-]+)\s*[:=×x]?\s*(\d+)\s*$", part)
+        pm = _TOOL_PART.match(part)
         if pm:
             breakdown[pm.group(1)] = breakdown.get(pm.group(1), 0) + int(pm.group(2))
     return {"total": int(m.group(1)), "breakdown": breakdown}
@@ -103,7 +108,7 @@ def parse_transitions(raw: str) -> dict | None:
 
 def parse_int_cell(raw: str) -> int | None:
     """`5`, `2 (doc ref, …)`, `10/10` -> leading integer."""
-    m = re.match(r"^~?(\d+)\b", strip_md(raw))
+    m = _LEADING_INT.match(strip_md(raw))
     return int(m.group(1)) if m else None
 
 

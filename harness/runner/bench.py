@@ -236,7 +236,6 @@ def run_bench(
     memo_keys: dict[tuple[str, int], str] = {}
     if score_fn is None:
         from harness.runner.scoring import scorer_fn
-
         from harness.scoring import fates_by_report
 
         fates = fates_by_report(store, list(reports))

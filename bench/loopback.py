@@ -11,6 +11,7 @@ finding per report) after a fixed latency; `requests()` asks it how many it has 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,27 +19,45 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 _CHILD = r"""
-import sys
+import json, sys
 sys.path[:0] = [{tests!r}]
 from openai_server import OpenAIServer
 from runner_data import answer_for
-srv = OpenAIServer(responder=answer_for, delay={latency!r}).start()
+limits = {limits!r}
+responder = answer_for
+if limits is not None:
+    from limited_server import Limits, LimitedProvider
+    responder = LimitedProvider(Limits(**limits), answer_for)
+srv = OpenAIServer(responder=responder, delay={latency!r}).start()
 print(srv.url, flush=True)
 for line in sys.stdin:
-    if line.strip() == "count":
+    cmd = line.strip()
+    if cmd == "count":
         print(srv.requests, flush=True)
+    elif cmd == "stats":
+        out = responder.stats() if limits is not None else {{}}
+        out["max_in_flight"] = srv.max_in_flight
+        print(json.dumps(out), flush=True)
+    elif cmd == "reset" and limits is not None:
+        responder = LimitedProvider(Limits(**limits), answer_for)
+        srv.responder = responder
+        srv.max_in_flight = 0
+        print("ok", flush=True)
 srv.stop()
 """
 
 
 class LoopbackServer:
-    def __init__(self, latency: float = 0.5):
+    """`limits`: keyword arguments of tests/limited_server.Limits (a limit-enforcing provider)."""
+
+    def __init__(self, latency: float = 0.5, limits: dict | None = None):
         self.latency = latency
+        self.limits = limits
         self.url = ""
         self._proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "LoopbackServer":
-        code = _CHILD.format(tests=str(ROOT / "tests"), latency=self.latency)
+        code = _CHILD.format(tests=str(ROOT / "tests"), latency=self.latency, limits=self.limits)
         self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       text=True, cwd=ROOT)
         assert self._proc.stdout is not None
@@ -47,11 +66,22 @@ class LoopbackServer:
             raise RuntimeError("loopback server did not start")
         return self
 
-    def requests(self) -> int:
+    def _ask(self, cmd: str) -> str:
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write("count\n")
+        self._proc.stdin.write(cmd + "\n")
         self._proc.stdin.flush()
-        return int(self._proc.stdout.readline())
+        return self._proc.stdout.readline()
+
+    def stats(self) -> dict:
+        """The limit-enforcing provider's admissions (limited_server.LimitedProvider.stats)."""
+        return json.loads(self._ask("stats"))
+
+    def reset(self) -> None:
+        """A fresh provider (full buckets, no history) on the same port."""
+        self._ask("reset")
+
+    def requests(self) -> int:
+        return int(self._ask("count"))
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:

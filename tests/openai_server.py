@@ -88,6 +88,8 @@ class OpenAIServer:
         self.delay = delay  # added to every reply (the benchmark's fixed latency)
         self.script: deque[Reply] = deque()
         self.requests = 0
+        self.in_flight = 0  # requests received and not yet answered
+        self.max_in_flight = 0
         self.bodies: list[dict] = []
         self.auth_headers: list[str | None] = []
         self._lock = threading.Lock()
@@ -167,6 +169,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
             return
         self.owner.auth_headers.append(self.headers.get("authorization"))
+        with self.owner._lock:
+            self.owner.in_flight += 1
+            self.owner.max_in_flight = max(self.owner.max_in_flight, self.owner.in_flight)
+        try:
+            self._answer(body)
+        finally:
+            with self.owner._lock:
+                self.owner.in_flight -= 1
+
+    def _answer(self, body: dict) -> None:
         reply = self.owner._next(body)
         wait = self.owner.delay + reply.delay
         if wait:

@@ -34,12 +34,15 @@ def report(i: int) -> Report:
     return r
 
 
-def diff_for(i: int) -> str:
+def diff_for(i: int, pad: int = 0) -> str:
+    """The change report i reviewed; `pad` adds that many unchanged lines (~10 tokens each) of context."""
+    context = "".join(f" value_{k} = compute(item_{k}, factor={k % 7})\n" for k in range(pad))
     return (f"diff --git a/src/mod_{i}.py b/src/mod_{i}.py\n--- a/src/mod_{i}.py\n+++ b/src/mod_{i}.py\n"
-            f"@@ -8,3 +8,5 @@ def handler():\n # REPORT-ID r{i:04d}\n+    res = lookup()\n+    return res.value\n")
+            f"@@ -8,{3 + pad} +8,{5 + pad} @@ def handler():\n{context} # REPORT-ID r{i:04d}\n+    res = lookup()\n"
+            f"+    return res.value\n")
 
 
-def populate(st: Store, n: int) -> list[str]:
+def populate(st: Store, n: int, pad: int = 0) -> list[str]:
     """n reports with exact review inputs; split 'all' covers them without `dataset split`."""
     from harness.store.dataset import put_input
     from harness.store.gold import put_report
@@ -48,7 +51,7 @@ def populate(st: Store, n: int) -> list[str]:
     for i in range(n):
         r = report(i)
         put_report(st, r)
-        d = diff_for(i)
+        d = diff_for(i, pad)
         put_input(st, {"report_id": r.id, "status": "exact", "reason": None, "method": "commits",
                        "repo_path": None, "base": "a" * 40, "head": "b" * 40, "diff": d,
                        "files": [{"path": f"src/mod_{i}.py", "added": 2, "removed": 0}],

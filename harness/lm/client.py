@@ -23,6 +23,7 @@ not route): a fully cached re-run, and a natively routed run, never pay its
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -60,6 +61,8 @@ class ModelSettings(BaseModel):
     max_rate_limit_retries: int = 12  # for 429s (they also shrink concurrency)
     backoff_s: float = 0.5  # first backoff; doubles per attempt, with jitter
     backoff_cap_s: float = 30.0
+    outage_retries: int = 8  # 5xx from several requests at once: client-wide pauses (doubling) before
+    # failures count against each request's own max_retries again
     concurrency: int = 8
 
 
@@ -191,6 +194,32 @@ def retry_after_s(exc: BaseException) -> float | None:
     return None
 
 
+def quota_headers(exc: BaseException) -> dict[str, str] | None:
+    """The rate-limit headers a failed call's answer carried (lm15's snapshot, or litellm's headers)."""
+    cur: BaseException | None = exc
+    for _ in range(6):
+        if cur is None:
+            break
+        snap = getattr(cur, "rate_limit_headers", None)
+        if snap:
+            return {str(k).lower(): str(v[0] if isinstance(v, (list, tuple)) else v) for k, v in dict(snap).items() if v}
+        headers = getattr(cur, "litellm_response_headers", None)
+        if headers:
+            return {str(k).lower(): str(v) for k, v in dict(headers).items()}
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def _request_chars(request: Any) -> int:
+    """The request's size in characters (the limiter's token estimate, calibrated by reported usage)."""
+    from dspy._vendor.lm15.serde import request_to_dict
+
+    try:
+        return len(json.dumps(request_to_dict(request), ensure_ascii=False))
+    except (TypeError, ValueError):
+        return 0
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return redact(text[:400])
@@ -218,6 +247,7 @@ class ModelClient:
         self._engine_lock = threading.Lock()
         self.answered = 0  # calls the provider answered in this process (dead-endpoint detection)
         self._count_lock = threading.Lock()
+        self._ids = itertools.count()
 
     # -- DSPy integration -------------------------------------------------------------
     def lm(self, *, epoch: int, stats: CallStats, stats_lock: threading.Lock | None = None):
@@ -271,24 +301,33 @@ class ModelClient:
         stats.last_finish_reason = response.finish_reason
 
     def _call_with_retries(self, request: Any, stats: CallStats, lock: threading.Lock) -> tuple[Any, float]:
+        from harness.lm.engines import take_headers
+
         s = self.settings
         engine = self._engine_for(request)  # outside the retry loop: set-up failures are not retried
+        chars = _request_chars(request)
         transient = rate = 0
+        rid = next(self._ids)
         while True:
-            self.limiter.acquire()
+            ticket = self.limiter.acquire(self.limiter.estimate_tokens(chars))
             ok = False
             t0 = time.perf_counter()
+            take_headers()
             try:
                 response = engine.complete(request)
                 ok = True
             except Exception as exc:  # noqa: BLE001 - classified below, never swallowed
                 kind, policy, fatal = _classify(exc)
                 error = exc
-            finally:
-                self.limiter.release(success=ok)
+            headers = take_headers()
+            if not ok and headers is None:
+                headers = quota_headers(error)
+            self.limiter.release(ticket, success=ok, headers=headers)
             if ok:
                 with self._count_lock:
                     self.answered += 1
+                usage = response.usage
+                self.limiter.observe_usage(chars, usage.input_tokens, usage.output_tokens)
                 return response, time.perf_counter() - t0
             if policy == _RETRY_RATE and rate < s.max_rate_limit_retries:
                 rate += 1
@@ -297,12 +336,21 @@ class ModelClient:
                     stats.retries += 1
                     stats.rate_limited += 1
                 continue  # the limiter's pause is the wait
-            if policy == _RETRY_BACKOFF and transient < s.max_retries:
-                transient += 1
-                with lock:
-                    stats.retries += 1
-                self._sleep(self._backoff(transient - 1))
-                continue
+            if policy == _RETRY_BACKOFF:
+                # the whole client pauses; a failure while other requests fail too is the
+                # provider's outage, not this request's: it does not use up the request's retries
+                wait, outage = self.limiter.server_error(rid, self._backoff)
+                if outage and self.limiter.failures <= s.outage_retries:
+                    with lock:
+                        stats.retries += 1
+                    self._sleep(wait)
+                    continue
+                if transient < s.max_retries:
+                    transient += 1
+                    with lock:
+                        stats.retries += 1
+                    self._sleep(max(wait, self._backoff(transient - 1)))
+                    continue
             attempts = transient + rate + 1
             if kind == "transport" and self.answered == 0 and _cannot_connect(error):
                 fatal = True  # refused and nothing ever answered: the endpoint is down, not this case

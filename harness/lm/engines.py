@@ -66,9 +66,10 @@ def native_engine(route: Any, api_base: str | None, timeout: float) -> Any:
     from dspy.lm15 import NotConfiguredError, RouterConfig
 
     base_urls = {route.provider: api_base} if api_base else None
+    transport = tap_transport(RouterConfig(timeouts=timeouts_for(timeout)).transport_kwargs())
 
     def build(api_keys: dict[str, str] | None) -> Any:
-        config = RouterConfig(api_keys=api_keys, base_urls=base_urls, timeouts=timeouts_for(timeout))
+        config = RouterConfig(api_keys=api_keys, base_urls=base_urls, transport=transport)
         engine = LM15Engine(config, model_type="chat")
         engine.router.lm(f"{route.provider}:{route.model}")  # constructs the provider, reads the key
         return engine
@@ -107,3 +108,33 @@ class RoutedEngine:
 
     def complete(self, request: Any) -> Any:
         return self.pick(request).complete(request)
+
+
+_tapped = threading.local()
+
+
+def tap_transport(kwargs: dict[str, Any]) -> Any:
+    """lm15's stdlib transport, keeping the headers of the last answer this thread received.
+
+    lm15 hands a successful call's response headers to nobody; the limiter needs them
+    (`x-ratelimit-remaining-*` arrive on every answer, long before a 429).
+    """
+    from dspy._vendor.lm15.transports import StdlibTransport
+
+    class TapTransport(StdlibTransport):
+        def stream(self, request: Any) -> Any:
+            resp = super().stream(request)
+            _tapped.headers = resp.headers
+            return resp
+
+    return TapTransport(**kwargs)
+
+
+def take_headers() -> dict[str, str] | None:
+    """The headers of the last answer this thread received through a native engine (then forgotten)."""
+    headers = getattr(_tapped, "headers", None)
+    _tapped.headers = None
+    if headers is None:
+        return None
+    items = headers.items() if hasattr(headers, "items") else headers
+    return {str(k).lower(): str(v) for k, v in items}

@@ -46,7 +46,7 @@ RESOLUTION_STATUSES: tuple[str, ...] = ("fixed", "skipped", "commented", "deferr
 # An action cell ("Fixed", "Test written", "Auto-resolved by I2", "Won't fix", "Skipped — deferred
 # to a follow-up PR") -> a status word. First match wins; the note only turns a skip into a deferral.
 _STATUS_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((w, re.compile(p, re.I)) for w, p in (
-    ("deferred", r"^(deferred|defer|postponed|later|follow[- ]?up|tracked|todo|backlog)\b"),
+    ("deferred", r"^(deferred|defer|postponed|later|follow([- ]?up)?|tracked|todo|backlog)\b"),
     ("skipped", r"^(skipped|skip|won'?t[- ]fix|wontfix|not (fixed|addressed|applicable)|declined|rejected"
                 r"|ignored|dismissed|disagreed?|no action|dropped|n/?a)\b"),
     ("commented", r"^(commented|comment(ed)? added|replied|reply|acknowledged|ack|explained|noted"

@@ -25,14 +25,14 @@ COUNT_FIELDS: tuple[str, ...] = (
     "n_pred", "n_gold", "n_known_fp", "tp", "known_fp", "novel", "fp", "fn",
     "sev_exact", "sev_over", "sev_under",
     *(f"gold_{s}" for s in SEVERITIES), *(f"found_{s}" for s in SEVERITIES),
-    "gold_weight", "found_weight",
+    "gold_weight", "found_weight", "gold_fixed", "found_fixed",
     *(f"tp_k{k}" for k in SWEEP_K),
     "gold_located", "file_hits",
 )
 
 METRIC_FIELDS: tuple[str, ...] = (
     "precision", "precision_strict", "precision_lenient", "recall", "f1", "f1_strict", "f1_lenient",
-    *(f"recall_{s}" for s in SEVERITIES), "weighted_recall", "weighted_f1",
+    *(f"recall_{s}" for s in SEVERITIES), "recall_weighted", "weighted_f1", "recall_fixed",
     "severity_accuracy", "over_call_rate", "under_call_rate", "known_fp_rate",
     *(f"recall_k{k}" for k in SWEEP_K), "file_hit_rate",
 )

@@ -51,7 +51,7 @@ def modes(minute: float) -> dict[str, dict]:
 
 
 def run_ours(url: str, n: int, c: int, pad: int) -> dict:
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
     from harness.store import Store
 
     db = Path(tempfile.mkdtemp(prefix="bench-limits-")) / "bench.duckdb"

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from harness.lm.limiter import AdaptiveLimiter, parse_duration, parse_quota
-from harness.runner.bench import run_bench
+from harness.benchmark.runner import run_bench
 from limited_server import Limits, LimitedProvider, duration
 from openai_server import OpenAIServer
 from reliability_tools import assert_run_consistent

@@ -58,7 +58,7 @@ class ModelSettings(BaseModel):
     max_tokens: int | None = None
     timeout: float = 120.0  # seconds per model call
     max_retries: int = 4  # for 5xx, timeouts, connection failures
-    max_rate_limit_retries: int = 12  # for 429s (they also shrink concurrency)
+    max_rate_limit_retries: int = 24  # for 429s (they also shrink concurrency; the most refused call goes first)
     backoff_s: float = 0.5  # first backoff; doubles per attempt, with jitter
     backoff_cap_s: float = 30.0
     outage_retries: int = 8  # 5xx from several requests at once: client-wide pauses (doubling) before
@@ -309,7 +309,7 @@ class ModelClient:
         transient = rate = 0
         rid = next(self._ids)
         while True:
-            ticket = self.limiter.acquire(self.limiter.estimate_tokens(chars))
+            ticket = self.limiter.acquire(self.limiter.estimate_tokens(chars), refused=rate)
             ok = False
             t0 = time.perf_counter()
             take_headers()

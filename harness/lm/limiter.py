@@ -166,6 +166,7 @@ class AdaptiveLimiter:
         self.buckets = {u: _Bucket() for u in _UNITS}
         self.sent = {u: 0.0 for u in _UNITS}
         self.quota_waits = 0  # acquisitions that waited for the mirror
+        self._waiting: dict[int, int] = {}  # callers waiting in acquire, by how often they were refused
         # token estimates: reported input tokens per estimated one, mean output tokens
         self._calib = 1.0
         self._out_mean = 0.0
@@ -189,34 +190,49 @@ class AdaptiveLimiter:
             self._out_mean += w * ((output_tokens or 0) - self._out_mean)
 
     # -- the slot ----------------------------------------------------------------------
-    def acquire(self, tokens: float = 0.0) -> Ticket:
+    def acquire(self, tokens: float = 0.0, *, refused: int = 0) -> Ticket:
+        """A slot for one call; `refused`: how often this call was answered 429 already (the
+        calls refused most go first, so that no call starves behind the others' retries)."""
         waited = False
         with self._cond:
-            while True:
-                now = self._clock()
-                if now < self.paused_until:
-                    self._cond.wait(self.paused_until - now)
-                    continue
-                if self.in_flight >= int(self.limit):
-                    self._cond.wait(0.5)
-                    continue
-                need = {"requests": 1.0, "tokens": tokens}
-                wait = max((b.wait_for(need[u], now) for u, b in self.buckets.items() if b.known and need[u] > 0),
-                           default=0.0)
-                if wait > 0:
-                    waited = True
-                    self._cond.wait(min(wait, 1.0))
-                    continue
-                ticket = Ticket(now, tokens, self.sent["requests"], self.sent["tokens"])
-                for u, b in self.buckets.items():
-                    if b.known:
-                        b.take(need[u], now)
-                self.sent["requests"] += 1
-                self.sent["tokens"] += tokens
-                self.in_flight += 1
-                if waited:
-                    self.quota_waits += 1
-                return ticket
+            self._waiting[refused] = self._waiting.get(refused, 0) + 1
+            try:
+                return self._acquire(tokens, refused, waited)
+            finally:
+                self._waiting[refused] -= 1
+                if not self._waiting[refused]:
+                    del self._waiting[refused]
+                self._cond.notify_all()
+
+    def _acquire(self, tokens: float, refused: int, waited: bool) -> Ticket:  # holds the lock
+        while True:
+            now = self._clock()
+            if now < self.paused_until:
+                self._cond.wait(self.paused_until - now)
+                continue
+            if any(r > refused for r in self._waiting):
+                self._cond.wait(0.5)  # a call refused more often goes first
+                continue
+            if self.in_flight >= int(self.limit):
+                self._cond.wait(0.5)
+                continue
+            need = {"requests": 1.0, "tokens": tokens}
+            wait = max((b.wait_for(need[u], now) for u, b in self.buckets.items() if b.known and need[u] > 0),
+                       default=0.0)
+            if wait > 0:
+                waited = True
+                self._cond.wait(min(wait, 1.0))
+                continue
+            ticket = Ticket(now, tokens, self.sent["requests"], self.sent["tokens"])
+            for u, b in self.buckets.items():
+                if b.known:
+                    b.take(need[u], now)
+            self.sent["requests"] += 1
+            self.sent["tokens"] += tokens
+            self.in_flight += 1
+            if waited:
+                self.quota_waits += 1
+            return ticket
 
     def release(self, ticket: Ticket | None = None, *, success: bool,
                 headers: Mapping[str, str] | None = None) -> None:

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.report import build_report, write
-from harness.report.acted import MIN_SIDE_REPORTS, cost_per_found, cutoff_for
-from harness.report.model import Usage
+from harness.core.errors import HarnessError
+from harness.results.report import build_report, write
+from harness.results.report.acted import MIN_SIDE_REPORTS, cost_per_found, cutoff_for
+from harness.results.report.document import Usage
 from harness.store import Store
 from tests.report_fixture import demo_once, run_ids, store_copy
 

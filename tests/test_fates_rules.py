@@ -10,10 +10,10 @@ from collections import Counter
 
 import pytest
 
-from harness.fates import PRECEDENCE, Fate, Rule, decide, report_fates, retraction, scorer_matcher, strength
-from harness.models import Finding, ObservationKind, PublishedRetro, Severity
-from harness.parse import parse_report
-from harness.reconciliation_text import Action, statements_from_text
+from harness.gold.fates import PRECEDENCE, Fate, Rule, decide, report_fates, retraction, scorer_matcher, strength
+from harness.core.models import Finding, ObservationKind, PublishedRetro, Severity
+from harness.gold.parse import parse_report
+from harness.gold.reconciliation import Action, statements_from_text
 from tests.test_fates import F, report
 
 C, I, S = Severity.critical, Severity.important, Severity.suggestion
@@ -294,7 +294,7 @@ def test_fates_of_the_parsed_report(parsed):
 
 
 def test_check_of_the_parsed_report_agrees_everywhere(parsed):
-    from harness.retro import recompute
+    from harness.retro.tables import recompute
 
     res = recompute(parsed, report_fates(parsed, scorer_matcher()), check=True)
     bad = [(c.row, c.agent, c.published, c.recomputed) for c in res.cells if c.agree is False]

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from harness.fates import report_fates, scorer_matcher
-from harness.models import PublishedRetro, RetroCell, RetroRow, RetroTable
-from harness.retro import CARRIED, metric_key, recompute, scorer_precision_recall, to_csv, to_markdown
+from harness.core.models import PublishedRetro, RetroCell, RetroRow, RetroTable
+from harness.gold.fates import report_fates, scorer_matcher
+from harness.retro.tables import CARRIED, metric_key, recompute, scorer_precision_recall, to_csv, to_markdown
 from tests.conftest import CORPUS, needs_corpus
 from tests.test_fates import NOTES, RECON, report
 
@@ -119,7 +119,7 @@ def test_cli_retro_check_json(tmp_path, monkeypatch):
 
 @needs_corpus
 def test_pr_309_findings_cells_disagree_as_the_issue_says():
-    from harness.parse import parse_report
+    from harness.gold.parse import parse_report
 
     path = CORPUS / "20260414-192417-pr-309.md"
     r = parse_report(path.read_text(encoding="utf-8"), str(path))
@@ -131,7 +131,7 @@ def test_pr_309_findings_cells_disagree_as_the_issue_says():
 
 
 def test_severity_labels_of_published_downgraded_cells():
-    from harness.retro import severity_labels
+    from harness.retro.tables import severity_labels
 
     assert severity_labels("3 (I→S)") == (3, {"I→S": 3})
     assert severity_labels("2 (C→I, S→obs)") == (2, {"C→I": 1, "S→obs": 1})
@@ -155,7 +155,7 @@ def test_check_compares_severity_change_labels_not_only_counts():
 
 
 def test_convention_is_decided_from_the_reports_own_numbers():
-    from harness.retro import findings_convention
+    from harness.retro.tables import findings_convention
 
     r = sample()
     # Codex credited 1I 1S (I2, S2), original 2I 1S; Gemini credited 1C 1I, original 2C 1S

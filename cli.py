@@ -350,9 +350,36 @@ def bench(
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Build every prompt, count tokens, estimate the cost; "
+                                 "no model call."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", help="USD: start no case once spent + in flight "
+                                             "would pass it (the run ends interrupted; resume with more)."),
+    price_in: Optional[float] = typer.Option(None, "--price-in", help="USD per million input tokens "
+                                             "[default: config [tool.harness.prices], else litellm's table]."),
+    price_out: Optional[float] = typer.Option(None, "--price-out", help="USD per million output tokens."),
+    price_cached: Optional[float] = typer.Option(None, "--price-cached", help="USD per million cached input tokens."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
+    if dry_run:
+        from harness.benchmark.costs import dry_run as estimate
+
+        with open_store(read_only=True) as st:
+            est = estimate(st, model=model or "", program=program, split=split, limit=limit, epochs=epochs,
+                           temperature=temperature, max_tokens=max_tokens, price_in=price_in, price_out=price_out,
+                           price_cached=price_cached)
+        if as_json:
+            emit_json(est.estimate)
+        else:
+            from harness.lm.prices import fmt_cost
+
+            e = est.estimate
+            typer.echo(_md_rows([{"cases": e.cases, "model_calls": est.calls, "input_tokens": e.input_tokens,
+                                  "output_tokens_estimate": e.output_tokens_estimate,
+                                  "cost_estimate": fmt_cost(e.cost_estimate)}]))
+            typer.echo(f"tokenizer: {e.tokenizer}\noutput: {est.output_source}\n"
+                       f"price: {e.price_source or 'unknown (pass --price-in/--price-out)'}")
+        return
     from harness.benchmark.progress import bench_progress
     from harness.benchmark.runner import run_bench
 
@@ -360,7 +387,8 @@ def bench(
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
                         max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,
-                        progress=progress)
+                        progress=progress, max_cost=max_cost, price_in=price_in, price_out=price_out,
+                        price_cached=price_cached)
     if as_json:
         emit_json(res)
     else:
@@ -368,11 +396,19 @@ def bench(
         typer.echo(_md_rows([{
             "run_id": res.run_id, "status": res.status.value, "model": res.model, "program": res.program,
             "split": res.split, "cases": res.cases, "scored": res.scored, "errors": res.errors,
-            "calls": res.model_calls, "cache_hits": res.cache_hits, "cost": round(res.spent, 4),
+            "calls": res.model_calls, "cache_hits": res.cache_hits, "cost": _cost(res.spent),
             "wall_s": round(res.wall_s, 2), "precision": _r3(m.precision), "recall": _r3(m.recall),
             "f1": _r3(m.f1)}]))
     if res.status.value == "failed":
         fail(res.message or "run failed", 1)
+    if res.status.value == "interrupted" and res.message:
+        typer.echo(f"harness: {res.message}", err=True)
+
+
+def _cost(x: float | None) -> str:
+    from harness.lm.prices import fmt_cost
+
+    return fmt_cost(x)
 
 
 def _r3(x: float | None) -> float | None:
@@ -392,7 +428,7 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
     typer.echo(_md_rows([{
         "run_id": r["run_id"], "model": r["model"], "program": f"{r['program']} ({r['program_hash'][:8]})",
         "split": r["split"], "status": r["status"], "cases": r["cases"], "scored": r["scored"],
-        "errors": r["errors"], "cost": r["cost"], "f1": _r3(r["f1"]), "started": str(r["started_at"])[:19],
+        "errors": r["errors"], "cost": _cost(r["cost"]), "f1": _r3(r["f1"]), "started": str(r["started_at"])[:19],
     } for r in rows]))
 
 

@@ -35,6 +35,7 @@ class Reply:
     finish_reason: str = "stop"
     prompt_tokens: int = 10
     completion_tokens: int = 5
+    cached_tokens: int | None = None  # usage.prompt_tokens_details.cached_tokens (the provider's prompt cache)
 
 
 def ok(content: str, **kw: Any) -> Reply:
@@ -204,7 +205,9 @@ class _Handler(BaseHTTPRequestHandler):
             "choices": [{"index": 0, "finish_reason": reply.finish_reason,
                          "message": {"role": "assistant", "content": reply.content}}],
             "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
-                      "total_tokens": reply.prompt_tokens + reply.completion_tokens},
+                      "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+                      **({"prompt_tokens_details": {"cached_tokens": reply.cached_tokens}}
+                         if reply.cached_tokens is not None else {})},
         }, headers=reply.headers)
 
     def _send(self, status: int, obj: Any, *, raw: bytes | None = None,

@@ -17,11 +17,13 @@ def bench_progress(console: Any, *, enabled: bool = True) -> Iterator[Progress |
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
 
     with Bar(TextColumn("bench"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-             TextColumn("${task.fields[spent]:.4f}"), TextColumn("{task.fields[errors]} errors"),
+             TextColumn("{task.fields[spent]}"), TextColumn("{task.fields[errors]} errors"),
              console=console, transient=True) as bar:
-        task = bar.add_task("bench", total=None, spent=0.0, errors=0)
+        from harness.lm.prices import fmt_cost
 
-        def update(done: int, total: int, errors: int, spent: float) -> None:
-            bar.update(task, completed=done, total=total, errors=errors, spent=spent)
+        task = bar.add_task("bench", total=None, spent=fmt_cost(0.0), errors=0)
+
+        def update(done: int, total: int, errors: int, spent: float | None) -> None:
+            bar.update(task, completed=done, total=total, errors=errors, spent=fmt_cost(spent))
 
         yield update

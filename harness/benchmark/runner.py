@@ -46,7 +46,7 @@ class Outcome(BaseModel):
 
 
 class Progress(Protocol):
-    def __call__(self, done: int, total: int, errors: int, spent: float) -> None: ...
+    def __call__(self, done: int, total: int, errors: int, spent: float | None) -> None: ...
 
 
 class FatalRunError(ModelError):
@@ -175,6 +175,10 @@ def run_bench(
     score_fn: ScoreFn | None = None,
     parse: Callable[..., Any] | None = None,
     backoff_s: float = 0.5,
+    max_cost: float | None = None,
+    price_in: float | None = None,
+    price_out: float | None = None,
+    price_cached: float | None = None,
 ) -> BenchResult:
     """Run (or resume) a benchmark and return its totals; every finished case is stored as it ends."""
     from harness.store import runs as sql
@@ -186,8 +190,11 @@ def run_bench(
         run_id = run["run_id"]
         stored = RunConfig.model_validate(run["config"])
         # execution settings may change on resume (a slower network, a smaller quota); results don't
+        prices = {k: v for k, v in (("price_in", price_in), ("price_out", price_out),
+                                    ("price_cached", price_cached)) if v is not None}
         cfg = stored.model_copy(update={"concurrency": concurrency, "timeout": timeout,
-                                        "max_errors": max_errors, "max_retries": max_retries})
+                                        "max_errors": max_errors, "max_retries": max_retries,
+                                        "max_cost": max_cost, **prices})
         if not api_base and stored.api_base and MASK in stored.api_base:
             raise HarnessError(f"run {run_id} was started with credentials in --api-base (stored redacted)",
                                hint="pass --api-base again to resume")
@@ -203,12 +210,21 @@ def run_bench(
         cfg = RunConfig(model=model, program=name, program_hash=phash, split=split, limit=limit, epochs=epochs,
                         temperature=temperature, max_tokens=max_tokens, scorer=scorer,
                         api_base=redact(api_base) if api_base else None, concurrency=concurrency,
-                        timeout=timeout, max_errors=max_errors, max_retries=max_retries)
+                        timeout=timeout, max_errors=max_errors, max_retries=max_retries, max_cost=max_cost,
+                        price_in=price_in, price_out=price_out, price_cached=price_cached)
         run_id = content_hash({"config": cfg.identity(), "nonce": uuid.uuid4().hex}, 16)
 
     from harness.benchmark.dataset import load_cases
     from harness.store.gold import iter_reports
 
+    price = None
+    if module is not None:
+        from harness.lm.prices import resolve_price
+
+        price = resolve_price(cfg.model, cfg.price_in, cfg.price_out, cfg.price_cached)
+        if cfg.max_cost is not None and price is None:
+            raise HarnessError(f"--max-cost needs a price: {cfg.model} has none in litellm's table or the config",
+                               hint="pass --price-in and --price-out (USD per million tokens)")
     cases = load_cases(store, cfg.split, cfg.limit)
     reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
     planned = [(c, e) for c in cases for e in range(cfg.epochs)]
@@ -219,6 +235,8 @@ def run_bench(
     else:
         done = set()
         sql.create_run(store, run_id, cfg, len(planned))
+    sql.set_price_source(store, run_id, "free (recorded reviews)" if module is None else
+                         price.source if price is not None else None)
     todo = [(c, e) for c, e in planned if (c.report_id, e) not in done]
 
     writer = sql.RunWriter(store)
@@ -231,7 +249,8 @@ def run_bench(
 
         settings = ModelSettings(model=cfg.model, api_base=api_base, temperature=cfg.temperature,
                                  max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
-                                 concurrency=cfg.concurrency, backoff_s=backoff_s)
+                                 concurrency=cfg.concurrency, backoff_s=backoff_s, price_in=cfg.price_in,
+                                 price_out=cfg.price_out, price_cached=cfg.price_cached)
         solver = ProgramSolver(module, ModelClient(settings, writer))
     memo_keys: dict[tuple[str, int], str] = {}
     if score_fn is None:
@@ -249,8 +268,13 @@ def run_bench(
 
     t0 = time.perf_counter()
     try:
+        budget = None
+        if cfg.max_cost is not None and price is not None:
+            from harness.benchmark.costs import Budget
+
+            budget = Budget(cfg.max_cost, price, sql.case_totals(store, run_id))
         status, message = _execute(store, writer, run_id, solver, score_fn, reports, todo, cfg, progress,
-                                   done=len(done), total=len(planned), memo_keys=memo_keys)
+                                   done=len(done), total=len(planned), memo_keys=memo_keys, budget=budget)
     finally:
         writer.close()
     sql.finish_run(store, run_id, status, message, time.perf_counter() - t0)
@@ -259,13 +283,17 @@ def run_bench(
 
 def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: ScoreFn, reports: dict[str, Report],
              todo: list[tuple[Any, int]], cfg: RunConfig, progress: Progress | None, *, done: int,
-             total: int, memo_keys: dict[tuple[str, int], str] | None = None) -> tuple[RunStatus, str | None]:
+             total: int, memo_keys: dict[tuple[str, int], str] | None = None,
+             budget: Any = None) -> tuple[RunStatus, str | None]:
     from harness.core.memo import replay
     from harness.store import runs as sql
 
+    from harness.lm.prices import add_cost
+
     prior = sql.case_totals(store, run_id)
-    errors, spent = int(prior["errors"]), float(prior["spent"])
+    errors, spent = int(prior["errors"]), prior["spent"]
     stop = threading.Event()
+    over_budget: list[str] = []  # why scheduling stopped at --max-cost
 
     def one(case: Any, epoch: int, memo_key: str | None) -> tuple[CaseResult, str | None]:
         if stop.is_set():
@@ -282,7 +310,9 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
         nonlocal done, spent, errors, status, message
         writer.case(result, memo_key)
         done += 1
-        spent += result.stats.spent
+        spent = add_cost(spent, result.stats.spent)
+        if budget is not None:
+            budget.finished((result.report_id, result.epoch), result.stats)
         if result.status == CaseStatus.error:
             errors += 1
             if errors > cfg.max_errors and not stop.is_set():
@@ -296,7 +326,7 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
     pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="bench")
     try:
         def fill() -> None:
-            while not stop.is_set() and len(in_flight) < cfg.concurrency:
+            while not stop.is_set() and not over_budget and len(in_flight) < cfg.concurrency:
                 nxt = next(pending, None)
                 if nxt is None:
                     return
@@ -304,6 +334,11 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
                 if hit is not None:  # memoised: this case's stored result, no DSPy, no scoring
                     finish(replay(hit, run_id), None)
                     continue
+                if budget is not None and case.runnable:
+                    refusal = budget.start((case.report_id, epoch), case)
+                    if refusal is not None:  # spent + in flight + this case would pass --max-cost
+                        over_budget.append(refusal)
+                        return
                 in_flight.add(pool.submit(one, case, epoch, memo_key))
 
         fill()
@@ -328,6 +363,8 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
         sql.finish_run(store, run_id, RunStatus.interrupted, f"interrupted: {type(exc).__name__}", 0.0)
         raise
     pool.shutdown(wait=True)
+    if over_budget and status == RunStatus.complete:
+        status, message = RunStatus.interrupted, over_budget[0]
     return status, message
 
 
@@ -385,5 +422,6 @@ def bench_result(store: Store, run_id: str) -> BenchResult:
         finished=t["finished"], scored=t["scored"], parse_failures=t["parse_failures"], errors=t["errors"],
         skipped=t["skipped"], model_calls=t["model_calls"], cache_hits=t["cache_hits"], retries=t["retries"],
         input_tokens=t["input_tokens"], output_tokens=t["output_tokens"], cost=t["cost"], spent=t["spent"],
+        cached_input_tokens=t["cached_input_tokens"], price_source=run.get("price_source"),
         wall_s=run["wall_s"], metrics=Metrics.model_validate(run["metrics"] or {}),
     )

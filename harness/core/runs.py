@@ -49,9 +49,14 @@ class RunConfig(BaseModel):
     timeout: float = 120.0
     max_errors: int = 10
     max_retries: int = 4
+    max_cost: float | None = None  # USD: no new case starts once spent + in flight would pass it
+    price_in: float | None = None  # USD per million input tokens (else config, else litellm's table)
+    price_out: float | None = None
+    price_cached: float | None = None  # USD per million cached input tokens
 
     def identity(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"concurrency", "timeout", "max_errors", "max_retries", "api_base"})
+        return self.model_dump(exclude={"concurrency", "timeout", "max_errors", "max_retries", "api_base",
+                                        "max_cost", "price_in", "price_out", "price_cached"})
 
     def config_hash(self) -> str:
         return content_hash(self.identity())
@@ -66,8 +71,9 @@ class CallStats(BaseModel):
     rate_limited: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cost: float = 0.0  # price of every response used, cached ones included
-    spent: float = 0.0  # paid now: cache hits are free
+    cached_input_tokens: int = 0  # input tokens the provider served from its prompt cache (when it says)
+    cost: float | None = 0.0  # price of every response used, cached ones included; None: price unknown
+    spent: float | None = 0.0  # paid now: cache hits are free; None: price unknown
     call_s: float = 0.0
     last_text: str | None = None
     last_finish_reason: str | None = None
@@ -121,7 +127,9 @@ class BenchResult(BaseModel):
     retries: int
     input_tokens: int
     output_tokens: int
-    cost: float
-    spent: float
+    cached_input_tokens: int = 0
+    cost: float | None  # None: the model has no known price (never shown as $0.00)
+    spent: float | None
+    price_source: str | None = None  # where the price came from (flags, config, litellm's table)
     wall_s: float
     metrics: Metrics

@@ -39,6 +39,7 @@ from harness.core.runs import CallStats
 from harness.core.secrets import redact, remember_url_credentials
 from harness.lm.engines import KEYLESS_PLACEHOLDER
 from harness.lm.limiter import AdaptiveLimiter
+from harness.lm.prices import add_cost, resolve_price
 
 
 class CallCache(Protocol):
@@ -64,6 +65,9 @@ class ModelSettings(BaseModel):
     outage_retries: int = 8  # 5xx from several requests at once: client-wide pauses (doubling) before
     # failures count against each request's own max_retries again
     concurrency: int = 8
+    price_in: float | None = None  # USD per million input tokens (else config, else litellm's table)
+    price_out: float | None = None
+    price_cached: float | None = None  # USD per million cached input tokens
 
 
 class ModelCallError(ModelError):
@@ -241,6 +245,7 @@ class ModelClient:
         remember_url_credentials(settings.api_base)
         self.cache = cache
         self.limiter = limiter or AdaptiveLimiter(settings.concurrency)
+        self.price = resolve_price(settings.model, settings.price_in, settings.price_out, settings.price_cached)
         self._sleep = sleep
         self._rng = rng
         self._engine: Any = None
@@ -273,24 +278,28 @@ class ModelClient:
                 stats.cache_hits += 1
                 stats.input_tokens += hit["input_tokens"]
                 stats.output_tokens += hit["output_tokens"]
-                stats.cost += hit["cost"]
+                stats.cached_input_tokens += hit.get("cached_input_tokens") or 0
+                stats.cost = add_cost(stats.cost, hit["cost"])
                 self._remember(stats, response)
             return response
         response, duration = self._call_with_retries(request, stats, lock)
         usage = response.usage
-        cost = self._cost(usage.input_tokens or 0, usage.output_tokens or 0)
+        cached = usage.cache_read_tokens or 0
+        cost = self._cost(usage.input_tokens or 0, usage.output_tokens or 0, cached)
         self.cache.cache_put(
             key, model=self.settings.model, epoch=epoch,
             response=json.dumps(response_to_dict(response), ensure_ascii=False),
             finish_reason=response.finish_reason, input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens, cost=cost, duration_s=duration,
+            cached_input_tokens=usage.cache_read_tokens,
         )
         with lock:
             stats.model_calls += 1
             stats.input_tokens += usage.input_tokens or 0
             stats.output_tokens += usage.output_tokens or 0
-            stats.cost += cost
-            stats.spent += cost
+            stats.cached_input_tokens += cached
+            stats.cost = add_cost(stats.cost, cost)
+            stats.spent = add_cost(stats.spent, cost)
             stats.call_s += duration
             self._remember(stats, response)
         return response
@@ -366,23 +375,12 @@ class ModelClient:
         base = min(s.backoff_cap_s, s.backoff_s * (2 ** attempt))
         return base / 2 + self._rng() * base / 2
 
-    def _cost(self, input_tokens: int, output_tokens: int) -> float:
-        """USD at litellm's prices; 0 for models it does not price (local, test servers).
-
-        A natively routed model is priced from litellm's price file (harness.lm.prices), so
-        that litellm is never imported for it; any other model by litellm itself.
-        """
-        if self._routed().native is not None:
-            from harness.lm.prices import cost_usd
-
-            return cost_usd(self.settings.model, input_tokens, output_tokens)
-        litellm = self._litellm()
-        try:
-            a, b = litellm.cost_per_token(model=self.settings.model, prompt_tokens=input_tokens,
-                                          completion_tokens=output_tokens)
-            return float(a + b)
-        except Exception:  # noqa: BLE001 - unknown model price
-            return 0.0
+    def _cost(self, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> float | None:
+        """USD for one call at the run's price (harness.lm.prices.resolve_price: flags, config,
+        litellm's table); None when the model has no known price (local servers, test models)."""
+        if self.price is None:
+            return None
+        return self.price.cost(input_tokens, output_tokens, cached_tokens)
 
     # -- setup (first cache miss) -----------------------------------------------------
     @staticmethod

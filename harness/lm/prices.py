@@ -85,3 +85,97 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
         return inp * input_tokens + out * output_tokens
     except (TypeError, ValueError):
         return 0.0
+
+
+# -- a run's price: flags, config, litellm's table, or unknown -------------------------------
+
+PER_MILLION = 1_000_000
+
+
+class Price:
+    """USD per token for input, output and cached input, and where the figures came from."""
+
+    def __init__(self, input: float, output: float, cached_input: float | None, source: str,
+                 model: str = "", table: bool = False):
+        self.input, self.output, self.cached_input = input, output, cached_input
+        self.source = source
+        self.model = model
+        self.table = table  # litellm's entry: long-context tiers apply
+
+    def cost(self, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> float:
+        """USD for one call. Cached input tokens are part of `input_tokens` (OpenAI, Gemini, xAI)
+        except on Anthropic, which reports them apart; they cost the cached rate when known."""
+        if self.table:
+            base = cost_usd(self.model, input_tokens, output_tokens)
+        else:
+            base = self.input * input_tokens + self.output * output_tokens
+        if not cached_tokens or self.cached_input is None:
+            return base
+        if self.model.startswith("anthropic/"):
+            return base + self.cached_input * cached_tokens
+        return base - (self.input - self.cached_input) * min(cached_tokens, input_tokens)
+
+
+def resolve_price(model: str, price_in: float | None = None, price_out: float | None = None,
+                  price_cached: float | None = None) -> Price | None:
+    """The price of `model`: `--price-in`/`--price-out` (USD per million tokens), else the
+    `[tool.harness.prices]` config (`"model" = {input = ..., output = ..., cached_input = ...}`,
+    USD per million), else litellm's price table; None when none of them prices it."""
+    from harness.core.errors import HarnessError
+
+    if (price_in is None) != (price_out is None):
+        raise HarnessError("--price-in and --price-out go together (USD per million tokens)")
+    if price_in is not None and price_out is not None:
+        if price_in < 0 or price_out < 0 or (price_cached is not None and price_cached < 0):
+            raise HarnessError("prices cannot be negative")
+        return Price(price_in / PER_MILLION, price_out / PER_MILLION,
+                     None if price_cached is None else price_cached / PER_MILLION, "--price-in/--price-out", model)
+    configured = _config_price(model)
+    if configured is not None:
+        return configured
+    entry = entry_for(model)
+    if entry and (entry.get("input_cost_per_token") or entry.get("output_cost_per_token")):
+        cached = entry.get("cache_read_input_token_cost")
+        return Price(float(entry.get("input_cost_per_token") or 0.0), float(entry.get("output_cost_per_token") or 0.0),
+                     float(cached) if cached is not None else None, f"litellm price table ({_litellm_version()})",
+                     model, table=True)
+    return None
+
+
+def _config_price(model: str) -> Price | None:
+    try:
+        from harness.core.config import load_config  # the project's settings (pyproject / harness.toml)
+    except ImportError:
+        return None
+    try:
+        prices = load_config().section("prices") or {}
+    except Exception:  # noqa: BLE001 - an unreadable config is reported by the CLI, not here
+        return None
+    row = prices.get(model)
+    if not isinstance(row, dict) or "input" not in row or "output" not in row:
+        return None
+    try:
+        cached = row.get("cached_input")
+        return Price(float(row["input"]) / PER_MILLION, float(row["output"]) / PER_MILLION,
+                     None if cached is None else float(cached) / PER_MILLION, "config [tool.harness.prices]", model)
+    except (TypeError, ValueError):
+        return None
+
+
+def _litellm_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"litellm {version('litellm')}"
+    except PackageNotFoundError:
+        return "litellm"
+
+
+def add_cost(a: float | None, b: float | None) -> float | None:
+    """Sum of two costs where None is unknown (and stays unknown)."""
+    return None if a is None or b is None else a + b
+
+
+def fmt_cost(x: float | None, digits: int = 4) -> str:
+    """`$0.0123`, or `unknown` (never `$0.00` for a model without a price)."""
+    return "unknown" if x is None else f"${x:.{digits}f}"

@@ -62,7 +62,9 @@ def run_usage(st: Store, run_ids: Sequence[str]) -> pl.DataFrame:
         " coalesce(sum(cache_hits), 0)::BIGINT AS cache_hits,"
         " coalesce(sum(input_tokens), 0)::BIGINT AS input_tokens,"
         " coalesce(sum(output_tokens), 0)::BIGINT AS output_tokens,"
-        " coalesce(sum(cost), 0)::DOUBLE AS cost, coalesce(sum(spent), 0)::DOUBLE AS spent,"
+        # one case without a known price makes the run's cost unknown (NULL), never a partial sum
+        " CASE WHEN bool_or(cost IS NULL) THEN NULL ELSE coalesce(sum(cost), 0) END::DOUBLE AS cost,"
+        " CASE WHEN bool_or(spent IS NULL) THEN NULL ELSE coalesce(sum(spent), 0) END::DOUBLE AS spent,"
         " coalesce(sum(tool_calls), 0)::BIGINT AS tool_calls,"
         " quantile_cont(duration_s, 0.5) FILTER (WHERE status <> 'skipped') AS latency_p50,"
         " quantile_cont(duration_s, 0.95) FILTER (WHERE status <> 'skipped') AS latency_p95"

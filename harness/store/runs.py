@@ -27,11 +27,13 @@ def cache_get(st: Store, key: str) -> dict[str, Any] | None:
 
 
 def cache_put(st: Store, key: str, *, model: str, epoch: int, response: str, finish_reason: str | None,
-              input_tokens: int | None, output_tokens: int | None, cost: float, duration_s: float) -> None:
+              input_tokens: int | None, output_tokens: int | None, cost: float | None, duration_s: float,
+              cached_input_tokens: int | None = None) -> None:
     st.execute(
         "INSERT INTO model_calls (key, model, epoch, response, finish_reason, input_tokens, output_tokens,"
-        " cost, duration_s) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
-        [key, model, epoch, redact(response), finish_reason, input_tokens, output_tokens, cost, duration_s],
+        " cost, duration_s, cached_input_tokens) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
+        [key, model, epoch, redact(response), finish_reason, input_tokens, output_tokens, cost, duration_s,
+         cached_input_tokens],
     )
 
 
@@ -68,6 +70,11 @@ def create_run(st: Store, run_id: str, config: RunConfig, planned: int) -> None:
         [run_id, config.model, config.program, config.program_hash, config.split,
          RunStatus.running.value, canonical_json(redact(config.model_dump(mode="json"))), planned],
     )
+
+
+def set_price_source(st: Store, run_id: str, source: str | None) -> None:
+    """Where the run's price came from (None: unknown, its cost shows as unknown)."""
+    st.execute("UPDATE runs SET price_source = ? WHERE run_id = ?", [source, run_id])
 
 
 def get_run(st: Store, run_id: str) -> dict[str, Any]:
@@ -117,14 +124,16 @@ def _case_row(c: CaseResult) -> dict[str, Any]:
     return {"run_id": c.run_id, "report_id": c.report_id, "epoch": c.epoch, "status": c.status.value,
             "error": redact(c.error), "raw_response": redact(c.raw_response), "model_calls": s.model_calls,
             "cache_hits": s.cache_hits, "retries": s.retries, "input_tokens": s.input_tokens,
-            "output_tokens": s.output_tokens, "cost": s.cost, "spent": s.spent, "duration_s": c.duration_s,
+            "output_tokens": s.output_tokens, "cached_input_tokens": s.cached_input_tokens, "cost": s.cost,
+            "spent": s.spent, "duration_s": c.duration_s,
             "tool_calls": c.tool_calls, "tp": c.tp, "fp": c.fp, "fn": c.fn,
             "metrics": canonical_json(c.metrics) if c.metrics else None}
 
 
 _CASE_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "status": pl.Utf8, "error": pl.Utf8,
                 "raw_response": pl.Utf8, "model_calls": pl.Int32, "cache_hits": pl.Int32, "retries": pl.Int32,
-                "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cost": pl.Float64, "spent": pl.Float64,
+                "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cached_input_tokens": pl.Int64,
+                "cost": pl.Float64, "spent": pl.Float64,
                 "duration_s": pl.Float64, "tool_calls": pl.Int32, "tp": pl.Int32, "fp": pl.Int32, "fn": pl.Int32,
                 "metrics": pl.Utf8}
 _LOC = pl.Struct({"path": pl.Utf8, "line_start": pl.Int32, "line_end": pl.Int32})
@@ -191,7 +200,8 @@ class RunWriter:
             row = self._pending.get(key)
         if row is not None:
             return {k: row[k] for k in ("response", "finish_reason", "cost", "duration_s")} | {
-                "input_tokens": row["input_tokens"] or 0, "output_tokens": row["output_tokens"] or 0}
+                "input_tokens": row["input_tokens"] or 0, "output_tokens": row["output_tokens"] or 0,
+                "cached_input_tokens": row.get("cached_input_tokens") or 0}
         if key not in self._known:
             return None
         cur = getattr(self._local, "cursor", None)
@@ -286,10 +296,12 @@ def _memo_value(case: CaseResult) -> dict[str, Any] | None:
     return memo_value(case)
 
 
-_CACHE_COLS = ("model", "epoch", "response", "finish_reason", "input_tokens", "output_tokens", "cost", "duration_s")
+_CACHE_COLS = ("model", "epoch", "response", "finish_reason", "input_tokens", "output_tokens", "cost", "duration_s",
+               "cached_input_tokens")
 _CACHE_SCHEMA = {"key": pl.Utf8, "model": pl.Utf8, "epoch": pl.Int32, "response": pl.Utf8, "finish_reason": pl.Utf8,
-                 "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cost": pl.Float64, "duration_s": pl.Float64}
-_CACHE_GET = ("SELECT response, finish_reason, input_tokens, output_tokens, cost, duration_s"
+                 "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cost": pl.Float64, "duration_s": pl.Float64,
+                 "cached_input_tokens": pl.Int64}
+_CACHE_GET = ("SELECT response, finish_reason, input_tokens, output_tokens, cost, duration_s, cached_input_tokens"
               " FROM model_calls WHERE key = ?")
 
 
@@ -297,7 +309,7 @@ def _cache_row(row: tuple | None) -> dict[str, Any] | None:
     if row is None:
         return None
     return {"response": row[0], "finish_reason": row[1], "input_tokens": row[2] or 0,
-            "output_tokens": row[3] or 0, "cost": row[4], "duration_s": row[5]}
+            "output_tokens": row[3] or 0, "cost": row[4], "duration_s": row[5], "cached_input_tokens": row[6] or 0}
 
 
 _TOTALS = """
@@ -311,8 +323,10 @@ _TOTALS = """
            coalesce(sum(retries), 0)::BIGINT AS retries,
            coalesce(sum(input_tokens), 0)::BIGINT AS input_tokens,
            coalesce(sum(output_tokens), 0)::BIGINT AS output_tokens,
-           coalesce(sum(cost), 0)::DOUBLE AS cost,
-           coalesce(sum(spent), 0)::DOUBLE AS spent,
+           coalesce(sum(cached_input_tokens), 0)::BIGINT AS cached_input_tokens,
+           -- one case without a known price makes the total unknown (NULL), never a partial sum
+           CASE WHEN bool_or(cost IS NULL) THEN NULL ELSE coalesce(sum(cost), 0) END::DOUBLE AS cost,
+           CASE WHEN bool_or(spent IS NULL) THEN NULL ELSE coalesce(sum(spent), 0) END::DOUBLE AS spent,
            coalesce(sum(tp), 0)::BIGINT AS tp,
            coalesce(sum(fp), 0)::BIGINT AS fp,
            coalesce(sum(fn), 0)::BIGINT AS fn
@@ -341,10 +355,11 @@ def finish_run(st: Store, run_id: str, status: RunStatus, message: str | None, w
     metrics = micro_metrics(t["tp"], t["fp"], t["fn"])
     st.execute(
         "UPDATE runs SET status = ?, message = ?, finished_at = current_timestamp, scored = ?, errors = ?,"
-        " model_calls = ?, cache_hits = ?, input_tokens = ?, output_tokens = ?, cost = ?, spent = ?,"
+        " model_calls = ?, cache_hits = ?, input_tokens = ?, output_tokens = ?, cached_input_tokens = ?, cost = ?,"
+        " spent = ?,"
         " wall_s = wall_s + ?, metrics = ? WHERE run_id = ?",
         [status.value, redact(message), t["scored"], t["errors"], t["model_calls"], t["cache_hits"],
-         t["input_tokens"], t["output_tokens"], t["cost"], t["spent"], wall_add_s,
+         t["input_tokens"], t["output_tokens"], t["cached_input_tokens"], t["cost"], t["spent"], wall_add_s,
          canonical_json(metrics.model_dump()), run_id],
     )
     return t

@@ -80,7 +80,7 @@ def split_by_cutoff(frame: pl.DataFrame, dates: Mapping[str, str | None], cutoff
 def cost_per_found(kind: str, usage: Usage, counts: Mapping[str, float]) -> tuple[Any, Any]:
     """(USD per true positive, USD per fixed finding found): "unknown" without a price, None when
     nothing was found."""
-    priced = kind != "replay" and usage.cost > 0
+    priced = kind != "replay" and usage.cost is not None and usage.cost > 0
     out = []
     for key in ("tp", "found_fixed"):
         n = float(counts.get(key) or 0)

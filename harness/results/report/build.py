@@ -16,6 +16,7 @@ from harness.core.models import RetroCell, RetroRow, RetroTable, Severity
 from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReportTable,
                                              ReviewerSummary, Usage)
 from harness.results.stored_scores import ensure_scores, scorer_of
+from harness.lm.prices import fmt_cost
 from harness.store import Store
 
 DASH = "—"
@@ -283,7 +284,7 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
                 tokens = int(stat.get("input_tokens") or 0) + int(stat.get("output_tokens") or 0)
                 vals["Duration"] = (_duration(stat.get("duration_s")), stat.get("duration_s"))
                 vals["Tokens"] = (f"{tokens:,}", tokens)
-                vals["Cost"] = (f"${float(stat.get('cost') or 0):.4f}", stat.get("cost"))
+                vals["Cost"] = (fmt_cost(stat.get("cost")), stat.get("cost"))
                 vals["Tool calls"] = (str(int(stat.get("tool_calls") or 0)), stat.get("tool_calls"))
             for m, (raw, value) in vals.items():
                 cells[m][col] = RetroCell(raw=raw, value=value)

@@ -36,8 +36,8 @@ class Usage(_Model):
     cache_hits: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cost: float = 0.0  # USD of every answer used (cached ones too)
-    spent: float = 0.0  # USD paid by the run
+    cost: float | None = 0.0  # USD of every answer used (cached ones too); None: no known price
+    spent: float | None = 0.0  # USD paid by the run; None: no known price
     tool_calls: int = 0
     latency_p50: float | None = None  # seconds per case
     latency_p95: float | None = None

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from harness.core.errors import HarnessError
+from harness.lm.prices import fmt_cost
 from harness.results.report.document import ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReviewerSummary
 
 FORMATS = ("md", "json", "csv", "parquet", "html")
@@ -113,7 +114,7 @@ def to_markdown(rep: BenchReport) -> str:
                        "Latency p50", "Latency p95", "Tool calls", "Model calls", "Cache hits"],
                       [[r.reviewer, str(u.cases), str(u.scored), str(u.errors), str(u.skipped)] + (
                           [DASH] * 8 if r.kind == "replay" else
-                          [f"{u.input_tokens:,}", f"{u.output_tokens:,}", f"${u.cost:.4f}", _s(u.latency_p50),
+                          [f"{u.input_tokens:,}", f"{u.output_tokens:,}", fmt_cost(u.cost), _s(u.latency_p50),
                            _s(u.latency_p95), str(u.tool_calls), str(u.model_calls), str(u.cache_hits)])
                        for r in revs for u in [r.usage]]))
     out += ["", "Replayed reviewers make no model call: their cost, tokens and latency are not measured (—).",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from html import escape
 
+from harness.lm.prices import fmt_cost
+
 from harness.results.report.document import BenchReport, Estimate, ReviewerSummary
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
@@ -103,22 +105,22 @@ def _unit_frame() -> list[str]:
 
 
 def _scatter(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
-    costs = [r.usage.cost for r in reviewers]
+    costs = [r.usage.cost or 0.0 for r in reviewers]  # no known price: drawn at 0, titled "unknown"
     top = max(costs) if costs and max(costs) > 0 else 1.0
     xs = lambda v: ML + (v / top) * (W - ML - MR - 40)  # noqa: E731
     body = _unit_frame()
     for t in (0, top / 2, top):
         body.append(f'<text x="{xs(t):.1f}" y="{H - MB + 14}" class="small" text-anchor="middle">${t:.4f}</text>')
     body.append(f'<text x="{(ML + W) / 2}" y="{H - 8}" class="small" text-anchor="middle">cost (USD, whole run;'
-                ' replays and local models cost $0)</text>'
+                ' replays cost $0; a model without a price sits at 0, titled unknown)</text>'
                 f'<text x="{ML - 40}" y="{MT + 4}" class="small" text-anchor="end">F1</text>')
     for i, r in enumerate(reviewers):
         f1 = r.intervals.get("f1_strict")
         if f1 is None or f1.value is None:
             continue
-        x, y = xs(r.usage.cost), _unit_y(f1.value)
+        x, y = xs(r.usage.cost or 0.0), _unit_y(f1.value)
         body.append(f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colors[r.run_id]}">'
-                    f'<title>{_e(r.reviewer)}: F1 {_fmt(f1.value)}, cost ${r.usage.cost:.4f}</title></circle>'
+                    f'<title>{_e(r.reviewer)}: F1 {_fmt(f1.value)}, cost {fmt_cost(r.usage.cost)}</title></circle>'
                     f'<text x="{x + 9:.1f}" y="{y + 4 + (i % 3) * 9 - 9:.1f}" class="small">{_e(_short(r.reviewer))}</text>')
     return _svg("Cost against F1 (strict)", body)
 
@@ -231,7 +233,7 @@ def to_html(rep: BenchReport) -> str:
          "Tool calls", "Cache hits"],
         [[r.reviewer, str(u.cases), str(u.scored), str(u.errors)] + (
             ["—"] * 7 if r.kind == "replay" else
-            [f"{u.input_tokens:,}", f"{u.output_tokens:,}", f"${u.cost:.4f}", _fmt(u.latency_p50) + " s",
+            [f"{u.input_tokens:,}", f"{u.output_tokens:,}", fmt_cost(u.cost), _fmt(u.latency_p50) + " s",
              _fmt(u.latency_p95) + " s", str(u.tool_calls), str(u.cache_hits)]) for r in revs for u in [r.usage]]))
     parts.append('<p class="note">Replayed reviewers make no model call: cost, tokens and latency are not '
                  'measured for them.</p>')

@@ -409,6 +409,10 @@ def report_cmd(
                                               "reviewers [default: newest replay run per agent, run if missing]."),
     no_panel: bool = typer.Option(False, "--no-panel", help="Leave the historical reviewers out."),
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates for the 95% intervals."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only gold reports dated on or after YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only gold reports dated on or before YYYY-MM-DD."),
+    cutoff: Optional[str] = typer.Option(None, "--cutoff", help="Training cut-off YYYY-MM-DD: every metric before / "
+                                         "after it (default: per model, the cutoffs table of the config)."),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
     from harness.results.report import FORMATS, build_report, write
@@ -416,10 +420,20 @@ def report_cmd(
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
     with open_store() as st:
-        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot)
+        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot,
+                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs())
     text = write(rep, fmt, output)
     if text is not None:
         sys.stdout.write(text)
+
+
+def _cutoffs() -> dict:
+    """Per-model training cut-offs from the config ([tool.harness.cutoffs]), if any."""
+    try:
+        from harness.config import load_config
+    except ImportError:
+        return {}
+    return load_config().section("cutoffs")
 
 
 @app.command("compare")

@@ -66,7 +66,7 @@ class Rule(StrEnum):
 
 
 #: bump when the rules change: stored fates computed by other rules are recomputed
-RULES_VERSION = "12.1"
+RULES_VERSION = "12.2"
 
 #: the one precedence rule: strongest first
 PRECEDENCE: tuple[Rule, ...] = tuple(Rule)
@@ -149,6 +149,8 @@ Matcher = Callable[[Sequence[Finding], Sequence[Finding]], dict[int, tuple[int, 
 MERGE_MIN_AFFINITY = 0.35
 #: below this affinity an unmatched finding is not taken as demoted to an observation
 DEMOTE_MIN_AFFINITY = 0.35
+#: the same for an observation the report credits to no agent
+UNATTRIBUTED_DEMOTE_MIN_AFFINITY = 0.6
 
 
 def description_matcher() -> Matcher:
@@ -486,11 +488,14 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
                 add(i, got_s)
         # leftovers that resemble a design observation / limitation were demoted
         rest = [i for i in range(len(findings)) if i not in cands]
-        if rest and observations:
-            got = matcher(observations, [findings[i] for i in rest])
+        # an observation credited to other agents only is theirs; an unattributed one needs a
+        # closer resemblance than one credited to this agent
+        mine = [o for o in observations if not o.agents or _credits(o, agent)]
+        if rest and mine:
+            got = matcher(mine, [findings[i] for i in rest])
             for pi, (gi, aff) in got.items():
-                if aff >= DEMOTE_MIN_AFFINITY:
-                    o = observations[gi]
+                o = mine[gi]
+                if aff >= (DEMOTE_MIN_AFFINITY if o.agents else UNATTRIBUTED_DEMOTE_MIN_AFFINITY):
                     add(rest[pi], make(rest[pi], Fate.demoted, None, aff, source="observation",
                                        rule=Rule.observation_match,
                                        evidence=f"resembles {o.id.replace('#', ' #')}: {o.title[:100]} "

@@ -33,6 +33,7 @@ from typing import Any, Callable, Protocol
 
 from pydantic import BaseModel
 
+from harness.core.defaults import DEFAULT_CONCURRENCY
 from harness.core.errors import ModelError
 from harness.core.hashing import content_hash
 from harness.core.runs import CallStats
@@ -64,7 +65,7 @@ class ModelSettings(BaseModel):
     backoff_cap_s: float = 30.0
     outage_retries: int = 8  # 5xx from several requests at once: client-wide pauses (doubling) before
     # failures count against each request's own max_retries again
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     price_in: float | None = None  # USD per million input tokens (else config, else litellm's table)
     price_out: float | None = None
     price_cached: float | None = None  # USD per million cached input tokens

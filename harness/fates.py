@@ -27,6 +27,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from harness.models import AgentReview, Finding, Location, Observation, Report, Severity
+from harness.parse.agents import Roster
 from harness.reconciliation_text import (
     Action,
     Statement,
@@ -204,8 +205,12 @@ def _consolidated_by_id(report: Report) -> dict[str, Finding]:
 
 def _statements(report: Report) -> list[Statement]:
     """Every statement the report makes about an agent's original findings, most specific first."""
-    agents = [r.agent for r in report.reviewers] + [ar.agent for ar in report.agent_reviews]
-    agents = list(dict.fromkeys(a for a in agents if a))
+    # every name the text may use for a reviewer ("Claude", "Flash", "Gemini 3.1 Pro"); each
+    # statement's agent is then mapped to the reviewer's model label (None: ambiguous / nobody)
+    roster = Roster.of(report)
+    for ar in report.agent_reviews:
+        roster.add(ar.agent)
+    agents = roster.names()
     out: list[Statement] = []
     retro = report.published_retro
     for text, source in ((retro.reconciliation, "reconciliation"), (retro.closing, "reconciliation")):
@@ -215,11 +220,14 @@ def _statements(report: Report) -> list[Statement]:
         if f.reconciliation:
             out += statements_from_note(f.reconciliation, agents, consolidated_id=f.id, description=f.title)
     for heading, text in retro.agent_notes.items():
-        agent = next((a for a in agents if a.lower() in heading.lower()), None)
+        agent = roster.resolve(heading) or next((a for a in agents if a.lower() in heading.lower()), None)
         out += statements_from_text(text, agents, source="retro", default_agent=agent)
     for o in report.observations:
         out += [s for s in statements_from_text(o.text, agents, source="observation")
                 if s.action in (Action.dropped, Action.false_positive)]
+    for st in out:
+        if st.agent is not None:
+            st.agent = roster.resolve(st.agent)
     return out
 
 

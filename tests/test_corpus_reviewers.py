@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ParseError
-from harness.parse import parse_report
-from harness.parse.header import parse_reviewers
+from harness.core.errors import ParseError
+from harness.gold.parse import parse_report
+from harness.gold.parse.header import parse_reviewers
 from tests.conftest import corpus_files, corpus_more_files, needs_corpus, needs_corpus_more
 
 _REVIEWERS_ROW = re.compile(r"^\|\s*\*\*Reviewers?\*\*\s*\|(.*)\|\s*$", re.M)

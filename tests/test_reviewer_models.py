@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import ParseError
-from harness.models import AgentReview, Finding, Report, Reviewer, Severity
-from harness.parse import parse_report
-from harness.parse.agents import Roster
-from harness.parse.header import parse_reviewers
+from harness.core.errors import ParseError
+from harness.core.models import AgentReview, Finding, Report, Reviewer, Severity
+from harness.gold.parse import parse_report
+from harness.gold.parse.agents import Roster
+from harness.gold.parse.header import parse_reviewers
 
 
 def doc(reviewers: str, body: str, extra_header: str = "| **PR** | [#12](https://git.example/o/r/pull/12) |\n") -> str:
@@ -299,7 +299,7 @@ def test_roster_resolution_rules():
 
 
 def test_replay_accepts_a_model_label_or_a_unique_family():
-    from harness.replay import ReplayProvider, agents_in_gold
+    from harness.benchmark.replay import ReplayProvider, agents_in_gold
 
     rep = Report(id="r", reviewers=[Reviewer(agent=a, model=a) for a in ("Vega 5", "Orion 2 Max", "Orion 3 Swift")],
                  agent_reviews=[AgentReview(agent=a, model=a, text=f"review by {a}")

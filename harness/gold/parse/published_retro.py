@@ -13,7 +13,8 @@ from harness.gold.parse.values import parse_cell, strip_md
 
 _LABEL_TAIL = re.compile(r"\s+(?:—|–|-)\s+.*$")
 
-_RECON_PARA = re.compile(r"^\s*\*\*Reconciliation\b[^*]*\*\*|^\s*\*\*Reconciliation", re.I)
+#: a reconciliation paragraph: `**Reconciliation:**`, `**Reconciliation.**`, `Reconciliation:`, "Reconciliation note"
+_RECON_PARA = re.compile(r"^\s*(?:\*\*|__)?Reconciliation(?:\s+notes?)?(?:\*\*|__)?\s*(?:[:.—–-]|\*\*|$)", re.I)
 
 
 def _agent_label(cell: str, families) -> bool:
@@ -119,12 +120,17 @@ def parse_retro(doc: Doc, sec: Section | None, sections: list[Section], families
     retro = PublishedRetro(present=True)
     subs = [s for s in sections if sec.k < s.k < sec.end]
     top_level = min((s.level for s in subs), default=None)
+    recon_secs: list[str] = []
     note_secs: list[tuple[int, int]] = []
     for s in subs:
+        if s.kind == "reconciliation":  # `### Reconciliation`, `#### Reconciliation` under Summary, ...
+            text = _section_text(doc, s.body(doc))
+            if text:
+                recon_secs.append(text)
+            continue
         if s.level != top_level:
             continue
-        label = _LABEL_TAIL.sub("", strip_md(s.title))
-        label = clean_model(label)
+        label = clean_model(_LABEL_TAIL.sub("", strip_md(s.title)))
         owner = None
         if looks_like_agent(label, families):
             owner = (roster.resolve(label) if roster is not None else agent_family(label))
@@ -135,8 +141,9 @@ def parse_retro(doc: Doc, sec: Section | None, sections: list[Section], families
             retro.agent_notes[owner] = (retro.agent_notes[owner] + "\n\n" + text).strip() \
                 if owner in retro.agent_notes else text
             note_secs.append((s.k, s.end))
-        elif s.kind == "reconciliation":
-            retro.reconciliation = _section_text(doc, s.body(doc))
+    if recon_secs:
+        retro.reconciliation = "\n\n".join(recon_secs)
+    recon_ranges = [(s.k, s.end) for s in subs if s.kind == "reconciliation"]
     blocks = doc.blocks[sec.k + 1:sec.end]
     table: RetroTable | None = None
     after_table: list[str] = []
@@ -144,6 +151,8 @@ def parse_retro(doc: Doc, sec: Section | None, sections: list[Section], families
     in_recon = False
     note_of: str | None = None  # the reviewer whose bold-lead note is running
     for k, b in enumerate(blocks, start=sec.k + 1):
+        if any(lo <= k < hi for lo, hi in recon_ranges):
+            continue  # read above as a reconciliation section
         in_note_sec = any(a < k < e for a, e in note_secs)
         if b.kind == "table":
             note_of = None
@@ -187,8 +196,8 @@ def parse_retro(doc: Doc, sec: Section | None, sections: list[Section], families
             continue
         if table is not None and b.kind == "paragraph":
             after_table.append(text)
-    if recon and not retro.reconciliation:
-        retro.reconciliation = "\n\n".join(recon)
+    if recon:
+        retro.reconciliation = "\n\n".join(([retro.reconciliation] if retro.reconciliation else []) + recon)
     retro.summary = table
     retro.closing = "\n\n".join(after_table) or None
     if table is None:

@@ -21,7 +21,8 @@ AGENTS = ["Claude", "Codex", "Gemini"]
 
 
 def fates_of(r):
-    return {(f.agent, f.finding_id): f for f in report_fates(r, scorer_matcher())}
+    # keyed by family: the parsed report names its reviewers by model ("Gemini 3.1 Pro")
+    return {(f.family, f.finding_id): f for f in report_fates(r, scorer_matcher())}
 
 
 # -- the precedence rule itself ---------------------------------------------------------------

@@ -240,6 +240,7 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
     report_ids = sorted({rid for (_, rid) in score_by})
     out = []
     for report in iter_reports(st, report_ids):
+        from harness.benchmark.replay import reviewer_in
         from harness.retro.tables import model_of
 
         cols, col_labels = [], []
@@ -259,7 +260,9 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
             col = labels[run["run_id"]]
             s, stat, u = score_by[key], stat_by.get(key, {}), uniq_by.get(key, {})
             replay = _label(run)[1] == "replay"
-            pub = published.get((report.id, col.lower()), {}) if replay else {}
+            # a replay names a model or a family: the report's own label for that reviewer
+            who = (reviewer_in(report, col) or col) if replay else col
+            pub = published.get((report.id, who.lower()), {}) if replay else {}
             tp = int(s["tp"])
             vals: dict[str, tuple[str, Any]] = {
                 "Findings": (_counts_cell(sev_by.get(key, [])), int(s["n_pred"])),

@@ -31,6 +31,7 @@ class IngestEntry(BaseModel):
     id: str
     source: str
     status: Literal["ok", "warning", "failed"]
+    reason: str | None = None  # why a failed file is not stored ("not a deep-review report (...)")
     warnings: list[ParseWarning] = Field(default_factory=list)  # a failure's reason is its one warning
 
 
@@ -149,7 +150,7 @@ def ingest_docs(store: Store, docs: Iterable[_Doc], *, strict: bool = False,
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
                 reason = _one_line(exc).removeprefix(f"{doc.source}: ")
                 failures.append((doc.source, h, reason))
-                entries[n] = IngestEntry(id=_stem(doc.source), source=doc.source, status="failed",
+                entries[n] = IngestEntry(id=_stem(doc.source), source=doc.source, status="failed", reason=reason,
                                          warnings=[ParseWarning(where=doc.source, message=reason)])
             else:
                 parsed.append((n, report))

@@ -321,7 +321,13 @@ def _stderr_console():
 def bench(
     model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
                                         "ollama_chat/...) or replay:AGENT for a recorded reviewer."),
-    program: str = typer.Option("single", "--program", help="Review program name, or saved:HASH."),
+    program: Optional[str] = typer.Option(None, "--program", help="Program name, or saved:HASH "
+                                          "[default: single; consolidate with --task consolidate]."),
+    task: str = typer.Option("review", "--task", help="review (a program reviews the diff) | consolidate "
+                             "(a consolidator merges the reviewers' findings; --model union|majority|"
+                             "replay:published run offline)."),
+    with_diff: bool = typer.Option(False, "--with-diff", help="--task consolidate: show the consolidator "
+                                   "the reviewed change too (from the dataset)."),
     split: str = typer.Option("test", "--split", help="train | dev | test | all."),
     limit: Optional[int] = typer.Option(None, "--limit", help="First N reports of the split."),
     concurrency: int = typer.Option(8, "--concurrency", help="Cases (and model calls) in flight; shrinks on 429."),
@@ -343,7 +349,7 @@ def bench(
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
                         max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,
-                        progress=progress)
+                        progress=progress, task=task, with_diff=with_diff)
     if as_json:
         emit_json(res)
     else:
@@ -354,6 +360,10 @@ def bench(
             "calls": res.model_calls, "cache_hits": res.cache_hits, "cost": round(res.spent, 4),
             "wall_s": round(res.wall_s, 2), "precision": _r3(m.precision), "recall": _r3(m.recall),
             "f1": _r3(m.f1)}]))
+        if res.task == "consolidate":
+            from harness.consolidate.results import bench_markdown
+
+            typer.echo(bench_markdown(res))
     if res.status.value == "failed":
         fail(res.message or "run failed", 1)
 

@@ -44,6 +44,7 @@ def register(name: str) -> Callable[[Callable[..., Scorer]], Callable[..., Score
 def _load_builtin() -> None:
     import scorers.default  # noqa: F401  (registers "default")
     import scorers.judge  # noqa: F401  (registers "judge")
+    import scorers.consolidation  # noqa: F401  (registers "consolidation")
 
 
 def get_scorer(name: str = "default", **args: Any) -> Scorer:

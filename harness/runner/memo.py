@@ -35,7 +35,7 @@ MEMO_STATUSES = (CaseStatus.ok, CaseStatus.parse_failure)
 _HARNESS = Path(__file__).resolve().parent.parent
 # the code a case's stored result depends on, beyond DSPy itself
 _SOURCES = ("programs", "runner/bench.py", "runner/scoring.py", "models.py", "lm/client.py",
-            "../scorers")
+            "consolidate", "../scorers")
 
 
 @functools.lru_cache(maxsize=1)

@@ -162,3 +162,23 @@ def make_solver(model: str, module: Callable[[], Any] | None, client: Callable[[
         gold = {rid: scorers.gold_for_report(r, fates.get(rid)).findings for rid, r in reports.items()}
         return BaselineSolver(model, gold)
     return ProgramSolver(module, client())
+
+
+#: the registered consolidator programs (harness.consolidate.programs), named here so that
+#: checking a run's program needs neither DSPy nor the registry (a memoised re-run imports neither)
+CONSOLIDATORS = ("consolidate", "consolidate_cot")
+
+
+def check_program(store: Any, program: str, task: str) -> None:
+    """A consolidator runs on consolidate cases only, a review program on review cases only."""
+    from harness.errors import HarnessError
+
+    base = program
+    if program.startswith("saved:"):
+        from harness.store.dataset import find_program
+
+        base = find_program(store, program[len("saved:"):])["base"]
+    kind = "consolidate" if base in CONSOLIDATORS else "review"
+    if kind != task:
+        hint = f"consolidators: {', '.join(CONSOLIDATORS)}" if task == "consolidate" else "use --task consolidate"
+        raise HarnessError(f"program {program!r} is a {kind} program, not a {task} one", hint=hint)

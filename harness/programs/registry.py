@@ -39,6 +39,7 @@ def program_names() -> list[str]:
 
 def _load_builtin() -> None:
     import harness.programs.modules  # noqa: F401  (registers the built-in programs)
+    import harness.consolidate.programs  # noqa: F401  (registers the consolidators)
 
 
 def build(name: str, **config: Any) -> dspy.Module:

@@ -134,9 +134,11 @@ def _program_for(store: Store, model: str, program: str,
     elif is_replay(model):
         agent = replay_agent(model)
         return None, f"replay:{agent}", replay_program_hash(agent)
+    from harness.consolidate.run import check_program
     from harness.runner import memo
     from harness.store import runs as sql
 
+    check_program(store, program, task)
     saved = None
     if program.startswith("saved:"):
         from harness.store.dataset import find_program

@@ -7,11 +7,12 @@
   the severity most of them gave (ties: the higher); its findings are kept, downgraded or
   upgraded against that severity. Findings of one reviewer alone are `dropped`.
 * `replay:published`: the report's own consolidated findings, with each original finding's
-  decision read from them alone (the matcher against the consolidated findings crediting
-  its reviewer, as the fates module's first step does; a second finding on a taken one is
-  merged; nothing matching means dropped). Scored against the fates, it is a sanity check:
-  it differs only where the fates rest on the report's words (reconciliation statements,
-  retro notes, observations) rather than on the consolidated list.
+  decision read from the report's lists alone: the matcher against the consolidated findings
+  crediting its reviewer (as the fates module's first step does); a second finding on a
+  taken one is merged; a leftover resembling one of the report's design observations,
+  testing gaps or limitations is demoted; nothing matching means dropped. Scored against the
+  fates, it is a sanity check: it differs only where the fates rest on the report's words
+  (reconciliation statements, retro notes, in-review retractions) rather than on its lists.
 
 The matcher is the scorer's (harness.fates.scorer_matcher), the same the fates use.
 """
@@ -25,8 +26,10 @@ from harness.consolidate.models import ConsolidatedFinding, Consolidation, Decis
 from harness.models import Finding, Report, Severity
 
 BASELINES: tuple[str, ...] = ("union", "majority", "replay:published")
-#: below this affinity a second finding of one reviewer is not folded into a taken one
+#: below this affinity a second finding of one reviewer is not folded into a taken one, and a
+#: leftover is not taken as demoted to an observation (the fates module's thresholds)
 MERGE_MIN_AFFINITY = 0.35
+DEMOTE_MIN_AFFINITY = 0.35
 
 
 def is_baseline(model: str | None) -> bool:
@@ -147,6 +150,10 @@ def published(report: Report, originals: list[OriginalFinding], consolidated: li
         rest = [i for i in range(len(found)) if i not in taken]
         second = match(credited, [found[i].as_finding() for i in rest]) if credited and rest else {}
         merged = {rest[pi]: gi for pi, (gi, aff) in second.items() if aff >= MERGE_MIN_AFFINITY}
+        rest = [i for i in rest if i not in merged]
+        obs = [_observation(o) for o in report.observations]
+        third = match(obs, [found[i].as_finding() for i in rest]) if obs and rest else {}
+        demoted = {rest[pi]: gi for pi, (gi, aff) in third.items() if aff >= DEMOTE_MIN_AFFINITY}
         for i, o in enumerate(found):
             if i in taken:
                 c = credited[taken[i][0]]
@@ -156,10 +163,19 @@ def published(report: Report, originals: list[OriginalFinding], consolidated: li
                 c = credited[merged[i]]
                 decisions.append(FindingDecision(ref=o.ref, decision=Decision.merged, target=c.id,
                                                  reason=f"a second finding of {agent} on {c.id}"))
+            elif i in demoted:
+                decisions.append(FindingDecision(ref=o.ref, decision=Decision.demoted,
+                                                 reason=f"resembles {obs[demoted[i]].id}"))
             else:
                 decisions.append(FindingDecision(ref=o.ref, decision=Decision.dropped,
                                                  reason="no consolidated finding crediting it"))
     return Consolidation(findings=findings, decisions=_in_order(decisions, originals))
+
+
+def _observation(o: Any) -> Finding:
+    """A design observation / testing gap / limitation in the matcher's shape."""
+    return Finding(id=f"{o.kind.value} #{o.index}", severity=Severity.suggestion, title=o.title or o.text[:120],
+                   body=o.text, locations=o.locations, agents=o.agents)
 
 
 def _in_order(decisions: list[FindingDecision], originals: list[OriginalFinding]) -> list[FindingDecision]:

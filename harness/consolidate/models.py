@@ -118,3 +118,57 @@ class ScoredDecision(_Model):
     gold_fate: str | None = None  # the stored fate (None: no fate stored)
     gold: str | None = None  # FATE_DECISION[gold_fate]; None: not scored
     correct: bool | None = None
+
+
+# -- results (report / compare) -----------------------------------------------------------------
+
+
+class RunConsolidation(_Model):
+    """One consolidate run in `harness report`: decision metrics (95% intervals) and confusion matrix."""
+
+    run_id: str
+    label: str
+    n_reports: int = 0
+    n_decisions: int = 0
+    intervals: dict[str, dict[str, float | None]] = Field(default_factory=dict)  # metric -> value, low, high
+    confusion: dict[str, dict[str, int]] = Field(default_factory=dict)  # gold -> predicted -> n
+    cost_per_report: float | None = None
+
+
+class DecisionFlip(_Model):
+    report_id: str
+    ref: str
+    title: str = ""
+    gold: str | None = None
+    a: str | None = None  # decision in run A (first epoch); None: none given
+    b: str | None = None
+    change: str  # fixed (wrong in A, right in B) | broke | changed (both wrong, or not scored)
+
+
+class DecisionDelta(_Model):
+    metric: str
+    a: float | None
+    b: float | None
+    delta: float | None  # b - a
+    low: float | None
+    high: float | None
+    beyond_noise: bool
+
+
+class DecisionComparison(_Model):
+    run_a: str
+    run_b: str
+    n_reports: int = 0  # reports both runs scored
+    n_common: int = 0  # original findings decided in both runs
+    fixed: int = 0
+    broke: int = 0
+    changed: int = 0
+    metrics: list[DecisionDelta] = Field(default_factory=list)  # paired bootstrap over common reports
+    flips: list[DecisionFlip] = Field(default_factory=list)
+    confusion_a: dict[str, dict[str, int]] = Field(default_factory=dict)
+    confusion_b: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
+class ConsolidationSection(_Model):
+    runs: list[RunConsolidation] = Field(default_factory=list)
+    comparison: DecisionComparison | None = None  # the first two runs, when there are two or more

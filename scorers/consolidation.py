@@ -32,7 +32,7 @@ from scorers.base import register
 from scorers.default import DefaultScorer
 from scorers.gold import GoldSet
 from scorers.metrics import _ratio
-from scorers.result import ScoreResult
+from harness.core.scores import ScoreResult
 
 DECISIONS: tuple[str, ...] = ("kept", "downgraded", "upgraded", "merged", "dropped", "demoted")
 PREDICTED: tuple[str, ...] = (*DECISIONS, "none")

@@ -5,8 +5,8 @@ consolidate case."""
 
 from __future__ import annotations
 
-from harness.hashing import content_hash
-from harness.models import AgentReview, Finding, Location, PublishedRetro, Report, Reviewer, Severity
+from harness.core.hashing import content_hash
+from harness.core.models import AgentReview, Finding, Location, PublishedRetro, Report, Reviewer, Severity
 
 
 def _f(fid, sev, title, path, line, body="", agents=()):
@@ -14,7 +14,7 @@ def _f(fid, sev, title, path, line, body="", agents=()):
                    locations=[Location(path=path, line_start=line, line_end=line + 2)])
 
 
-def consolidate_report(rid: str = "20260101-000000-pr-5") -> Report:
+def consolidate_report(rid: str = "20260101-000000-pr-5", pr: int = 5) -> Report:
     gold = [
         _f("I1", "important", "Watcher goroutine leaks when the context is cancelled", "pkg/watch/watch.go", 40,
            "The goroutine never returns after cancellation.", ["Claude", "Codex"]),
@@ -31,7 +31,7 @@ def consolidate_report(rid: str = "20260101-000000-pr-5") -> Report:
     gemini = [_f("S1", "suggestion", "Retry loop has no upper bound on attempts", "pkg/retry/retry.go", 12,
                  "Cap the attempts.")]
     r = Report(
-        id=rid, source=f"synthetic/{rid}.md", pr=5, round=1, repo="acme/widgets", findings=gold,
+        id=rid, source=f"synthetic/{rid}.md", pr=pr, round=1, repo="acme/widgets", findings=gold,
         reviewers=[Reviewer(agent="Claude", model="Claude Opus 4.7"), Reviewer(agent="Codex", model="Codex GPT 5.5"),
                    Reviewer(agent="Gemini", model="Gemini 3.1 Pro")],
         agent_reviews=[AgentReview(agent="Claude", model="Claude Opus 4.7", findings=claude, text="review"),

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from consolidate_data import consolidate_report, populate, single_review_report
-from harness.consolidate import baselines
-from harness.consolidate.cases import gold_decisions, is_consolidate_case, original_findings, to_case
-from harness.consolidate.models import Consolidation, FindingDecision, OriginalFinding
-from harness.models import Location, Severity
+from harness.benchmark.consolidate import baselines
+from harness.benchmark.consolidate.cases import gold_decisions, is_consolidate_case, original_findings, to_case
+from harness.core.consolidation import Consolidation, FindingDecision, OriginalFinding
+from harness.core.models import Location, Severity
 from scorers.consolidation import DECISIONS, decision_counts, decision_metrics
 
 CONTRACT = ("decision_accuracy", "fp_rejection_recall", "fp_rejection_precision", "downgrade_recall",
@@ -133,7 +133,7 @@ def test_decision_metrics_are_permutation_invariant(pairs, rnd):
 
 
 def test_scored_case_does_not_depend_on_decision_order():
-    from harness.consolidate.run import score_case
+    from harness.benchmark.consolidate.run import score_case
 
     report = consolidate_report()
     origs = original_findings(report)
@@ -180,7 +180,7 @@ def test_bench_consolidate_offline_json_contract(tmp_path, monkeypatch, model):
 
 
 def test_decisions_are_stored_with_their_gold(store):
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
     from harness.store.consolidation import decision_frame
 
     populate(store)
@@ -194,8 +194,8 @@ def test_decisions_are_stored_with_their_gold(store):
 
 
 def test_unknown_task_and_baseline_on_review_task_fail_cleanly(store):
-    from harness.errors import HarnessError
-    from harness.runner.bench import run_bench
+    from harness.core.errors import HarnessError
+    from harness.benchmark.runner import run_bench
 
     populate(store)
     with pytest.raises(HarnessError, match="unknown task"):

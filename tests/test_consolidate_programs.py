@@ -9,10 +9,10 @@ import pytest
 from dspy.utils.dummies import DummyLM
 
 from consolidate_data import populate
-from harness.consolidate.cases import to_case
-from harness.consolidate.programs import run_consolidator
-from harness.errors import HarnessError
-from harness.programs import get_program, program_hash, program_names, save_program
+from harness.benchmark.consolidate.cases import to_case
+from harness.benchmark.programs.consolidators import run_consolidator
+from harness.core.errors import HarnessError
+from harness.benchmark.programs import get_program, program_hash, program_names, save_program
 from openai_server import OpenAIServer, Reply, chat_answer
 
 FINDINGS = [
@@ -38,7 +38,7 @@ def _inputs():
 
 
 def test_consolidators_are_registered_beside_the_review_programs():
-    from harness.consolidate.run import CONSOLIDATORS
+    from harness.benchmark.consolidate.run import CONSOLIDATORS
 
     names = program_names()
     assert {"consolidate", "consolidate_cot", "single", "cot"} <= set(names)
@@ -101,7 +101,7 @@ def _answer(body: dict) -> Reply:
 
 @pytest.mark.parametrize("program", ["consolidate", "consolidate_cot"])
 def test_bench_consolidate_program_end_to_end(store, program):
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
     from harness.store.consolidation import decision_frame
 
     populate(store)
@@ -124,7 +124,7 @@ def test_bench_consolidate_program_end_to_end(store, program):
 
 
 def test_program_and_task_must_agree(store):
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
 
     populate(store)
     with pytest.raises(HarnessError, match="not a consolidate one"):

@@ -11,10 +11,10 @@ from dspy.utils.dummies import DummyLM
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.dataset import count_tokens
-from harness.errors import NotFound
-from harness.models import Severity
-from harness.programs import (
+from harness.core.errors import NotFound
+from harness.core.models import Severity
+from harness.lm.tokens import count_tokens
+from harness.benchmark.programs import (
     ReviewFinding,
     get_program,
     program_hash,
@@ -22,8 +22,8 @@ from harness.programs import (
     run_program,
     save_program,
 )
-from harness.programs.diffsplit import dedupe, parse_files, split_diff
-from harness.programs.workspace import CommitTree, PathEscape, clean_path
+from harness.benchmark.programs.diffsplit import dedupe, parse_files, split_diff
+from harness.benchmark.programs.workspace import CommitTree, PathEscape, clean_path
 from tests.gitrepo_fixture import TinyRepo
 
 F1 = {"severity": "critical", "title": "Nil map write in handler", "path": "src/a.go",
@@ -45,7 +45,7 @@ INPUTS = {"diff": file_diff("src/a.go", [(10, ["m[k] = v"])]), "changed_files": 
 
 
 def test_registry_lists_the_programs_with_stable_hashes():
-    # the five review programs and the two consolidators (harness.consolidate.programs)
+    # the five review programs and the two consolidators (harness.benchmark.programs.consolidators)
     assert program_names() == ["agent", "consolidate", "consolidate_cot", "cot", "panel", "per_file", "single"]
     for name in program_names():
         assert program_hash(get_program(name)) == program_hash(get_program(name))

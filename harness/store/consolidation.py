@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import polars as pl
 
-from harness.lm.secrets import redact
+from harness.core.secrets import redact
 from harness.store import Store
 
 _COLS = ("run_id", "report_id", "epoch", "ref", "agent", "idx", "finding_id", "severity", "title", "decision",

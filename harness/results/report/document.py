@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.core.consolidation import ConsolidationSection
 from harness.core.models import RetroTable
 
 # headline metrics that carry a 95% bootstrap interval over reports
@@ -77,3 +78,5 @@ class BenchReport(_Model):
     reports: list[ReportTable]
     n_boot: int
     notes: list[str] = Field(default_factory=list)
+    # consolidate runs (harness.consolidate): decision metrics, confusion matrices, flipped decisions
+    consolidation: ConsolidationSection | None = None

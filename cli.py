@@ -521,6 +521,10 @@ def demo_cmd(
 
     res = run_demo(out, db, log=lambda line: typer.echo(f"- {line}"))
     typer.echo("\n## Report (quality)\n\n" + res.summary_md)
+    if res.acted_md:
+        typer.echo("\n## Acted on: fixed findings, severity weight, cost per found issue\n\n" + res.acted_md)
+    if res.cutoff_md:
+        typer.echo("\n## Before / after a training cut-off (example: --cutoff 2025-10-01)\n\n" + res.cutoff_md)
     typer.echo("\n## Leaderboard of the recorded reviewers\n\n" + res.leaderboard_md.rstrip())
     typer.echo(f"\nDone in {res.total_s:.1f} s. Open {Path(res.out_dir) / 'report.html'} in a browser.")
 

@@ -124,3 +124,24 @@ def test_cli_report_cutoff_json(demo, db, capsys, monkeypatch):
     assert all(set(r["by_cutoff"]) == {"before", "after"} for r in doc["reviewers"])
     rc = cli.main(["report", program, "--no-panel", "--since", "not-a-date"])
     assert rc == 2 and "not a date" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("metric", ["recall_fixed", "recall_weighted"])
+def test_gate_and_compare_take_the_acted_on_metrics(demo, db, tmp_path, capsys, metric):
+    from cli import main
+    from harness.results.compare import compare
+
+    program, replays = run_ids(demo)
+    js = tmp_path / "gate.json"
+    rc = main(["--db", str(db), "gate", "--baseline", program, "--candidate", program, "--metric", metric,
+               "--json-out", str(js)])
+    assert rc == 0 and capsys.readouterr().out.startswith(f"PASS {metric}:")
+    res = json.loads(js.read_text())
+    assert res["metric"] == metric and res["delta"] == 0 and 0 <= res["candidate"] <= 1
+    # Gemini finds a smaller share than Claude on the sample (0.38 vs 0.48 fixed): a drop beyond 0 fails
+    rc = main(["--db", str(db), "gate", "--baseline", replays["Claude"], "--candidate", replays["Gemini"],
+               "--metric", metric, "--max-drop", "0", "--allow-missing"])
+    assert rc == 1 and capsys.readouterr().out.startswith(f"FAIL {metric}:")
+    with Store(db) as st:
+        cmp = compare(st, replays["Claude"], replays["Gemini"], n_boot=100)
+    assert metric in {d.metric for d in cmp.metrics}

@@ -24,14 +24,15 @@ from typing import Any, Callable, Iterator, Protocol
 
 from pydantic import BaseModel
 
+from harness.benchmark.case_score import ScoreFn
+from harness.core.defaults import DEFAULT_CONCURRENCY
 from harness.core.errors import HarnessError, ModelError
 from harness.core.hashing import content_hash
 from harness.core.models import Finding, Report
-from harness.core.secrets import MASK, redact
 from harness.core.runs import (
     BenchResult, CallStats, CaseResult, CaseStatus, Metrics, RunConfig, RunStatus,
 )
-from harness.benchmark.case_score import ScoreFn
+from harness.core.secrets import MASK, redact
 from harness.store import Store
 
 
@@ -124,6 +125,7 @@ def _program_for(store: Store, model: str, program: str,
     (and importing DSPy) waits for the first case that actually has to run it.
     """
     from harness.benchmark.replay import is_replay, replay_agent, replay_program_hash
+    from harness.core.runs import replay_model
 
     if task == "consolidate":
         from harness.benchmark.consolidate.baselines import is_baseline
@@ -133,7 +135,7 @@ def _program_for(store: Store, model: str, program: str,
             return None, model.strip().lower(), baseline_hash(model)
     elif is_replay(model):
         agent = replay_agent(model)
-        return None, f"replay:{agent}", replay_program_hash(agent)
+        return None, replay_model(agent), replay_program_hash(agent)
     from harness.benchmark.consolidate.run import check_program
     from harness.core import memo
     from harness.store import runs as sql
@@ -171,7 +173,7 @@ def run_bench(
     program: str | None = None,
     split: str = "test",
     limit: int | None = None,
-    concurrency: int = 8,
+    concurrency: int = DEFAULT_CONCURRENCY,
     epochs: int = 1,
     timeout: float = 120.0,
     max_errors: int = 10,

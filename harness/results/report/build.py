@@ -13,6 +13,7 @@ import polars as pl
 
 from harness.core.errors import HarnessError
 from harness.core.models import RetroCell, RetroRow, RetroTable, Severity
+from harness.core.runs import REPLAY_PREFIX, is_replay, replay_model
 from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReportTable,
                                              ReviewerSummary, Usage)
 from harness.results.stored_scores import ensure_scores, scorer_of
@@ -23,8 +24,8 @@ DASH = "—"
 
 def _label(run: dict[str, Any]) -> tuple[str, str]:
     model = run["model"]
-    if model.lower().startswith("replay:"):
-        return model.split(":", 1)[1], "replay"
+    if is_replay(model):
+        return model[len(REPLAY_PREFIX):], "replay"
     return f"{run['program']} · {model}", "program"
 
 
@@ -45,7 +46,7 @@ def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, 
         if rid is None and run_missing:
             from harness.benchmark.runner import run_bench
 
-            rid = run_bench(st, model=f"replay:{agent}", split=split, concurrency=4).run_id
+            rid = run_bench(st, model=replay_model(agent), split=split, concurrency=4).run_id
         if rid is not None:
             out.append(rid)
     return out
@@ -250,6 +251,7 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
     report_ids = sorted({rid for (_, rid) in score_by})
     out = []
     for report in iter_reports(st, report_ids):
+        from harness.benchmark.replay import reviewer_in
         from harness.retro.tables import model_of
 
         cols, col_labels = [], []
@@ -269,7 +271,9 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
             col = labels[run["run_id"]]
             s, stat, u = score_by[key], stat_by.get(key, {}), uniq_by.get(key, {})
             replay = _label(run)[1] == "replay"
-            pub = published.get((report.id, col.lower()), {}) if replay else {}
+            # a replay names a model or a family: the report's own label for that reviewer
+            who = (reviewer_in(report, col) or col) if replay else col
+            pub = published.get((report.id, who.lower()), {}) if replay else {}
             tp = int(s["tp"])
             vals: dict[str, tuple[str, Any]] = {
                 "Findings": (_counts_cell(sev_by.get(key, [])), int(s["n_pred"])),

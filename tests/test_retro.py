@@ -272,3 +272,12 @@ def test_downgraded_and_dropped_cells_agree_with_the_corpus():
     assert total >= 250
     assert agree_count / total >= 0.92, (agree_count, total)
     assert agree / total >= 0.85, (agree, total)
+
+
+def test_check_markdown_has_the_total_line_and_an_overall_one():
+    r = sample()
+    res = recompute(r, report_fates(r, scorer_matcher()), check=True)
+    md = to_markdown([res, res], check=True)
+    assert f"Check: {res.total_line()}." in md
+    decided = [c for c in res.cells if c.agree is not None]
+    assert f"Overall: {2 * sum(c.agree for c in decided)} of {2 * len(decided)} cells agree" in md

@@ -493,6 +493,12 @@ def to_markdown(results: Sequence[RetroResult], check: bool = False) -> str:
             parts.append(CARRIED_NOTE)
         if check:
             parts.append(check_markdown(res))
+    if check and len(results) > 1:
+        cells = [c for r in results for c in r.cells]
+        decided = [c for c in cells if c.agree is not None]
+        parts.append(f"Overall: {sum(c.agree for c in decided)} of {len(decided)} cells agree; "
+                     f"{sum(not c.agree for c in decided)} flagged; {len(cells) - len(decided)} could not be decided "
+                     f"({len(results)} reports).")
     return "\n\n".join(parts) + "\n"
 
 

@@ -62,7 +62,7 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     `since` / `until` keep the gold reports dated in that window; `cutoff` (one date for every
     reviewer) or `cutoffs` (model, label or family -> date, from the config) split every metric
     into before / after a reviewer's training cut-off."""
-    from harness.results.report.acted import check_date
+    from harness.core.models import check_date
     from harness.store.runs import get_run
 
     since, until = check_date(since, "--since"), check_date(until, "--until")

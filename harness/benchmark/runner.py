@@ -166,6 +166,20 @@ def _program_for(store: Store, model: str, program: str,
     return module, program, phash
 
 
+def _in_window(store: Store, cases: list, cfg: RunConfig) -> list:
+    """The cases whose report is dated in [cfg.since, cfg.until] (all without a window), then --limit."""
+    if not (cfg.since or cfg.until):
+        return cases
+    from harness.store.gold import ids_between
+
+    keep = ids_between(store, cfg.since, cfg.until)
+    cases = [c for c in cases if c.report_id in keep]
+    if not cases:
+        raise HarnessError(f"no report of split {cfg.split!r} is dated between {cfg.since or 'the first'} and "
+                           f"{cfg.until or 'the last'}", hint="see `harness reports` for the dates")
+    return cases[:cfg.limit] if cfg.limit is not None else cases
+
+
 def run_bench(
     store: Store,
     *,
@@ -189,6 +203,8 @@ def run_bench(
     backoff_s: float = 0.5,
     task: str = "review",
     with_diff: bool = False,
+    since: str | None = None,
+    until: str | None = None,
 ) -> BenchResult:
     """Run (or resume) a benchmark and return its totals; every finished case is stored as it ends.
 
@@ -222,10 +238,13 @@ def run_bench(
     else:
         if not model:
             raise HarnessError("--model is required (or --resume RUN_ID)")
+        from harness.core.models import check_date
+
+        since, until = check_date(since, "--since"), check_date(until, "--until")
         module, name, phash = _program_for(store, model, program, task)
         cfg = RunConfig(model=model, program=name, program_hash=phash, split=split, task=task,
                         with_diff=with_diff, limit=limit, epochs=epochs,
-                        temperature=temperature, max_tokens=max_tokens, scorer=scorer,
+                        temperature=temperature, max_tokens=max_tokens, scorer=scorer, since=since, until=until,
                         api_base=redact(api_base) if api_base else None, concurrency=concurrency,
                         timeout=timeout, max_errors=max_errors, max_retries=max_retries)
         run_id = content_hash({"config": cfg.identity(), "nonce": uuid.uuid4().hex}, 16)
@@ -233,12 +252,14 @@ def run_bench(
     from harness.benchmark.dataset import load_cases
     from harness.store.gold import iter_reports
 
+    window = cfg.since or cfg.until
     if cfg.task == "consolidate":
         from harness.benchmark.consolidate.cases import load_consolidate_cases
 
-        cases: list[Any] = load_consolidate_cases(store, cfg.split, cfg.limit, with_diff=cfg.with_diff)
+        cases: list[Any] = _in_window(store, load_consolidate_cases(
+            store, cfg.split, None if window else cfg.limit, with_diff=cfg.with_diff), cfg)
     else:
-        cases = load_cases(store, cfg.split, cfg.limit)
+        cases = _in_window(store, load_cases(store, cfg.split, None if window else cfg.limit), cfg)
     reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
     planned = [(c, e) for c in cases for e in range(cfg.epochs)]
     if resume:

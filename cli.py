@@ -347,6 +347,8 @@ def bench(
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only reports dated on or before YYYY-MM-DD."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -356,6 +358,7 @@ def bench(
 
     with open_store() as st, bench_progress(_stderr_console(), enabled=sys.stderr.isatty()) as progress:
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
+                        since=since, until=until,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
                         max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,
                         progress=progress)

@@ -156,6 +156,20 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
     return module, program, phash
 
 
+def _in_window(store: Store, cases: list, cfg: RunConfig) -> list:
+    """The cases whose report is dated in [cfg.since, cfg.until] (all without a window), then --limit."""
+    if not (cfg.since or cfg.until):
+        return cases
+    from harness.store.gold import ids_between
+
+    keep = ids_between(store, cfg.since, cfg.until)
+    cases = [c for c in cases if c.report_id in keep]
+    if not cases:
+        raise HarnessError(f"no report of split {cfg.split!r} is dated between {cfg.since or 'the first'} and "
+                           f"{cfg.until or 'the last'}", hint="see `harness reports` for the dates")
+    return cases[:cfg.limit] if cfg.limit is not None else cases
+
+
 def run_bench(
     store: Store,
     *,
@@ -177,6 +191,8 @@ def run_bench(
     score_fn: ScoreFn | None = None,
     parse: Callable[..., Any] | None = None,
     backoff_s: float = 0.5,
+    since: str | None = None,
+    until: str | None = None,
 ) -> BenchResult:
     """Run (or resume) a benchmark and return its totals; every finished case is stored as it ends."""
     from harness.store import runs as sql
@@ -201,9 +217,12 @@ def run_bench(
     else:
         if not model:
             raise HarnessError("--model is required (or --resume RUN_ID)")
+        from harness.core.models import check_date
+
+        since, until = check_date(since, "--since"), check_date(until, "--until")
         module, name, phash = _program_for(store, model, program)
         cfg = RunConfig(model=model, program=name, program_hash=phash, split=split, limit=limit, epochs=epochs,
-                        temperature=temperature, max_tokens=max_tokens, scorer=scorer,
+                        temperature=temperature, max_tokens=max_tokens, scorer=scorer, since=since, until=until,
                         api_base=redact(api_base) if api_base else None, concurrency=concurrency,
                         timeout=timeout, max_errors=max_errors, max_retries=max_retries)
         run_id = content_hash({"config": cfg.identity(), "nonce": uuid.uuid4().hex}, 16)
@@ -211,7 +230,7 @@ def run_bench(
     from harness.benchmark.dataset import load_cases
     from harness.store.gold import iter_reports
 
-    cases = load_cases(store, cfg.split, cfg.limit)
+    cases = _in_window(store, load_cases(store, cfg.split, None if cfg.since or cfg.until else cfg.limit), cfg)
     reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
     planned = [(c, e) for c in cases for e in range(cfg.epochs)]
     if resume:

@@ -53,6 +53,9 @@ class RunConfig(BaseModel):
     temperature: float | None = 0.0
     max_tokens: int | None = None
     scorer: str = "default"
+    # report-date window (YYYY-MM-DD, inclusive): only the split's reports dated in it are run
+    since: str | None = None
+    until: str | None = None
     seed: int = 0
     api_base: str | None = None
     # execution settings: recorded, but they do not change results, so not in the id hash

@@ -241,7 +241,7 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
     out = []
     for report in iter_reports(st, report_ids):
         from harness.benchmark.replay import reviewer_in
-        from harness.retro.tables import model_of
+        from harness.gold.facts import model_of
 
         cols, col_labels = [], []
         for run in runs:

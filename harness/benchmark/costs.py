@@ -69,7 +69,7 @@ class Budget:
     def estimate(self, case: Any) -> float:
         if self._done_n:
             return self._done_cost / self._done_n
-        return self.price.cost(int(case.tokens or 0) + PROMPT_OVERHEAD, DEFAULT_OUTPUT_TOKENS)
+        return self.price.cost(int(getattr(case, "tokens", 0) or 0) + PROMPT_OVERHEAD, DEFAULT_OUTPUT_TOKENS)
 
     def start(self, key: tuple[str, int], case: Any) -> str | None:
         """Admit the case (None) or say why not (the run's interruption message)."""

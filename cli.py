@@ -371,7 +371,7 @@ def bench(
         from harness.benchmark.costs import dry_run as estimate
 
         with open_store(read_only=True) as st:
-            est = estimate(st, model=model or "", program=program, split=split, limit=limit, epochs=epochs,
+            est = estimate(st, model=model or "", program=program or "single", split=split, task=task, limit=limit, epochs=epochs,
                            temperature=temperature, max_tokens=max_tokens, price_in=price_in, price_out=price_out,
                            price_cached=price_cached)
         if as_json:

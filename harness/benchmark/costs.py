@@ -179,8 +179,10 @@ def past_output_per_case(st: Store, model: str, program: str) -> float | None:
 def dry_run(st: Store, *, model: str, program: str = "single", split: str = "test", limit: int | None = None,
             epochs: int = 1, temperature: float | None = 0.0, max_tokens: int | None = None,
             price_in: float | None = None, price_out: float | None = None,
-            price_cached: float | None = None) -> DryRunDetail:
+            price_cached: float | None = None, task: str = "review") -> DryRunDetail:
     """The run's cases, input tokens, output estimate and cost, with no model call."""
+    if task != "review":
+        raise HarnessError(f"--dry-run estimates the review task, not --task {task}")
     from harness.benchmark.dataset import load_cases
     from harness.benchmark.replay import is_replay
     from harness.lm.prices import resolve_price

@@ -131,7 +131,7 @@ def ingest(
 
 @app.command()
 def reports(
-    pr: Optional[int] = typer.Option(None, "--pr", help="Only this PR number."),
+    pr: Optional[str] = typer.Option(None, "--pr", help="Only this PR: a number, or owner/name#N."),
     since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after this ISO date."),
     warnings: bool = typer.Option(False, "--warnings", help="Only reports with parse warnings, and list the warnings."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -241,7 +241,7 @@ def retro_cmd(
 def leaderboard_cmd(
     since: Optional[str] = typer.Option(None, "--since", help="Reports on or after DATE (YYYY-MM-DD)."),
     until: Optional[str] = typer.Option(None, "--until", help="Reports on or before DATE."),
-    pr: Optional[int] = typer.Option(None, "--pr", help="Only reports of this PR."),
+    pr: Optional[str] = typer.Option(None, "--pr", help="Only reports of this PR: a number, or owner/name#N."),
     fmt: str = typer.Option("md", "--format", help="md, json, csv or parquet."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
     n_boot: int = typer.Option(1000, "--boot", help="Bootstrap replicates for the 95% intervals."),

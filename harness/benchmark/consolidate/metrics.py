@@ -98,7 +98,7 @@ def run_metrics(st: Store, run_id: str, base: Any = None, n_boot: int = 1000) ->
         decision_accuracy=point.get("decision_accuracy"), fp_rejection_recall=point.get("fp_rejection_recall"),
         fp_rejection_precision=point.get("fp_rejection_precision"), downgrade_recall=point.get("downgrade_recall"),
         downgrade_precision=point.get("downgrade_precision"), severity_accuracy=point.get("severity_accuracy"),
-        cost_per_report=(float(t["cost"]) / scored) if scored else None, n_reports=len(ids),
+        cost_per_report=(float(t["cost"]) / scored) if scored and t["cost"] is not None else None, n_reports=len(ids),
         n_decisions=int(total.get("n_decided", 0)), confusion=confusion(total),
         intervals=intervals(ids, mat, fields, n=n_boot))
 

@@ -39,11 +39,32 @@ class _State:
 state = _State()
 
 
+def _quiet_flag_types() -> None:
+    """`--help` lists flags without a `<bool>` type: the flag's name says it all."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)
+
+
+_quiet_flag_types()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"harness {version('review-harness')}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     db: Optional[str] = typer.Option(
-        None, "--db", envvar="HARNESS_DB", help="DuckDB file of the store [default: ./harness.duckdb]."
+        None, "--db", envvar="HARNESS_DB", show_default="./harness.duckdb", help="DuckDB file of the store."
     ),
+    _show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit."),
 ) -> None:
     state.db = db
 
@@ -608,9 +629,32 @@ def programs_show(
 
 
 
+def _usage_error(exc) -> int:
+    """A click usage mistake as `harness: error: ...` and the command's usage line; exit 2."""
+    message = exc.format_message()
+    possible = sorted(getattr(exc, "possibilities", None) or ())
+    if possible:  # an unknown option close to known ones: say which
+        message = f"{exc.message} (did you mean {' or '.join(possible)}?)"
+    typer.echo(f"harness: error: {message}", err=True)
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        typer.echo(ctx.get_usage(), err=True)
+    return exc.exit_code
+
+
+def _click_exceptions():
+    """The exception module of the click that typer uses (recent typer vendors its own copy)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # typer < 0.20 uses click itself
+        from click import exceptions
+    return exceptions
+
+
 def main(argv: list[str] | None = None) -> int:
     from harness.errors import HarnessError
 
+    cx = _click_exceptions()
     try:
         rc = app(args=argv, prog_name="harness", standalone_mode=False)
     except HarnessError as exc:
@@ -621,18 +665,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.Exit as exc:
         return exc.exit_code
-    except SystemExit as exc:  # click usage errors in non-standalone mode
+    except cx.NoArgsIsHelpError as exc:  # bare `harness` or a bare group: its help, success
+        typer.echo(exc.ctx.get_help())
+        return 0
+    except cx.UsageError as exc:
+        return _usage_error(exc)
+    except cx.ClickException as exc:
+        typer.echo(f"harness: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except (typer.Abort, cx.Abort if hasattr(cx, "Abort") else typer.Abort):
+        typer.echo("harness: aborted", err=True)
+        return 130
+    except SystemExit as exc:
         return int(exc.code or 0)
-    except Exception as exc:  # click.UsageError and friends
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("harness: aborted", err=True)
-            return 130
-        raise
     return rc if isinstance(rc, int) else 0
 
 

@@ -6,13 +6,21 @@ Heavy modules (duckdb, polars, dspy, litellm) are imported inside the commands s
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
-from typing import Any, Optional
 
-import typer
+# Cache each module's bytecode on its first import, even where PYTHONDONTWRITEBYTECODE is set:
+# without .pyc files every call compiles typer/rich (and dspy/litellm) again. uv's
+# `compile-bytecode` setting would do it at install, but `uv run` then recompiles all of
+# site-packages on every call (and says so on stderr).
+sys.dont_write_bytecode = False
+# Plain click-style help: rendering it through rich costs ~0.1 s of imports on every `--help`.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+from pathlib import Path  # noqa: E402
+from typing import Any, Optional  # noqa: E402
+
+import typer  # noqa: E402
 
 app = typer.Typer(
     name="harness",
@@ -81,6 +89,8 @@ def emit_json(obj: Any) -> None:
 
     if isinstance(obj, BaseModel):
         obj = obj.model_dump(mode="json", by_alias=True)
+    import json
+
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
 

@@ -99,6 +99,18 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _iso_date(value: str | None) -> str | None:
+    """--since/--until: an ISO date (YYYY-MM-DD), else a usage error saying so."""
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-04-01") from None
+
+
 # ---------------------------------------------------------------------------------------
 # gold set: ingest / reports / show
 # ---------------------------------------------------------------------------------------
@@ -156,12 +168,16 @@ def ingest(
         typer.echo(render_ingest_summary(result))
     if failed is not None:
         raise failed
+    if not result.totals.reports:
+        fail("no report stored: " + (f"all {result.totals.files} file(s) failed" if result.totals.files
+                                     else "no report files (*.md) found"), 1)
 
 
 @app.command()
 def reports(
     pr: Optional[int] = typer.Option(None, "--pr", help="Only this PR number."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after this ISO date."),
+    since: Optional[str] = typer.Option(None, "--since", callback=_iso_date,
+                                        help="Only reports dated on or after this date (YYYY-MM-DD)."),
     warnings: bool = typer.Option(False, "--warnings", help="Only reports with parse warnings, and list the warnings."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -222,6 +238,18 @@ def score_cmd(
         typer.echo(score_table(result))
 
 
+@app.command("schema")
+def schema_cmd(
+    name: str = typer.Argument(..., metavar="NAME", help="findings: a findings file for `harness score`."),
+) -> None:
+    """Print the JSON schema of an input file."""
+    from scorers.findings import findings_file_schema
+
+    if name != "findings":
+        fail(f"unknown schema {name!r} (findings)")
+    emit_json(findings_file_schema())
+
+
 # ---------------------------------------------------------------------------------------
 # retro / leaderboard
 # ---------------------------------------------------------------------------------------
@@ -252,8 +280,10 @@ def retro_cmd(
 
 @app.command("leaderboard")
 def leaderboard_cmd(
-    since: Optional[str] = typer.Option(None, "--since", help="Reports on or after DATE (YYYY-MM-DD)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Reports on or before DATE."),
+    since: Optional[str] = typer.Option(None, "--since", callback=_iso_date,
+                                        help="Reports on or after DATE (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", callback=_iso_date,
+                                        help="Reports on or before DATE (YYYY-MM-DD)."),
     pr: Optional[int] = typer.Option(None, "--pr", help="Only reports of this PR."),
     fmt: str = typer.Option("md", "--format", help="md, json, csv or parquet."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
@@ -354,10 +384,11 @@ def bench(
                                         "ollama_chat/...) or replay:AGENT for a recorded reviewer."),
     program: str = typer.Option("single", "--program", help="Review program name, or saved:HASH."),
     split: str = typer.Option("test", "--split", help="train | dev | test | all."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="First N reports of the split."),
-    concurrency: int = typer.Option(8, "--concurrency", help="Cases (and model calls) in flight; shrinks on 429."),
-    epochs: int = typer.Option(1, "--epochs", help="Independent repetitions of every case."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Seconds per model call (retried)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="First N reports of the split."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1,
+                                    help="Cases (and model calls) in flight; shrinks on 429."),
+    epochs: int = typer.Option(1, "--epochs", min=1, help="Independent repetitions of every case."),
+    timeout: float = typer.Option(120.0, "--timeout", min=1, help="Seconds per model call (retried)."),
     max_errors: int = typer.Option(10, "--max-errors", help="Stop starting cases after this many case errors."),
     temperature: float = typer.Option(0.0, "--temperature"),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
@@ -532,7 +563,7 @@ def tune_cmd(
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     seed: int = typer.Option(0, "--seed", help="Optimiser seed (the split's own seed is recorded in the lineage)."),
     split_name: str = typer.Option("default", "--split-name", help="Stored split: trains on train, selects on dev."),
-    concurrency: int = typer.Option(4, "--concurrency", help="Cases evaluated in parallel."),
+    concurrency: int = typer.Option(4, "--concurrency", min=1, help="Cases evaluated in parallel."),
     max_metric_calls: Optional[int] = typer.Option(None, "--max-metric-calls",
                                                    help="GEPA only: cap on program runs, instead of the budget preset."),
     name: Optional[str] = typer.Option(None, "--name", help="Label of the saved program [default: PROGRAM-OPTIMIZER-BUDGET]."),
@@ -665,6 +696,18 @@ def main(argv: list[str] | None = None) -> int:
     from harness.errors import HarnessError
 
     cx = _click_exceptions()
+    import warnings
+
+    from harness.errors import HarnessWarning
+
+    def show(message, category, *args, **kwargs) -> None:
+        if issubclass(category, HarnessWarning):
+            typer.echo(f"harness: warning: {message}", err=True)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    shown, warnings.showwarning = warnings.showwarning, show
+    warnings.simplefilter("always", HarnessWarning)
     try:
         rc = app(args=argv, prog_name="harness", standalone_mode=False)
     except HarnessError as exc:
@@ -688,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:
         return int(exc.code or 0)
+    finally:
+        warnings.showwarning = shown
     return rc if isinstance(rc, int) else 0
 
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError, ParseError
+from harness.errors import HarnessError, ParseError, warn
 from harness.hashing import content_hash
 from harness.models import Finding
 from harness.store import Store
@@ -47,7 +47,10 @@ def read_findings(path: str | Path) -> list[Finding]:
         from harness.parse import parse_review
     except ImportError:
         raise HarnessError(f"{p}: markdown reviews need harness.parse, which is not installed") from None
-    return list(parse_review(text).findings)
+    findings = list(parse_review(text).findings)
+    if not findings:
+        warn(f"{p}: the review parses to 0 findings (see `harness schema findings` for the JSON form)")
+    return findings
 
 
 def fates_by_report(st: Store, report_ids: list[str]) -> dict[str, list[Any]]:

@@ -68,13 +68,30 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     db: Optional[str] = typer.Option(
         None, "--db", envvar="HARNESS_DB", show_default="./harness.duckdb", help="DuckDB file of the store."
     ),
     _show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit."),
 ) -> None:
+    from harness.config import load_config
+
     state.db = db
+    ctx.default_map = load_config().default_map()  # [tool.harness] / harness.toml / HARNESS_*; flags win
+
+
+@app.command("config")
+def config_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Effective defaults (model, api-base, split, concurrency, k, judge, gate thresholds) and where each
+    comes from: [tool.harness] in pyproject.toml or harness.toml, then HARNESS_* variables; flags win."""
+    from harness.config import load_config
+
+    rows = load_config().rows()
+    if as_json:
+        emit_json(rows)
+    else:
+        typer.echo(_md_rows(rows), nl=False)
 
 
 def open_store(read_only: bool = False):
@@ -225,13 +242,15 @@ def score_cmd(
                                 help="Strict counts novel findings as false positives; lenient leaves them out."),
     scorer: str = typer.Option("default", "--scorer", help="Registered scorer name."),
     judge: Optional[str] = typer.Option(None, "--judge", help="litellm model deciding ambiguous pairs."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint of the judge."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Score a reviewer's findings against a stored report's gold; prints each label with its evidence."""
     from harness.scoring import score_file, score_table
 
     with open_store() as st:
-        result = score_file(st, report_id, findings, k=k, strict=strict, scorer=scorer, judge=judge)
+        result = score_file(st, report_id, findings, k=k, strict=strict, scorer=scorer, judge=judge,
+                            api_base=api_base)
     if as_json:
         emit_json(result)
     else:

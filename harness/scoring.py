@@ -71,7 +71,7 @@ def stored_fates(st: Store, report_id: str) -> list[Any]:
 
 def score_file(st: Store, report_id: str, path: str | Path, *, k: int = 3, strict: bool = True,
                scorer: str = "default", judge: str | None = None, run_id: str | None = None,
-               save: bool = True) -> ScoreResult:
+               save: bool = True, api_base: str | None = None) -> ScoreResult:
     """Score the findings in `path` against report `report_id`'s gold; store and return the result."""
     from harness.store.gold import get_report
     from harness.store.scores import StoreJudgeCache, put_score
@@ -87,6 +87,7 @@ def score_file(st: Store, report_id: str, path: str | Path, *, k: int = 3, stric
         args["model"] = judge
     if scorer == "judge":
         runtime["cache"] = StoreJudgeCache(st)
+        runtime["api_base"] = api_base
     sc = get_scorer(scorer, **args, **runtime)
     result = sc.score(gold, findings)
     if save:

@@ -133,29 +133,6 @@ def _iso_date(value: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------
 
 
-def _progress_bar(enabled: bool):
-    """A rich progress bar on stderr for long ingests; a no-op callback otherwise."""
-    from contextlib import nullcontext
-
-    if not enabled or not sys.stderr.isatty():
-        return nullcontext(None)
-    from rich.progress import Progress as Bar
-
-    class _Ctx:
-        def __enter__(self):
-            from rich.console import Console
-
-            self.bar = Bar(console=Console(stderr=True), transient=True)
-            self.bar.__enter__()
-            self.task = self.bar.add_task("ingest", total=None)
-            return lambda done, total, src: self.bar.update(self.task, completed=done, total=total)
-
-        def __exit__(self, *exc):
-            self.bar.__exit__(*exc)
-
-    return _Ctx()
-
-
 @app.command()
 def ingest(
     paths: list[str] = typer.Argument(None, help="Report files and folders (folders: every *.md, README.md skipped)."),
@@ -166,11 +143,13 @@ def ingest(
 ) -> None:
     """Parse deep-review reports into the gold set (idempotent by content hash)."""
     from harness.ingest import IngestFailed, ingest_git, ingest_paths
+    from harness.progress import progress as shown
     from harness.render import render_ingest_summary
 
     if not paths and not git:
         fail("give report files or folders, or --git REPO --ref REF")
-    with open_store() as st, _progress_bar(not as_json) as progress:
+    with open_store() as st, shown("ingest") as update:
+        progress = lambda done, total, _source: update(done, total)  # noqa: E731
         try:
             if git:
                 result = ingest_git(st, git, ref, under=(paths or [None])[0], strict=strict, progress=progress)
@@ -347,8 +326,6 @@ def dataset_build(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Materialise every stored report's reviewed diff from --repo, then assign splits by PR."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from harness.dataset import build_dataset
     from harness.errors import HarnessError
 
@@ -356,12 +333,11 @@ def dataset_build(
         shares = tuple(float(x) for x in ratios.split(","))
     except ValueError:
         raise HarnessError(f"--ratios must be three numbers like 0.5,0.25,0.25, got {ratios!r}") from None
-    with open_store() as st, Progress(TextColumn("inputs"), BarColumn(), MofNCompleteColumn(),
-                                      TimeRemainingColumn(), transient=True,
-                                      console=_stderr_console()) as bar:
-        task = bar.add_task("inputs", total=None)
+    from harness.progress import progress
+
+    with open_store() as st, progress("dataset inputs") as update:
         summary = build_dataset(st, repo, seed=seed, ratios=shares, split_name=split_name, export=export,
-                                on_progress=lambda i, n: bar.update(task, completed=i, total=n))
+                                on_progress=update)
     if as_json:
         emit_json(summary)
         return
@@ -391,12 +367,6 @@ def dataset_show(
         typer.echo(_md_rows(problems))
 
 
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
 @app.command("bench")
 def bench(
     model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
@@ -418,9 +388,9 @@ def bench(
 ) -> None:
     """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
     from harness.runner.bench import run_bench
-    from harness.runner.progress import bench_progress
+    from harness.progress import progress as shown
 
-    with open_store() as st, bench_progress(_stderr_console(), enabled=sys.stderr.isatty()) as progress:
+    with open_store() as st, shown("bench") as progress:
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
                         max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,

@@ -134,7 +134,13 @@ def put_program(st: Store, hash_: str, name: str, base: str, config: dict, state
 
 
 def find_program(st: Store, ref: str) -> dict[str, Any]:
-    """A saved program by full hash, unique hash prefix or name (newest of that name)."""
+    """A saved program by full hash, unique hash prefix or name: a tune run's name (newest of that
+    name), else the name it was first saved under."""
+    from harness.store.programs import program_of_tune_name
+
+    tuned = program_of_tune_name(st, ref)
+    if tuned is not None:
+        ref = tuned
     rows = st.all(
         "SELECT hash, name, base, config, state, lineage, created_at FROM programs"
         " WHERE hash = ? OR starts_with(hash, ?) OR name = ? ORDER BY created_at DESC", [ref, ref, ref])

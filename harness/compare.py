@@ -12,7 +12,7 @@ from harness.errors import HarnessError
 from harness.store import Store
 
 METRICS = ("precision_strict", "precision_lenient", "recall", "f1_strict", "f1_lenient", "recall_critical",
-           "recall_important", "recall_suggestion", "weighted_recall", "severity_accuracy", "over_call_rate",
+           "recall_important", "recall_suggestion", "recall_weighted", "recall_fixed", "severity_accuracy", "over_call_rate",
            "known_fp_rate", "file_hit_rate")
 # rates where a rise is a regression
 LOWER_IS_BETTER = frozenset({"over_call_rate", "under_call_rate", "known_fp_rate"})

@@ -7,10 +7,11 @@ models dumped with `by_alias=True`, so the contract fields in the issues live he
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Severity(StrEnum):
@@ -37,6 +38,51 @@ _SEVERITY_RANK = {Severity.critical: 3, Severity.important: 2, Severity.suggesti
 
 class _Model(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+ResolutionStatus = Literal["fixed", "skipped", "commented", "deferred", "unknown"]
+RESOLUTION_STATUSES: tuple[str, ...] = ("fixed", "skipped", "commented", "deferred", "unknown")
+
+# An action cell ("Fixed", "Test written", "Auto-resolved by I2", "Won't fix", "Skipped — deferred
+# to a follow-up PR") -> a status word. First match wins; the note only turns a skip into a deferral.
+_STATUS_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((w, re.compile(p, re.I)) for w, p in (
+    ("deferred", r"^(deferred|defer|postponed|later|follow([- ]?up)?|tracked|todo|backlog)\b"),
+    ("skipped", r"^(skipped|skip|won'?t[- ]fix|wontfix|not (fixed|addressed|applicable)|declined|rejected"
+                r"|ignored|dismissed|disagreed?|no action|dropped|n/?a)\b"),
+    ("commented", r"^(commented|comment(ed)? added|replied|reply|acknowledged|ack|explained|noted"
+                  r"|answered|discussed)\b"),
+    ("fixed", r"^(fixed|fix|done|addressed|resolved|implemented|applied|auto[- ]?(resolved|covered|fixed)?"
+              r"|tests? (written|added|cleaned|updated)|docs? (updated|added|fixed)"
+              r"|documentation (updated|drafted|added|fixed)|changed|updated|removed|refactored)\b"),
+))
+_DEFERRAL_NOTE = re.compile(r"^\W*(deferred|postponed|follow[- ]?up)\b|\b(deferred to|left for a|architectural "
+                            r"follow[- ]?up|in a follow[- ]?up)\b", re.I)
+
+
+def resolution_status(action: str, note: str | None = None) -> ResolutionStatus:
+    """The status word of a Resolution row's action (and note): fixed, skipped, commented,
+    deferred, or unknown when the words say none of these."""
+    text = re.sub(r"^\W+", "", " ".join(action.replace("*", "").replace("`", "").split()))
+    for word, pattern in _STATUS_RULES:
+        if pattern.match(text):
+            if word == "skipped" and note and _DEFERRAL_NOTE.search(note):
+                return "deferred"
+            return word  # type: ignore[return-value]
+    return "unknown"
+
+
+# when one finding has rows with different actions, the one that did the most wins
+_STATUS_ORDER = {"fixed": 4, "commented": 3, "deferred": 2, "skipped": 1, "unknown": 0}
+
+
+def resolution_by_finding(resolutions: list["Resolution"]) -> dict[str, ResolutionStatus]:
+    out: dict[str, ResolutionStatus] = {}
+    for r in resolutions:
+        status = resolution_status(r.action, r.note)
+        for fid in r.finding_ids:
+            if _STATUS_ORDER[status] >= _STATUS_ORDER[out.get(fid, "unknown")]:
+                out[fid] = status
+    return out
 
 
 class Location(_Model):
@@ -68,6 +114,9 @@ class Finding(_Model):
     category: str | None = None
     reconciliation: str | None = None  # inline "Reconciliation note" text
     withdrawn: bool = False  # the agent withdrew it inside its own review
+    # consolidated findings only: what the author did about it, from the report's Resolution table
+    # (absent on agent and predicted findings, so their JSON and hashes are unchanged)
+    resolution: ResolutionStatus | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class ObservationKind(StrEnum):
@@ -188,6 +237,16 @@ class Report(_Model):
     published_retro: PublishedRetro = Field(default_factory=lambda: PublishedRetro(present=False))
     resolutions: list[Resolution] = Field(default_factory=list)
     warnings: list[ParseWarning] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _resolve_findings(self) -> "Report":
+        """Every consolidated finding carries its resolution (unknown without a Resolution row)."""
+        if any(f.resolution is None for f in self.findings):
+            by_id = resolution_by_finding(self.resolutions)
+            for f in self.findings:
+                if f.resolution is None:
+                    f.resolution = by_id.get(f.id, "unknown")
+        return self
 
     def agent_review(self, agent: str) -> AgentReview | None:
         for r in self.agent_reviews:

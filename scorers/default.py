@@ -230,6 +230,8 @@ class DefaultScorer:
             c[f"found_{s}"] = sum(1 for j in found if G[j].severity.value == s)
         c["gold_weight"] = float(sum(self.weights.get(g.severity.value, 1.0) for g in G))
         c["found_weight"] = float(sum(self.weights.get(G[j].severity.value, 1.0) for j in found))
+        c["gold_fixed"] = sum(1 for g in G if g.resolution == "fixed")
+        c["found_fixed"] = sum(1 for j in found if G[j].resolution == "fixed")
         for k, n in sweep.items():
             c[f"tp_k{k}"] = n
         c["gold_located"] = sum(1 for g in gold_labels if g.file_hit is not None)

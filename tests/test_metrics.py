@@ -33,7 +33,7 @@ def test_metric_conventions():
     assert m["precision"] == 0.0 and m["recall"] == 0.0 and m["f1"] == 0.0
     m = metrics_from_counts(_counts(2, 2, 2, known_fp=1, gold_weight=6.0, found_weight=4.0))
     assert m["precision"] == 0.5 and m["precision_lenient"] == pytest.approx(2 / 3)
-    assert m["weighted_recall"] == pytest.approx(4 / 6)
+    assert m["recall_weighted"] == pytest.approx(4 / 6)
     assert metrics_from_counts(_counts(2, 2, 2, known_fp=1), strict=False)["precision"] == pytest.approx(2 / 3)
 
 

@@ -61,7 +61,7 @@ def parse_resolutions(doc: Doc, sec: Section | None, findings: list[Finding], ob
         head = [strip_md(c).lower() for c in b.rows[0]]
         fi = next((i for i, c in enumerate(head) if c.startswith("finding") or c in ("ref", "item", "issue")), None)
         ai = next((i for i, c in enumerate(head) if c.startswith("action") or c in ("status", "resolution")), None)
-        ni = next((i for i, c in enumerate(head) if c.startswith("note") or c in ("details", "comment")), None)
+        ni = next((i for i, c in enumerate(head) if c.startswith(("note", "reason")) or c in ("details", "comment")), None)
         if fi is None or ai is None:
             continue
         for row in b.rows[1:]:

@@ -27,8 +27,7 @@ def coerce_severity(value: Any) -> Severity:
         return value
     word = str(getattr(value, "value", value)).strip().lower()
     if word not in _SEVERITY_WORDS:
-        raise ParseError(f"unknown severity {value!r}",
-                         hint="accepted: critical, important, suggestion (or C, I, S)")
+        raise ParseError(f"unknown severity {value!r} (accepted: critical, important, suggestion, or C, I, S)")
     return Severity(_SEVERITY_WORDS[word])
 
 

@@ -75,7 +75,7 @@ def _root(
     _show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit."),
 ) -> None:
-    from harness.config import load_config
+    from harness.core.config import load_config
 
     state.db = db
     ctx.default_map = load_config().default_map()  # [tool.harness] / harness.toml / HARNESS_*; flags win
@@ -85,7 +85,7 @@ def _root(
 def config_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Effective defaults (model, api-base, split, concurrency, k, judge, gate thresholds) and where each
     comes from: [tool.harness] in pyproject.toml or harness.toml, then HARNESS_* variables; flags win."""
-    from harness.config import load_config
+    from harness.core.config import load_config
 
     rows = load_config().rows()
     if as_json:
@@ -142,9 +142,9 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Parse deep-review reports into the gold set (idempotent by content hash)."""
-    from harness.ingest import IngestFailed, ingest_git, ingest_paths
-    from harness.progress import progress as shown
-    from harness.render import render_ingest_summary
+    from harness.gold.ingest import IngestFailed, ingest_git, ingest_paths
+    from harness.core.progress import progress as shown
+    from harness.gold.render import render_ingest_summary
 
     if not paths and not git:
         fail("give report files or folders, or --git REPO --ref REF")
@@ -178,7 +178,7 @@ def reports(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List stored reports (findings by severity, agent findings, warnings)."""
-    from harness.render import render_report_list
+    from harness.gold.render import render_report_list
     from harness.store import gold
 
     with open_store(read_only=True) as st:
@@ -195,7 +195,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the stored Report model as JSON."),
 ) -> None:
     """Render one stored report in the house format (or its model as JSON)."""
-    from harness.render import render_report
+    from harness.gold.render import render_report
     from harness.store import gold
 
     with open_store(read_only=True) as st:
@@ -225,7 +225,7 @@ def score_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Score a reviewer's findings against a stored report's gold; prints each label with its evidence."""
-    from harness.scoring import score_file, score_table
+    from harness.gold.score import score_file, score_table
 
     with open_store() as st:
         result = score_file(st, report_id, findings, k=k, strict=strict, scorer=scorer, judge=judge,
@@ -261,7 +261,7 @@ def retro_cmd(
     fmt: str = typer.Option("md", "--format", help="md, json or csv."),
 ) -> None:
     """Recompute a report's agent retro Summary table from the stored data (and check the published one)."""
-    from harness import retro
+    from harness.retro import tables as retro
 
     if fmt not in ("md", "json", "csv"):
         fail(f"unknown format {fmt!r} (md, json or csv)")
@@ -288,7 +288,7 @@ def leaderboard_cmd(
     n_boot: int = typer.Option(1000, "--boot", help="Bootstrap replicates for the 95% intervals."),
 ) -> None:
     """One row per reviewer model over the stored reports, with bootstrap 95% intervals."""
-    from harness import leaderboard as lb
+    from harness.retro import leaderboard as lb
 
     with open_store() as st:
         df = lb.leaderboard(st, since=since, until=until, pr=pr, n_boot=n_boot)
@@ -326,14 +326,14 @@ def dataset_build(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Materialise every stored report's reviewed diff from --repo, then assign splits by PR."""
-    from harness.dataset import build_dataset
-    from harness.errors import HarnessError
+    from harness.benchmark.dataset import build_dataset
+    from harness.core.errors import HarnessError
 
     try:
         shares = tuple(float(x) for x in ratios.split(","))
     except ValueError:
         raise HarnessError(f"--ratios must be three numbers like 0.5,0.25,0.25, got {ratios!r}") from None
-    from harness.progress import progress
+    from harness.core.progress import progress
 
     with open_store() as st, progress("dataset inputs") as update:
         summary = build_dataset(st, repo, seed=seed, ratios=shares, split_name=split_name, export=export,
@@ -354,7 +354,7 @@ def dataset_show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Per split: reports, PRs, input status counts and diff tokens."""
-    from harness.dataset import dataset_summary, input_problems
+    from harness.benchmark.dataset import dataset_summary, input_problems
 
     with open_store(read_only=True) as st:
         rows = dataset_summary(st, split_name)
@@ -387,8 +387,8 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
-    from harness.runner.bench import run_bench
-    from harness.progress import progress as shown
+    from harness.benchmark.runner import run_bench
+    from harness.core.progress import progress as shown
 
     with open_store() as st, shown("bench") as progress:
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
@@ -447,7 +447,7 @@ def report_cmd(
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates for the 95% intervals."),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
-    from harness.report import FORMATS, build_report, write
+    from harness.results.report import FORMATS, build_report, write
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
@@ -466,7 +466,7 @@ def compare_cmd(
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates."),
 ) -> None:
     """Paired comparison of two runs: metric deltas with intervals, and the gold findings that flipped."""
-    from harness.compare import compare, to_markdown
+    from harness.results.compare import compare, to_markdown
 
     with open_store() as st:
         res = compare(st, run_a, run_b, n_boot=n_boot)
@@ -488,7 +488,7 @@ def gate_cmd(
                                        help="Pass even if the candidate did not score some baseline reports."),
 ) -> None:
     """CI regression gate: exit 0 (pass) or 1 (fail) with a one-line verdict; 2 on errors."""
-    from harness.gate import run_gate
+    from harness.results.gate import run_gate
 
     with open_store() as st:
         res = run_gate(st, baseline, candidate, metric=metric, max_drop=max_drop, junit=junit, json_out=json_out,
@@ -509,7 +509,7 @@ def baseline_export(
     output: Path = typer.Option(..., "-o", "--output", help="Baseline JSON file to write."),
 ) -> None:
     """Write a small baseline JSON (per-report counts, aggregate, scorer, program/model) for the gate."""
-    from harness.gate import export_baseline, write_baseline
+    from harness.results.gate import export_baseline, write_baseline
 
     with open_store() as st:
         b = export_baseline(st, run_id)
@@ -527,7 +527,7 @@ def demo_cmd(
 ) -> None:
     """Everything offline on the shipped synthetic sample: ingest, retro check, replay + a DSPy program on a
     deterministic offline baseline model, report (md + html), leaderboard."""
-    from harness.demo import run_demo
+    from harness.demo.pipeline import run_demo
 
     res = run_demo(out, db, log=lambda line: typer.echo(f"- {line}"))
     typer.echo("\n## Report (quality)\n\n" + res.summary_md)
@@ -576,7 +576,7 @@ def tune_cmd(
             "after": _r3(lin.get("dev_after")), "model_calls": lin.get("model_calls"),
             "cost": round(lin.get("cost") or 0.0, 4)}]))
         if res.program:
-            from harness.lm.secrets import redact
+            from harness.core.secrets import redact
 
             base = f" --api-base {redact(api_base)}" if api_base else ""
             typer.echo(f"run it: harness bench --program {res.program} --model {model}{base} --split test")
@@ -682,12 +682,12 @@ def _click_exceptions():
 
 
 def main(argv: list[str] | None = None) -> int:
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
 
     cx = _click_exceptions()
     import warnings
 
-    from harness.errors import HarnessWarning
+    from harness.core.errors import HarnessWarning
 
     def show(message, category, *args, **kwargs) -> None:
         if issubclass(category, HarnessWarning):

@@ -12,8 +12,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from harness.hashing import canonical_json
-from harness.models import Finding, Severity
+from harness.core.hashing import canonical_json
+from harness.core.models import Finding, Severity
+from harness.core.scores import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
 from scorers.base import register
 from scorers.findings import coerce_findings
 from scorers.gold import GoldSet
@@ -21,7 +22,6 @@ from scorers.match import LEVEL_NAMES, LINE, MatchParams, PairMatrices, assign, 
 from scorers.metrics import DEFAULT_WEIGHTS, SEVERITIES, SWEEP_K, metrics_from_counts
 from scorers.paths import normalise_path
 from scorers.text import finding_tokens
-from scorers.result import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
 
 Pair = tuple[int, int]
 

@@ -11,8 +11,8 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
-from harness.errors import ParseError
-from harness.models import Finding, Location, Severity
+from harness.core.errors import ParseError
+from harness.core.models import Finding, Location, Severity
 
 # The three severities, and their letters as the reports' tables abbreviate them. Any other word
 # ("blocker", "major", "nit") is an error: guessing what a reviewer meant by it would skew the

@@ -21,26 +21,9 @@ from typing import Any, Mapping
 import numpy as np
 import polars as pl
 
-SEVERITIES = ("critical", "important", "suggestion")
-SWEEP_K = (0, 3, 10)
+from harness.core.scores import COUNT_FIELDS, METRIC_FIELDS, SEVERITIES, SWEEP_K  # noqa: F401  (re-exported)
+
 DEFAULT_WEIGHTS = {"critical": 3.0, "important": 2.0, "suggestion": 1.0}
-
-COUNT_FIELDS: tuple[str, ...] = (
-    "n_pred", "n_gold", "n_known_fp", "tp", "known_fp", "novel", "fp", "fn",
-    "sev_exact", "sev_over", "sev_under",
-    *(f"gold_{s}" for s in SEVERITIES), *(f"found_{s}" for s in SEVERITIES),
-    "gold_weight", "found_weight", "gold_fixed", "found_fixed",
-    *(f"tp_k{k}" for k in SWEEP_K),
-    "gold_located", "file_hits",
-)
-
-# headline metrics: what `harness report` / compare / gate pick from
-METRIC_FIELDS: tuple[str, ...] = (
-    "precision", "precision_strict", "precision_lenient", "recall", "f1", "f1_strict", "f1_lenient",
-    *(f"recall_{s}" for s in SEVERITIES), "recall_weighted", "weighted_f1", "recall_fixed",
-    "severity_accuracy", "over_call_rate", "under_call_rate", "known_fp_rate",
-    *(f"recall_k{k}" for k in SWEEP_K), "file_hit_rate",
-)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, empty: np.ndarray | float) -> np.ndarray:

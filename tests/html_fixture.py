@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.models import RetroCell, RetroRow, RetroTable
-from harness.report.model import BenchReport, Estimate, ReportTable, ReviewerSummary, Usage
+from harness.core.models import RetroCell, RetroRow, RetroTable
+from harness.results.report.document import BenchReport, Estimate, ReportTable, ReviewerSummary, Usage
 
 NAMES = ["single · openai/gpt-4.1-mini-2025-04-14", "cot · anthropic/claude-sonnet-4-5-20250929",
          "per_file · ollama_chat/qwen2.5-coder:32b-instruct-q4_K_M", "Claude", "Codex", "Gemini"]

@@ -8,7 +8,7 @@ import pytest
 
 import cli
 from conftest import SAMPLE
-from harness.config import ConfigError, load_config
+from harness.core.config import ConfigError, load_config
 
 RID = "20250902-101500-pr-41"
 

@@ -76,7 +76,7 @@ def test_report_html_renders_its_charts(tmp_path_factory, tmp_path):
 
 
 def test_the_check_catches_a_script_error(tmp_path):
-    from harness.report.html import _JS
+    from harness.results.report.html import _JS
 
     bad = tmp_path / "bad.html"
     bad.write_text(f"<!DOCTYPE html><html><head><script>{_JS}</script></head><body><p>x</p>"
@@ -89,7 +89,7 @@ def test_the_check_catches_a_script_error(tmp_path):
 def test_six_reviewer_report_screenshot(tmp_path):
     """Six reviewers with long labels: every chart label inside its chart and clear of the others
     (measured by the page in Chromium's layout), and a screenshot with the charts drawn."""
-    from harness.report.html import to_html
+    from harness.results.report.html import to_html
     from tests.html_fixture import six_reviewers
 
     html = tmp_path / "six.html"
@@ -106,7 +106,7 @@ def test_six_reviewer_report_screenshot(tmp_path):
 
 
 def test_the_label_check_catches_an_overlap(tmp_path):
-    from harness.report.html import _JS
+    from harness.results.report.html import _JS
 
     bad = tmp_path / "overlap.html"
     bad.write_text(f"<!DOCTYPE html><html><head><script>{_JS}</script></head><body>"

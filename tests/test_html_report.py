@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from harness.report.html import reviewer_colors, to_html
+from harness.results.report.html import reviewer_colors, to_html
 from tests.html_fixture import NAMES, six_reviewers
 
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import scorers
-from harness.models import Finding, Location
+from harness.core.models import Finding, Location
 from scorers.metrics import COUNT_FIELDS, metrics_from_counts
 
 

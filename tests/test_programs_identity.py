@@ -8,19 +8,19 @@ import pytest
 
 import cli
 from harness.store import Store
-from harness.store import dataset as sql
-from harness.store.programs import create_tune_run, finish_tune_run
+from harness.store import programs as sql
+
 
 STATE = {"review.predict": {"signature": {"instructions": "Find the bugs.", "fields": []}, "demos": []}}
 
 
 def _tune(st: Store, tune_id: str, name: str, optimizer: str, program_hash: str, dev_after: float) -> None:
-    create_tune_run(st, {
+    sql.create_tune_run(st, {
         "tune_id": tune_id, "name": name, "base_program": "cot", "base_hash": "b" * 12, "optimizer": optimizer,
         "budget": "light", "metric": "f1", "model": "openai/task", "reflection_model": None,
         "split_name": "default", "split_seed": 7, "split_hash": "s" * 12, "seed": 0, "train_cases": 4,
         "dev_cases": 2, "status": "running", "options": {}})
-    finish_tune_run(st, tune_id, status="complete", message=None, program_hash=program_hash, dev_before=0.0,
+    sql.finish_tune_run(st, tune_id, status="complete", message=None, program_hash=program_hash, dev_before=0.0,
                     dev_after=dev_after, totals={"trials": 3 if optimizer == "gepa" else 1, "cost": 0.5})
 
 

@@ -6,7 +6,7 @@ import io
 
 import cli
 from conftest import SAMPLE
-from harness import progress as prog
+from harness.core import progress as prog
 
 
 class Clock:

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from harness.models import RESOLUTION_STATUSES, resolution_status
-from harness.parse import parse_report
+from harness.core.models import RESOLUTION_STATUSES, resolution_status
+from harness.gold.parse import parse_report
 
 HEADER = """# Deep Review: 20250105-101010-pr-5
 
@@ -178,7 +178,7 @@ def test_no_resolution_table_means_unknown():
 
 
 def test_agent_findings_carry_no_resolution_field():
-    from harness.models import Finding
+    from harness.core.models import Finding
 
     f = Finding(severity="important", title="x")
     assert "resolution" not in json.loads(f.model_dump_json())
@@ -209,7 +209,7 @@ def test_stored_docs_without_resolution_get_it_on_load():
     doc = json.loads(report.model_dump_json(by_alias=True))
     for f in doc["findings"]:
         f.pop("resolution")
-    from harness.models import Report
+    from harness.core.models import Report
 
     again = Report.model_validate(doc)
     assert {f.id: f.resolution for f in again.findings}["C1"] == "fixed"

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scorers
-from harness.hashing import canonical_json
-from harness.models import Finding, Location, Severity
+from harness.core.hashing import canonical_json
+from harness.core.models import Finding, Location, Severity
 
 WORDS = ["race", "watcher", "channel", "close", "leak", "handle", "timeout", "retry", "config", "parse",
          "cache", "stale", "lock", "deadlock", "nil", "pointer", "overflow", "index", "quota", "token"]

@@ -14,8 +14,8 @@ from typing import Iterable, Iterator
 import polars as pl
 import pyarrow as pa
 
-from harness.errors import NotFound
-from harness.models import Finding, Report
+from harness.core.errors import NotFound
+from harness.core.models import Finding, Report
 from harness.store import Store
 
 _CHILD_TABLES = (

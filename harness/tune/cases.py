@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.store import Store
 
 TUNE_SPLITS = ("train", "dev")
@@ -31,8 +31,8 @@ class TuneCases:
 
     def split_info(self) -> tuple[int, str]:
         """(seed, content hash) of the stored split: lineage cites the exact split used."""
-        from harness.errors import NotFound
-        from harness.store import dataset as sql
+        from harness.core.errors import NotFound
+        from harness.store import inputs as sql
 
         got = sql.get_split(self.store, self.split_name)
         if got is None:
@@ -46,7 +46,7 @@ class TuneCases:
                 f"tuning never reads the {split!r} split: it is held out so that `harness bench "
                 f"--split test` measures the tuned program on reports the optimiser never saw",
                 hint="tuning trains on 'train' and selects on 'dev'")
-        from harness.dataset import load_cases
+        from harness.benchmark.dataset import load_cases
         from harness.store.gold import iter_reports
 
         self.loaded.append(split)
@@ -63,7 +63,7 @@ def to_example(case: Any, report: Any) -> Any:
     import dspy
 
     import scorers
-    from harness.programs.signatures import ReviewFinding
+    from harness.benchmark.programs.signatures import ReviewFinding
 
     gold = scorers.gold_for_report(report)
     label = [_flat(f, ReviewFinding) for f in gold.findings]

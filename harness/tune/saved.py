@@ -46,14 +46,13 @@ def predictors_of(state: dict[str, Any]) -> list[PredictorView]:
 
 def show_program(store: Store, ref: str) -> ProgramView:
     """A saved program by hash, unique hash prefix (`saved:` optional) or name."""
-    from harness.programs import SAVED_PREFIX
-    from harness.store import dataset as sql
-    from harness.store.programs import tune_runs_of
+    from harness.benchmark.programs import SAVED_PREFIX
+    from harness.store import programs as sql
 
     ref = ref.removeprefix(SAVED_PREFIX)
     saved = sql.find_program(store, ref)
     runs = [{k: (str(v) if hasattr(v, "isoformat") else v) for k, v in r.items() if k != "options"}
-            for r in tune_runs_of(store, saved["hash"])]
+            for r in sql.tune_runs_of(store, saved["hash"])]
     names = list(dict.fromkeys(r["name"] for r in runs if r.get("name")))
     name = ref if ref in names else ", ".join(names) or saved["name"]
     return ProgramView(hash=saved["hash"], name=name, base=saved["base"], config=saved["config"],

@@ -1,0 +1,127 @@
+"""Pydantic models of the benchmark runner: run configuration, per-case outcome, run result."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.core.hashing import content_hash
+from harness.core.models import Finding
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    complete = "complete"
+    failed = "failed"
+    interrupted = "interrupted"
+
+
+class CaseStatus(StrEnum):
+    ok = "ok"  # the program answered, findings parsed and scored
+    parse_failure = "parse_failure"  # answered, but not in the schema: raw kept, scored as an empty review
+    error = "error"  # no usable answer (retries exhausted, timeout, provider refusal)
+    skipped = "skipped"  # no input to review (unavailable diff, no recorded review to replay)
+
+
+class RunConfig(BaseModel):
+    """Everything that decides a run's results; its hash (plus a nonce) is the run id.
+
+    Holds no secrets: the API key is never part of the config, and `api_base` is redacted.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    program: str
+    program_hash: str
+    split: str
+    limit: int | None = None
+    epochs: int = 1
+    temperature: float | None = 0.0
+    max_tokens: int | None = None
+    scorer: str = "default"
+    seed: int = 0
+    api_base: str | None = None
+    # execution settings: recorded, but they do not change results, so not in the id hash
+    concurrency: int = 8
+    timeout: float = 120.0
+    max_errors: int = 10
+    max_retries: int = 4
+
+    def identity(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"concurrency", "timeout", "max_errors", "max_retries", "api_base"})
+
+    def config_hash(self) -> str:
+        return content_hash(self.identity())
+
+
+class CallStats(BaseModel):
+    """Model-call accounting for one case (summed over every call its program made)."""
+
+    model_calls: int = 0  # calls that reached the provider and answered
+    cache_hits: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0  # price of every response used, cached ones included
+    spent: float = 0.0  # paid now: cache hits are free
+    call_s: float = 0.0
+    last_text: str | None = None
+    last_finish_reason: str | None = None
+
+
+class CaseResult(BaseModel):
+    run_id: str
+    report_id: str
+    epoch: int
+    status: CaseStatus
+    error: str | None = None
+    raw_response: str | None = None
+    stats: CallStats = Field(default_factory=CallStats)
+    duration_s: float = 0.0
+    tool_calls: int = 0
+    findings: list[Finding] = Field(default_factory=list)
+    labels: list[str | None] = Field(default_factory=list)  # scorer label per finding
+    tp: int | None = None
+    fp: int | None = None
+    fn: int | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class Metrics(BaseModel):
+    precision: float | None = None
+    recall: float | None = None
+    f1: float | None = None
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+
+class BenchResult(BaseModel):
+    """What `harness bench --json` prints."""
+
+    run_id: str
+    status: RunStatus
+    message: str | None = None
+    model: str
+    program: str
+    program_hash: str
+    split: str
+    cases: int  # planned: reports x epochs
+    finished: int  # cases with a stored outcome
+    scored: int  # cases scored (a parse failure is scored as an empty review)
+    parse_failures: int
+    errors: int
+    skipped: int
+    model_calls: int
+    cache_hits: int
+    retries: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    spent: float
+    wall_s: float
+    metrics: Metrics

@@ -367,8 +367,12 @@ def dataset_show(
         typer.echo(_md_rows(problems))
 
 
+_RESULT_OPTIONS = ("model", "program", "split", "limit", "epochs", "temperature", "max_tokens", "scorer")
+
+
 @app.command("bench")
 def bench(
+    ctx: typer.Context,
     model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
                                         "ollama_chat/...) or replay:AGENT for a recorded reviewer."),
     program: str = typer.Option("single", "--program", help="Review program name, or saved:HASH."),
@@ -387,6 +391,13 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
+    if resume:  # a resumed run keeps what decides its results; only execution settings may change
+        fixed = [f"--{n.replace('_', '-')}" for n in _RESULT_OPTIONS
+                 if ctx.get_parameter_source(n) is not None and ctx.get_parameter_source(n).name == "COMMANDLINE"]
+        if fixed:
+            raise typer.BadParameter(f"a resumed run keeps its own settings; drop {', '.join(fixed)} "
+                                     "(only --concurrency, --timeout, --max-errors and --api-base may change)",
+                                     ctx=ctx, param_hint="'--resume'")
     from harness.benchmark.runner import run_bench
     from harness.core.progress import progress as shown
 
@@ -682,7 +693,7 @@ def _click_exceptions():
 
 
 def main(argv: list[str] | None = None) -> int:
-    from harness.core.errors import HarnessError
+    from harness.core.errors import HarnessError, Interrupted
 
     cx = _click_exceptions()
     import warnings
@@ -699,6 +710,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("always", HarnessWarning)
     try:
         rc = app(args=argv, prog_name="harness", standalone_mode=False)
+    except Interrupted as exc:
+        typer.echo(f"harness: {exc.one_line()}", err=True)
+        return exc.exit_code
     except HarnessError as exc:
         typer.echo(f"harness: error: {exc.one_line()}", err=True)
         return exc.exit_code

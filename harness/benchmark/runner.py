@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 from pydantic import BaseModel
 
-from harness.core.errors import HarnessError, ModelError
+from harness.core.errors import HarnessError, Interrupted, ModelError
 from harness.core.hashing import content_hash
 from harness.core.models import Finding, Report
 from harness.core.secrets import MASK, redact
@@ -124,7 +124,14 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
     from harness.benchmark.replay import is_replay, replay_agent, replay_program_hash
 
     if is_replay(model):
+        from harness.store.gold import reviewer_agents
+
         agent = replay_agent(model)
+        known = reviewer_agents(store)
+        wanted = agent.lower()
+        if not any(k.lower() == wanted or k.lower().startswith(wanted + " ") for k in known):
+            raise HarnessError(f"no recorded reviewer {agent!r} in the store",
+                               hint=f"known: {', '.join(known)}" if known else "ingest reports first")
         return None, f"replay:{agent}", replay_program_hash(agent)
     from harness.core import memo
     from harness.store import runs as sql
@@ -251,6 +258,11 @@ def run_bench(
     try:
         status, message = _execute(store, writer, run_id, solver, score_fn, reports, todo, cfg, progress,
                                    done=len(done), total=len(planned), memo_keys=memo_keys)
+    except KeyboardInterrupt:
+        writer.close()
+        finished = len(sql.finished_cases(store, run_id))
+        raise Interrupted(f"interrupted after {finished} of {len(planned)} cases; "
+                          f"resume with `harness bench --resume {run_id}`") from None
     finally:
         writer.close()
     sql.finish_run(store, run_id, status, message, time.perf_counter() - t0)

@@ -38,6 +38,12 @@ class ModelError(HarnessError):
     """Unknown model, dead endpoint, or an error budget exhausted."""
 
 
+class Interrupted(HarnessError):
+    """Ctrl-C: what finished is stored; the message says how to go on."""
+
+    exit_code = 130
+
+
 class GateFailed(HarnessError):
     """Not an error: the regression gate verdict was 'fail'."""
 

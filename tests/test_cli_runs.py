@@ -1,0 +1,69 @@
+"""Runs that fail or stop say so: Ctrl-C names the resume command, --resume refuses result-changing
+flags, replay of an unknown reviewer lists the known ones."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+import cli
+from conftest import SAMPLE
+from harness.store import Store
+from openai_server import OpenAIServer
+from reliability_tools import harness_proc, subprocess_env
+from runner_data import answer_for, populate
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    rc = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_replay_of_an_unknown_reviewer_lists_the_known_ones(capsys):
+    assert run(capsys, "ingest", str(SAMPLE))[0] == 0
+    rc, out, err = run(capsys, "bench", "--model", "replay:Nobody", "--split", "all")
+    assert rc == 2 and out == ""
+    assert "no recorded reviewer 'Nobody'" in err and "known: Claude, Codex, Gemini" in err
+    with Store() as st:
+        assert st.one("SELECT count(*) FROM runs")[0] == 0  # no empty "complete" run left behind
+
+
+def test_resume_with_result_flags_is_a_usage_error(capsys):
+    rc, _, err = run(capsys, "bench", "--resume", "abc123", "--model", "openai/x", "--program", "cot")
+    assert rc == 2 and "--model, --program" in err and err.splitlines()[1].startswith("Usage: harness bench")
+    # execution settings may change: this one gets as far as looking the run up
+    rc, _, err = run(capsys, "bench", "--resume", "abc123", "--concurrency", "2")
+    assert rc == 2 and "abc123" in err and "keeps its own settings" not in err
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_how_to_resume(tmp_path):
+    db = tmp_path / "run.duckdb"
+    with Store(db) as st:
+        populate(st, 12)
+    env = subprocess_env(db)
+    with OpenAIServer(responder=answer_for, delay=0.4) as srv:
+        proc = harness_proc("bench", "--model", "openai/test-model", "--split", "all", "--api-base", srv.url,
+                            "--concurrency", "1", env=env)
+        deadline = time.monotonic() + 120
+        while srv.requests < 3:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        line = err.strip().splitlines()[-1]
+        assert line.startswith("harness: interrupted after ") and " of 12 cases; resume with `harness bench --resume " in line
+        run_id = line.rsplit("--resume ", 1)[1].rstrip("`")
+        done = int(line.split("interrupted after ")[1].split(" of ")[0])
+        assert 1 <= done < 12
+        resumed = harness_proc("bench", "--resume", run_id, "--api-base", srv.url, "--json", env=env)
+        rout, rerr = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, rerr
+    res = json.loads(rout)
+    assert res["run_id"] == run_id and res["scored"] == 12

@@ -164,6 +164,9 @@ def ingest(
         typer.echo(render_ingest_summary(result))
     if failed is not None:
         raise failed
+    if result.totals.duplicate_ids:
+        fail(f"{result.totals.duplicate_ids} file(s) give a report id that another file of the batch gives "
+             "(see the FAILED lines); the others were stored", 1)
     if not result.totals.reports:
         fail("no report stored: " + (f"all {result.totals.files} file(s) failed" if result.totals.files
                                      else "no report files (*.md) found"), 1)

@@ -38,6 +38,7 @@ class IngestTotals(BaseModel):
     files: int = 0
     reports: int = 0  # parsed and stored (ok + warning)
     failed: int = 0
+    duplicate_ids: int = 0  # failed because another file of the batch gives the same report id
     new: int = 0
     replaced: int = 0
     unchanged: int = 0
@@ -205,9 +206,7 @@ def ingest_docs(store: Store, docs: Iterable[_Doc], *, strict: bool = False,
         t.findings = {k: agg[k] for k in ("critical", "important", "suggestion")}
         t.agent_findings = agg["agent_findings"]
         t.warnings = agg["warnings"]
-    if clashes:
-        raise IngestFailed(f"{clashes} file(s) give a report id that another file of the batch gives; "
-                           f"the others were stored", hint="see the FAILED lines", result=result)
+    t.duplicate_ids = clashes
     if strict and (t.failed or t.warnings):
         raise IngestFailed(
             f"--strict: {t.failed} file(s) failed and {t.warnings} parse warning(s) "

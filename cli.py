@@ -385,7 +385,9 @@ def bench(
                                     help="Cases (and model calls) in flight; shrinks on 429."),
     epochs: int = typer.Option(1, "--epochs", min=1, help="Independent repetitions of every case."),
     timeout: float = typer.Option(120.0, "--timeout", min=1, help="Seconds per model call (retried)."),
-    max_errors: int = typer.Option(10, "--max-errors", help="Stop starting cases after this many case errors."),
+    max_errors: int = typer.Option(0, "--max-errors", min=0,
+                                   help="Case errors and parse failures tolerated; more make the exit code 1 "
+                                        "(the run stops early after max(N, 10) errors)."),
     temperature: float = typer.Option(0.0, "--temperature"),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
@@ -419,8 +421,13 @@ def bench(
             "calls": res.model_calls, "cache_hits": res.cache_hits, "cost": round(res.spent, 4),
             "wall_s": round(res.wall_s, 2), "precision": _r3(m.precision), "recall": _r3(m.recall),
             "f1": _r3(m.f1)}]))
+    for k in res.error_kinds:  # what went wrong, by kind, on stderr (stdout stays the result)
+        typer.echo(f"harness: {k['count']} case(s) {k['kind']}; first: {k['first'] or '(no message)'}", err=True)
     if res.status.value == "failed":
         fail(res.message or "run failed", 1)
+    if res.errors + res.parse_failures > max_errors:
+        fail(f"run {res.run_id}: {res.errors} case error(s) and {res.parse_failures} parse failure(s), "
+             f"more than --max-errors {max_errors} (see `harness runs show {res.run_id}`)", 1)
 
 
 def _r3(x: float | None) -> float | None:

@@ -12,7 +12,7 @@ import pytest
 import cli
 from conftest import SAMPLE
 from harness.store import Store
-from openai_server import OpenAIServer
+from openai_server import OpenAIServer, Reply
 from reliability_tools import harness_proc, subprocess_env
 from runner_data import answer_for, populate
 
@@ -67,3 +67,50 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     assert resumed.returncode == 0, rerr
     res = json.loads(rout)
     assert res["run_id"] == run_id and res["scored"] == 12
+
+
+def _bench(capsys, srv, *extra: str) -> tuple[int, dict, str]:
+    rc, out, err = run(capsys, "bench", "--model", "openai/test-model", "--split", "all", "--api-base", srv.url,
+                       "--concurrency", "2", "--json", *extra)
+    return rc, json.loads(out), err
+
+
+@pytest.mark.parametrize("max_errors, code", [(None, 1), ("6", 0)])
+def test_parse_failures_are_reported_not_hidden(capsys, tmp_path, monkeypatch, max_errors, code):
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "pf.duckdb"))
+    with Store() as st:
+        populate(st, 6)
+    with OpenAIServer(responder=lambda body: Reply(content="I think the change looks fine.")) as srv:
+        rc, res, err = _bench(capsys, srv, *(["--max-errors", max_errors] if max_errors else []))
+    assert rc == code, err
+    assert res["status"] == "complete_with_errors" and res["parse_failures"] == 6 and res["scored"] == 6
+    (kind,) = res["error_kinds"]
+    assert kind["kind"] == "parse_failure" and kind["count"] == 6 and kind["first"]
+    assert "harness: 6 case(s) parse_failure; first: " in err
+    if code:
+        assert "more than --max-errors 0" in err and f"harness runs show {res['run_id']}" in err
+    rc, out, _ = run(capsys, "runs", "--json")
+    assert [r["status"] for r in json.loads(out)] == ["complete_with_errors"]
+
+
+def test_errors_by_kind_and_exit_1(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "err.duckdb"))
+    with Store() as st:
+        populate(st, 4)
+    with OpenAIServer(responder=lambda body: Reply(content=None, kind="error", status=400)) as srv:
+        rc, res, err = _bench(capsys, srv, "--max-errors", "1")
+    assert rc == 1, err
+    assert res["errors"] == 4 and res["status"] in ("complete_with_errors", "failed")
+    kinds = {k["kind"]: k for k in res["error_kinds"]}
+    assert sum(k["count"] for k in kinds.values()) == 4 and "parse_failure" not in kinds
+    assert all(k["first"] for k in kinds.values())
+    assert f"4 case error(s) and 0 parse failure(s), more than --max-errors 1" in err
+
+
+def test_a_clean_run_is_complete_and_exits_0(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "ok.duckdb"))
+    with Store() as st:
+        populate(st, 3)
+    with OpenAIServer(responder=answer_for) as srv:
+        rc, res, err = _bench(capsys, srv)
+    assert rc == 0 and res["status"] == "complete" and res["error_kinds"] == [], err

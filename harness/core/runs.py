@@ -14,6 +14,7 @@ from harness.core.models import Finding
 class RunStatus(StrEnum):
     running = "running"
     complete = "complete"
+    complete_with_errors = "complete_with_errors"  # every case ran; some errored or failed to parse
     failed = "failed"
     interrupted = "interrupted"
 
@@ -79,6 +80,7 @@ class CaseResult(BaseModel):
     epoch: int
     status: CaseStatus
     error: str | None = None
+    error_kind: str | None = None  # the model client's fault kind, or parse_failure
     raw_response: str | None = None
     stats: CallStats = Field(default_factory=CallStats)
     duration_s: float = 0.0
@@ -125,3 +127,4 @@ class BenchResult(BaseModel):
     spent: float
     wall_s: float
     metrics: Metrics
+    error_kinds: list[dict[str, Any]] = Field(default_factory=list)  # {kind, count, first} per failure kind

@@ -269,5 +269,5 @@ def report_listing(st: Store, *, pr: int | None = None, since: str | None = None
 
 
 def reviewer_agents(st: Store) -> list[str]:
-    """Every reviewer (agent) named by a stored report, for `replay:AGENT`."""
-    return [r[0] for r in st.all("SELECT DISTINCT agent FROM reviewers ORDER BY agent")]
+    """Every reviewer (agent) named by a stored report or with findings in one, for `replay:AGENT`."""
+    return [r[0] for r in st.all("SELECT agent FROM reviewers UNION SELECT agent FROM agent_findings ORDER BY agent")]

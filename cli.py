@@ -259,9 +259,13 @@ def schema_cmd(
 @app.command("retro")
 def retro_cmd(
     report_id: Optional[str] = typer.Argument(None, help="Report id (see `harness reports`)."),
-    check: bool = typer.Option(False, "--check", help="Compare with the published table cell by cell."),
+    check: bool = typer.Option(False, "--check", help="Compare with the published table cell by cell "
+                               "(exit 0: all decidable cells agree, 1: some flagged, 2: error)."),
+    fates: bool = typer.Option(False, "--fates", help="Each original finding's fate, target, evidence and "
+                               "deciding rule, per reviewer model."),
     all_: bool = typer.Option(False, "--all", help="Every stored report."),
     fmt: str = typer.Option("md", "--format", help="md, json or csv."),
+    as_json: bool = typer.Option(False, "--json", help="JSON (one object for one report id, a list with --all)."),
 ) -> None:
     """Recompute a report's agent retro Summary table from the stored data (and check the published one)."""
     from harness.retro import tables as retro
@@ -270,12 +274,25 @@ def retro_cmd(
         fail(f"unknown format {fmt!r} (md, json or csv)")
     if not all_ and not report_id:
         fail("give a report id or --all")
+    if fates:
+        if all_ or not report_id:
+            fail("--fates takes one report id")
+        with open_store() as st:
+            audit = retro.fates_audit(st, report_id)
+        if as_json or fmt == "json":
+            emit_json(audit)
+        else:
+            sys.stdout.write(retro.fates_markdown(audit))
+        return
     with open_store() as st:
         results = retro.retro(st, None if all_ else [report_id], check=check)
-    out = {"md": lambda: retro.to_markdown(results, check), "json": lambda: retro.to_json(results) + "\n",
-           "csv": lambda: retro.to_csv(results)}[fmt]()
+    if as_json and not all_:
+        out = retro.to_json_one(results[0]) + "\n"
+    else:
+        out = {"md": lambda: retro.to_markdown(results, check), "json": lambda: retro.to_json(results) + "\n",
+               "csv": lambda: retro.to_csv(results)}["json" if as_json else fmt]()
     sys.stdout.write(out)
-    if check and any(r.disagreements for r in results):
+    if check and retro.check_exit_code(results):
         raise typer.Exit(1)
 
 
@@ -466,6 +483,10 @@ def report_cmd(
                                               "reviewers [default: newest replay run per agent, run if missing]."),
     no_panel: bool = typer.Option(False, "--no-panel", help="Leave the historical reviewers out."),
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates for the 95% intervals."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only gold reports dated on or after YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only gold reports dated on or before YYYY-MM-DD."),
+    cutoff: Optional[str] = typer.Option(None, "--cutoff", help="Training cut-off YYYY-MM-DD: every metric before / "
+                                         "after it (default: per model, the cutoffs table of the config)."),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
     from harness.results.report import FORMATS, build_report, write
@@ -473,10 +494,20 @@ def report_cmd(
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
     with open_store() as st:
-        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot)
+        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot,
+                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs())
     text = write(rep, fmt, output)
     if text is not None:
         sys.stdout.write(text)
+
+
+def _cutoffs() -> dict:
+    """Per-model training cut-offs from the config ([tool.harness.cutoffs]), if any."""
+    try:
+        from harness.config import load_config
+    except ImportError:
+        return {}
+    return load_config().section("cutoffs")
 
 
 @app.command("compare")
@@ -552,6 +583,10 @@ def demo_cmd(
 
     res = run_demo(out, db, log=lambda line: typer.echo(f"- {line}"))
     typer.echo("\n## Report (quality)\n\n" + res.summary_md)
+    if res.acted_md:
+        typer.echo("\n## Acted on: fixed findings, severity weight, cost per found issue\n\n" + res.acted_md)
+    if res.cutoff_md:
+        typer.echo("\n## Before / after a training cut-off (example: --cutoff 2025-10-01)\n\n" + res.cutoff_md)
     typer.echo("\n## Leaderboard of the recorded reviewers\n\n" + res.leaderboard_md.rstrip())
     typer.echo(f"\nDone in {res.total_s:.1f} s. Open {Path(res.out_dir) / 'report.html'} in a browser.")
 

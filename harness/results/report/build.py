@@ -7,13 +7,14 @@ and programs are scored by the same scorer against the same gold.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import polars as pl
 
 from harness.core.errors import HarnessError
 from harness.core.models import RetroCell, RetroRow, RetroTable, Severity
-from harness.results.report.document import INTERVAL_METRICS, BenchReport, Estimate, ReportTable, ReviewerSummary, Usage
+from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReportTable,
+                                             ReviewerSummary, Usage)
 from harness.results.stored_scores import ensure_scores, scorer_of
 from harness.store import Store
 
@@ -51,11 +52,20 @@ def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, 
 
 
 def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | None = None,
-                 replay_panel: bool = True, n_boot: int = 1000, seed: int = 0) -> BenchReport:
+                 replay_panel: bool = True, n_boot: int = 1000, seed: int = 0, since: str | None = None,
+                 until: str | None = None, cutoff: str | None = None,
+                 cutoffs: Mapping[str, Any] | None = None) -> BenchReport:
     """The report of `run_ids` beside the historical panel (replay runs; found or run when `panel`
-    is None and `replay_panel` is set)."""
+    is None and `replay_panel` is set).
+
+    `since` / `until` keep the gold reports dated in that window; `cutoff` (one date for every
+    reviewer) or `cutoffs` (model, label or family -> date, from the config) split every metric
+    into before / after a reviewer's training cut-off."""
+    from harness.results.report.acted import check_date
     from harness.store.runs import get_run
 
+    since, until = check_date(since, "--since"), check_date(until, "--until")
+    check_date(cutoff, "--cutoff")
     if not run_ids:
         raise HarnessError("give at least one run id (see `harness runs`)")
     runs = [get_run(st, r) for r in run_ids]
@@ -77,19 +87,29 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     ah = ""
     for r in all_runs:
         ah = ensure_scores(st, r["run_id"], scorer, args)
-    return _assemble(st, all_runs, requested, panel_ids, scorer, args, ah, n_boot, seed)
+    return _assemble(st, all_runs, requested, panel_ids, scorer, args, ah, n_boot, seed,
+                     window=(since, until), cutoff=cutoff, cutoffs=cutoffs)
 
 
 def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: list[str], scorer: str,
-              args: dict, ah: str, n_boot: int, seed: int) -> BenchReport:
+              args: dict, ah: str, n_boot: int, seed: int, *, window: tuple[str | None, str | None] = (None, None),
+              cutoff: str | None = None, cutoffs: Mapping[str, Any] | None = None) -> BenchReport:
     import scorers
+    from harness.results.report import acted
     from harness.store import results as sql
+    from harness.store.gold import ids_between, report_dates
     from harness.store.scores import labels_frame, scores_frame
 
     ids = [r["run_id"] for r in all_runs]
     scores = scores_frame(st, ids, scorer=scorer, args_hash=ah)
     # reports the requested runs scored: the panel is compared on those only
     report_ids = scores.filter(pl.col("run_id").is_in(requested)).get_column("report_id").unique().sort()
+    if window != (None, None):
+        report_ids = report_ids.filter(report_ids.is_in(sorted(ids_between(st, *window))))
+        if report_ids.is_empty():
+            raise HarnessError(f"no scored report is dated between {window[0] or 'the first'} and "
+                               f"{window[1] or 'the last'}", hint="see `harness reports` for the dates")
+    dates = report_dates(st, report_ids.to_list())
     scores = scores.filter(pl.col("report_id").is_in(report_ids.implode()))
     gold = labels_frame(st, ids, side="gold", scorer=scorer, args_hash=ah).filter(
         pl.col("report_id").is_in(report_ids.implode()))
@@ -99,7 +119,7 @@ def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: 
     labels = _unique_labels(all_runs)
     unique = unique_insights(gold, ids, set(panel_ids))
 
-    reviewers = []
+    reviewers, notes = [], []
     for run in all_runs:
         rid = run["run_id"]
         frame = scores.filter(pl.col("run_id") == rid)
@@ -108,24 +128,33 @@ def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: 
         for m in INTERVAL_METRICS:
             iv = scorers.bootstrap_ci(frame, m, n=n_boot, seed=seed, kind="micro")
             intervals[m] = Estimate(value=iv.value, low=iv.low, high=iv.high)
+        for m in ACTED_METRICS:
+            iv = scorers.bootstrap_ci(frame, m, n=n_boot, seed=seed, kind="micro")
+            intervals[m] = Estimate(value=iv.value, low=iv.low, high=iv.high)
         u = unique.filter(pl.col("run_id") == rid)
         _, kind = _label(run)
+        counts = {c: float(agg.get(c) or 0) for c in scorers.COUNT_FIELDS}
+        use = Usage(**{k: v for k, v in usage.get(rid, {}).items() if k in Usage.model_fields})
+        per_tp, per_fixed = acted.cost_per_found(kind, use, counts)
+        cut = acted.cutoff_for(run, labels[rid], cutoff, cutoffs)
+        sides = acted.split_by_cutoff(frame, dates, cut, n_boot=n_boot, seed=seed) if cut else None
+        if sides:
+            notes += acted.cutoff_notes(labels[rid], cut, sides)
         reviewers.append(ReviewerSummary(
             reviewer=labels[rid], run_id=rid, kind=kind, model=run["model"], program=run["program"],
             program_hash=run["program_hash"], split=run["split"], status=run["status"], scorer=scorer,
             scorer_args=args, n_reports=frame.get_column("report_id").n_unique() if frame.height else 0,
             intervals=intervals, metrics={m: agg.get(m) for m in scorers.METRIC_FIELDS},
-            counts={c: float(agg.get(c) or 0) for c in scorers.COUNT_FIELDS},
-            known_fp_reraised=int(agg.get("known_fp") or 0),
+            counts=counts, known_fp_reraised=int(agg.get("known_fp") or 0),
             found=int(u.get_column("found").sum()) if u.height else 0,
             unique_insights=int(u.get_column("unique").sum()) if u.height else 0,
-            usage=Usage(**{k: v for k, v in usage.get(rid, {}).items() if k in Usage.model_fields})))
+            usage=use, cost_per_true_positive=per_tp, cost_per_fixed_found=per_fixed,
+            cutoff=cut, by_cutoff=sides))
     tables = per_report_tables(st, all_runs, labels, scores, gold, preds, unique)
-    notes = []
     if not panel_ids:
-        notes.append("no historical panel: no replay run covers these reports")
+        notes.insert(0, "no historical panel: no replay run covers these reports")
     return BenchReport(runs=requested, panel=panel_ids, reviewers=reviewers, reports=tables, n_boot=n_boot,
-                       notes=notes)
+                       since=window[0], until=window[1], notes=notes)
 
 
 def _unique_labels(runs: list[dict]) -> dict[str, str]:

@@ -451,9 +451,16 @@ def _r3(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
 
-@app.command("runs")
-def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+runs_app = typer.Typer(help="Benchmark runs: `harness runs` lists them, `harness runs show RUN` shows one "
+                             "case by case.", invoke_without_command=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.callback()
+def runs(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Benchmark runs: model, program (hash), split, status, cost, cases, F1."""
+    if ctx.invoked_subcommand is not None:
+        return
     from harness.store.runs import list_runs
 
     with open_store(read_only=True) as st:
@@ -466,6 +473,24 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
         "split": r["split"], "status": r["status"], "cases": r["cases"], "scored": r["scored"],
         "errors": r["errors"], "cost": r["cost"], "f1": _r3(r["f1"]), "started": str(r["started_at"])[:19],
     } for r in rows]))
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix (see `harness runs`)."),
+    case: Optional[str] = typer.Option(None, "--case", metavar="ID", help="Only the case of this report id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (raw answers in full)."),
+) -> None:
+    """One run case by case: status, error kind and message, tokens, cost, the raw answer (redacted),
+    and each prediction and gold finding with its label."""
+    from harness.results.run_view import render_run_view, run_view
+
+    with open_store() as st:
+        view = run_view(st, run_id, case)
+    if as_json:
+        emit_json(view)
+    else:
+        typer.echo(render_run_view(view), nl=False)
 
 
 

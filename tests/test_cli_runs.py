@@ -114,3 +114,38 @@ def test_a_clean_run_is_complete_and_exits_0(capsys, tmp_path, monkeypatch):
     with OpenAIServer(responder=answer_for) as srv:
         rc, res, err = _bench(capsys, srv)
     assert rc == 0 and res["status"] == "complete" and res["error_kinds"] == [], err
+
+
+def test_runs_show_case_by_case(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "show.duckdb"))
+    with Store() as st:
+        populate(st, 3)
+    leaky = "Looks fine. key sk-abcdefghijklmnopqrstuv \x1b[31mred\x1b[0m"
+
+    def responder(body):
+        return Reply(content=leaky) if "r0001" in json.dumps(body) else answer_for(body)
+
+    with OpenAIServer(responder=responder) as srv:
+        rc, res, _ = _bench(capsys, srv, "--max-errors", "1")
+    assert rc == 0 and res["parse_failures"] == 1
+    run_id = res["run_id"]
+    rc, out, err = run(capsys, "runs", "show", run_id[:8], "--json")
+    assert rc == 0, err
+    view = json.loads(out)
+    assert view["run_id"] == run_id and view["status"] == "complete_with_errors"
+    cases = {c["report_id"]: c for c in view["results"]}
+    assert set(cases) == {"r0000", "r0001", "r0002"}
+    ok, bad = cases["r0000"], cases["r0001"]
+    assert ok["status"] == "ok" and ok["input_tokens"] > 0 and ok["predictions"][0]["label"] == "true_positive"
+    assert [(g["id"], g["status"], g["found_by"]) for g in ok["gold"]] == [("I1", "found", 0)]
+    assert bad["status"] == "parse_failure" and bad["error_kind"] == "parse_failure" and bad["error"]
+    assert "sk-abcdefghijklmnopqrstuv" not in out and "***" in bad["raw_answer"]  # redacted
+    assert [(g["id"], g["status"]) for g in bad["gold"]] == [("I1", "missed")]
+    rc, out, _ = run(capsys, "runs", "show", run_id, "--case", "r0001")
+    assert rc == 0 and "## r0001: parse_failure" in out and "r0000" not in out
+    assert "error (parse_failure):" in out and "| I1 | missed |" in out and "Raw answer:" in out
+    assert "\x1b" not in out and "sk-abcdef" not in out  # no terminal escapes, no secrets
+    rc, _, err = run(capsys, "runs", "show", run_id, "--case", "nope")
+    assert rc == 2 and "has no case 'nope'" in err
+    rc, out, _ = run(capsys, "runs", "--json")
+    assert rc == 0 and [r["run_id"] for r in json.loads(out)] == [run_id]

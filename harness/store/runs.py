@@ -330,6 +330,14 @@ def error_kinds(st: Store, run_id: str) -> list[dict[str, Any]]:
     return [{"kind": k, "count": int(n), "first": first} for k, n, first in rows]
 
 
+def failed_cases(st: Store, run_ids: list[str]) -> list[dict[str, Any]]:
+    """The errored and unparsed cases of some runs, in run and report order."""
+    rows = st.all("SELECT run_id, report_id, epoch, status, error_kind, error FROM run_cases"
+                  " WHERE list_contains(?, run_id) AND status IN ('error', 'parse_failure')"
+                  " ORDER BY run_id, report_id, epoch", [run_ids])
+    return [dict(zip(("run_id", "report_id", "epoch", "status", "kind", "error"), r)) for r in rows]
+
+
 def case_totals(st: Store, run_id: str) -> dict[str, Any]:
     cur = st.execute(_TOTALS, [run_id])
     cols = [d[0] for d in cur.description]

@@ -275,7 +275,9 @@ def to_html(rep: BenchReport) -> str:
                  + ('<li><a href="#cutoff">Before / after the training cut-off</a></li>'
                     if any(r.by_cutoff for r in revs) else "")
                  + '<li><a href="#cost">Cost, tokens, latency</a></li>'
-                 f'<li><a href="#per-report">Per report</a> ({len(rep.reports)})</li></ul></nav>')
+                 + (f'<li><a href="#failures">Errors and parse failures</a> ({len(rep.failures)})</li>'
+                    if rep.failures else "")
+                 + f'<li><a href="#per-report">Per report</a> ({len(rep.reports)})</li></ul></nav>')
     parts.append('<h2 id="charts">Charts</h2>')
     charts = [
         _bars("Precision and recall per reviewer (95% intervals)", revs, [
@@ -328,6 +330,14 @@ def to_html(rep: BenchReport) -> str:
              _fmt(u.latency_p95) + " s", str(u.tool_calls), str(u.cache_hits)]) for r in revs for u in [r.usage]]))
     parts.append('<p class="note">Replayed reviewers make no model call: cost, tokens and latency are not '
                  'measured for them.</p>')
+    if rep.failures:
+        parts.append(f'<h2 id="failures">Errors and parse failures ({len(rep.failures)})</h2>')
+        parts.append(_html_table(["Reviewer", "Report", "Epoch", "Status", "Kind", "Message"],
+                                 [[f.reviewer, f.report_id, str(f.epoch), f.status, f.kind or "—", f.error or "—"]
+                                  for f in rep.failures]))
+    by_report: dict[str, list] = {}
+    for c in rep.cases:
+        by_report.setdefault(c.report_id, []).append(c)
     parts.append('<h2 id="per-report">Per report</h2><ul class="toc-reports">'
                  + "".join(f'<li><a href="#r-{_e(t.report_id)}">{_e(t.report_id)}</a></li>' for t in rep.reports)
                  + "</ul>")
@@ -337,6 +347,12 @@ def to_html(rep: BenchReport) -> str:
         parts.append(f'<h3 id="r-{_e(t.report_id)}">{_e(t.report_id)}</h3>')
         parts.append(_html_table([""] + labels, [[row.metric] + [row.cells[c].raw if c in row.cells else "—"
                                                                  for c in tbl.columns] for row in tbl.rows]))
+        mine = by_report.get(t.report_id, [])
+        if mine:  # what each reviewer found, missed and raised besides
+            parts.append(_html_table(
+                ["Reviewer", "Found", "Missed", "Known false positives re-raised", "Novel"],
+                [[c.reviewer, ", ".join(c.found) or "—", ", ".join(c.missed) or "—",
+                  "; ".join(c.known_fp) or "—", "; ".join(c.novel) or "—"] for c in mine]))
     parts.append('<p class="note">† carried over from the published Summary table. '
                  + " ".join(_e(n) for n in rep.notes) + "</p>")
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

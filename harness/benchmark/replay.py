@@ -13,18 +13,14 @@ from typing import Any, Callable
 from harness.core.errors import HarnessError
 from harness.core.hashing import content_hash
 from harness.core.models import AgentReview, Finding, Report
-
-PREFIX = "replay:"
-
-
-def is_replay(model: str) -> bool:
-    return model.lower().startswith(PREFIX)
+from harness.core.runs import REPLAY_PREFIX as PREFIX
+from harness.core.runs import is_replay  # noqa: F401  (re-exported)
 
 
 def replay_agent(model: str) -> str:
     agent = model[len(PREFIX):].strip()
     if not agent:
-        raise HarnessError("replay needs an agent: --model replay:AGENT (e.g. replay:Claude)")
+        raise HarnessError(f"replay needs an agent: --model {PREFIX}AGENT (e.g. {PREFIX}Claude)")
     return agent
 
 

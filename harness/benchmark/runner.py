@@ -26,14 +26,15 @@ from typing import Any, Callable, Iterator, Protocol
 
 from pydantic import BaseModel
 
+from harness.benchmark.case_score import ScoreFn
+from harness.core.defaults import DEFAULT_CONCURRENCY
 from harness.core.errors import HarnessError, Interrupted, ModelError
 from harness.core.hashing import content_hash
 from harness.core.models import Finding, Report
-from harness.core.secrets import MASK, redact
 from harness.core.runs import (
     BenchResult, CallStats, CaseResult, CaseStatus, Metrics, RunConfig, RunStatus,
 )
-from harness.benchmark.case_score import ScoreFn
+from harness.core.secrets import MASK, redact
 from harness.store import Store
 
 
@@ -127,6 +128,7 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
     (and importing DSPy) waits for the first case that actually has to run it.
     """
     from harness.benchmark.replay import is_replay, replay_agent, replay_program_hash
+    from harness.core.runs import replay_model
 
     if is_replay(model):
         from harness.store.gold import reviewer_agents
@@ -137,7 +139,7 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
         if not any(k.lower() == wanted or k.lower().startswith(wanted + " ") for k in known):
             raise HarnessError(f"no recorded reviewer {agent!r} in the store",
                                hint=f"known: {', '.join(known)}" if known else "ingest reports first")
-        return None, f"replay:{agent}", replay_program_hash(agent)
+        return None, replay_model(agent), replay_program_hash(agent)
     from harness.core import memo
     from harness.store import runs as sql
 
@@ -173,7 +175,7 @@ def run_bench(
     program: str = "single",
     split: str = "test",
     limit: int | None = None,
-    concurrency: int = 8,
+    concurrency: int = DEFAULT_CONCURRENCY,
     epochs: int = 1,
     timeout: float = 120.0,
     max_errors: int = 10,

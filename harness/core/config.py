@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from harness.core.defaults import DEFAULT_CONCURRENCY
 from harness.core.errors import HarnessError
 
 # key -> (type, built-in default, the commands and their option that take it)
@@ -25,7 +26,7 @@ KEYS: dict[str, tuple[type, Any, tuple[str, ...]]] = {
     "model": (str, None, ("bench", "tune")),
     "api_base": (str, None, ("bench", "tune", "score")),
     "split": (str, "test", ("bench",)),
-    "concurrency": (int, 8, ("bench", "tune")),
+    "concurrency": (int, DEFAULT_CONCURRENCY, ("bench", "tune")),
     "k": (int, 3, ("score",)),
     "judge": (str, None, ("score",)),
     "metric": (str, "f1", ("gate",)),

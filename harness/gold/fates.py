@@ -66,7 +66,7 @@ class Rule(StrEnum):
 
 
 #: bump when the rules change: stored fates computed by other rules are recomputed
-RULES_VERSION = "12.3"
+RULES_VERSION = "12.4"
 
 #: the one precedence rule: strongest first
 PRECEDENCE: tuple[Rule, ...] = tuple(Rule)
@@ -552,6 +552,21 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
             if extra:
                 best = best.model_copy(update={"evidence": f"{best.evidence} (also: {extra[0]})"})
             fates[i] = best
+        # two findings of one agent that became the same consolidated finding: the best-evidenced
+        # one is kept / downgraded / upgraded, the other was merged into it
+        by_target: dict[str, list[int]] = {}
+        for i, ff in fates.items():
+            if ff.consolidated_id and ff.fate in (Fate.kept, Fate.downgraded, Fate.upgraded):
+                by_target.setdefault(ff.consolidated_id.upper(), []).append(i)
+        for cid, idxs in by_target.items():
+            if len(idxs) < 2:
+                continue
+            first = max(idxs, key=lambda i: (strength(fates[i].rule), _names(fates[i]), fates[i].affinity or 0.0, -i))
+            for i in idxs:
+                if i != first:
+                    fates[i] = fates[i].model_copy(update={
+                        "fate": Fate.merged, "evidence": f"{fates[i].evidence}; {findings[first].id or 'another finding'}"
+                                                          f" of {agent} became {fates[i].consolidated_id}"})
         # a retraction "moved to S2" points at the agent's own finding: take its consolidated id
         own = {f.id.upper(): i for i, f in enumerate(findings) if f.id}
         for i, ff in fates.items():
@@ -563,6 +578,11 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
         out += [fates[i] for i in sorted(fates)]
     out += _statement_only(report, statements, {a for a, items in reviews if items}, by_id)
     return out
+
+
+def _names(ff: FindingFate) -> bool:
+    """Whether the deciding evidence names the finding by its own id (more specific than a pairing)."""
+    return bool(ff.finding_id) and re.search(rf"(?<![\w-]){re.escape(ff.finding_id)}(?![\w])", ff.evidence) is not None
 
 
 def decide(evidence: Sequence[FindingFate]) -> FindingFate | None:

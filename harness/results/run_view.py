@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from harness.core.errors import NotFound
 from harness.core.secrets import redact
+from harness.core.tables import markdown_table
 from harness.store import Store
 
 
@@ -107,7 +108,8 @@ def _clean(text: str) -> str:
 
 
 def _cell(x: Any) -> str:
-    return "–" if x is None else _clean(" ".join(str(x).split())).replace("|", "\\|")
+    """One line without terminal escapes (the table writer escapes pipes)."""
+    return "–" if x is None else _clean(" ".join(str(x).split()))
 
 
 def render_run_view(view: RunView, *, raw_chars: int = 600) -> str:
@@ -124,13 +126,13 @@ def render_run_view(view: RunView, *, raw_chars: int = 600) -> str:
         if c.error:
             out.append(f"error ({c.error_kind or 'unknown'}): {_cell(c.error)}")
         if c.predictions:
-            out += ["", "| # | Label | Severity | Gold | Path | Title |", "|---|---|---|---|---|---|"]
-            out += [f"| {p.index + 1} | {p.label} | {_cell(p.severity)} | {_cell(p.gold_id)} | {_cell(p.path)} | "
-                    f"{_cell(p.title)} |" for p in c.predictions]
+            out += ["", markdown_table(["#", "Label", "Severity", "Gold", "Path", "Title"], (
+                [p.index + 1, p.label, _cell(p.severity), _cell(p.gold_id), _cell(p.path), _cell(p.title)]
+                for p in c.predictions))]
         if c.gold:
-            out += ["", "| Gold | Status | Severity | Found by | Title |", "|---|---|---|---|---|"]
-            out += [f"| {_cell(g.id)} | {g.status} | {_cell(g.severity)} | "
-                    f"{_cell(None if g.found_by is None else g.found_by + 1)} | {_cell(g.title)} |" for g in c.gold]
+            out += ["", markdown_table(["Gold", "Status", "Severity", "Found by", "Title"], (
+                [_cell(g.id), g.status, _cell(g.severity), _cell(None if g.found_by is None else g.found_by + 1),
+                 _cell(g.title)] for g in c.gold))]
         if c.raw_answer and c.status != "ok":
             raw = c.raw_answer if len(c.raw_answer) <= raw_chars else (
                 c.raw_answer[:raw_chars] + f"\n... ({len(c.raw_answer) - raw_chars} more characters; --json has all)")

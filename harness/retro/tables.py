@@ -24,8 +24,6 @@ Definitions (each matches how the published tables are written, see `--check`):
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections import Counter
@@ -700,9 +698,13 @@ def to_json(results: Sequence[RetroResult]) -> str:
 
 def to_csv(results: Sequence[RetroResult]) -> str:
     """Long format: one line per cell, with the published cell beside it."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["report_id", "metric", "agent", "model", "recomputed", "source", "published", "agrees"])
+    from harness.core.tables import csv_table
+
+    return csv_table(["report_id", "metric", "agent", "model", "recomputed", "source", "published", "agrees"],
+                     _csv_rows(results))
+
+
+def _csv_rows(results: Sequence[RetroResult]):
     for res in results:
         labels = dict(zip(res.table.columns, res.table.column_labels))
         bad = {(d.metric, d.agent) for d in res.disagreements}
@@ -713,6 +715,16 @@ def to_csv(results: Sequence[RetroResult]) -> str:
                 p = prow.cells.get(agent) if prow else None
                 src = res.sources.get(name, {}).get(agent, "")
                 agrees = "" if p is None or src != "recomputed" else ("no" if (name, agent) in bad else "yes")
-                w.writerow([res.report_id, name, agent, labels.get(agent, agent), _plain(c.raw), src,
-                            _plain(p.raw) if p else "", agrees])
-    return buf.getvalue()
+                yield [res.report_id, name, agent, labels.get(agent, agent), _plain(c.raw), src,
+                       _plain(p.raw) if p else "", agrees]
+
+
+FORMATS = ("md", "json", "csv")
+
+
+def render(results: Sequence[RetroResult], fmt: str, check: bool = False) -> str:
+    """The results in one of FORMATS (what `harness retro --format` prints)."""
+    from harness.core.tables import render_as
+
+    return render_as(fmt, {"md": lambda: to_markdown(results, check), "json": lambda: to_json(results) + "\n",
+                           "csv": lambda: to_csv(results)})

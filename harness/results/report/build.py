@@ -13,6 +13,7 @@ import polars as pl
 
 from harness.core.errors import HarnessError
 from harness.core.models import RetroCell, RetroRow, RetroTable, Severity
+from harness.core.runs import REPLAY_PREFIX, is_replay, replay_model
 from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, CaseFailure, CaseLabels,
                                                Estimate, ReportTable,
                                              ReviewerSummary, Usage)
@@ -24,8 +25,8 @@ DASH = "—"
 
 def _label(run: dict[str, Any]) -> tuple[str, str]:
     model = run["model"]
-    if model.lower().startswith("replay:"):
-        return model.split(":", 1)[1], "replay"
+    if is_replay(model):
+        return model[len(REPLAY_PREFIX):], "replay"
     return f"{run['program']} · {model}", "program"
 
 
@@ -46,7 +47,7 @@ def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, 
         if rid is None and run_missing:
             from harness.benchmark.runner import run_bench
 
-            rid = run_bench(st, model=f"replay:{agent}", split=split, concurrency=4).run_id
+            rid = run_bench(st, model=replay_model(agent), split=split, concurrency=4).run_id
         if rid is not None:
             out.append(rid)
     return out

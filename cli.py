@@ -83,19 +83,6 @@ def _root(
     ctx.default_map = load_config().default_map()  # [tool.harness] / harness.toml / HARNESS_*; flags win
 
 
-@app.command("config")
-def config_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Effective defaults (model, api-base, split, concurrency, k, judge, gate thresholds) and where each
-    comes from: [tool.harness] in pyproject.toml or harness.toml, then HARNESS_* variables; flags win."""
-    from harness.core.config import load_config
-
-    rows = load_config().rows()
-    if as_json:
-        emit_json(rows)
-    else:
-        typer.echo(_md_rows(rows), nl=False)
-
-
 def open_store(read_only: bool = False):
     from harness.store import Store
 
@@ -736,6 +723,19 @@ def programs_show(
     else:
         typer.echo(render_program(view), nl=False)
 
+
+
+@app.command("config")
+def config_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Effective defaults (model, api-base, split, concurrency, k, judge, gate thresholds) and where each
+    comes from: [tool.harness] in pyproject.toml or harness.toml, then HARNESS_* variables; flags win."""
+    from harness.core.config import load_config
+
+    rows = load_config().rows()
+    if as_json:
+        emit_json(rows)
+    else:
+        typer.echo(_md_rows(rows), nl=False)
 
 
 def _usage_error(exc) -> int:

@@ -21,7 +21,8 @@ AGENTS = ["Claude", "Codex", "Gemini"]
 
 
 def fates_of(r):
-    return {(f.agent, f.finding_id): f for f in report_fates(r, scorer_matcher())}
+    # keyed by family: the parsed report names its reviewers by model ("Gemini 3.1 Pro")
+    return {(f.family, f.finding_id): f for f in report_fates(r, scorer_matcher())}
 
 
 # -- the precedence rule itself ---------------------------------------------------------------
@@ -339,3 +340,14 @@ def test_two_findings_into_one_consolidated_finding_the_weaker_pairing_is_the_me
     got = fates_of(r)
     assert (got[("Claude", "I2")].fate, got[("Claude", "I2")].consolidated_id) == (Fate.downgraded, "S1")
     assert (got[("Claude", "I1")].fate, got[("Claude", "I1")].consolidated_id) == (Fate.merged, "S1")
+
+
+@pytest.mark.parametrize("text,action", [
+    ("- Codex P1 missing tests: Important → Testing Assessment, a gap the author skipped.", Action.demoted),
+    ("- Codex P1 lock order: important → demoted to Acknowledged Limitation (documented).", Action.demoted),
+    ("- Codex P1 lock order: dropped (acknowledged limitation, not a finding).", Action.dropped),
+    ("- Codex P1 lock order: important → dropped (false positive, the lock is taken once).", Action.false_positive),
+])
+def test_hand_checked_verdict_forms(text, action):
+    got = statements_from_text(text, AGENTS)
+    assert [(s.agent, s.pass_, s.action) for s in got] == [("Codex", 1, action)]

@@ -125,9 +125,9 @@ def test_pr_309_findings_cells_disagree_as_the_issue_says():
     r = parse_report(path.read_text(encoding="utf-8"), str(path))
     res = recompute(r, report_fates(r, scorer_matcher()), check=True)
     got = {(d.metric, d.agent): (d.published, d.recomputed) for d in res.disagreements}
-    assert got[("Findings", "Claude")] == ("1I 7S", "2I 8S")
-    assert got[("Findings", "Codex")] == ("2I", "3I 1S")
-    assert ("Findings", "Gemini") not in got
+    assert got[("Findings", "Claude Opus 4.6")] == ("1I 7S", "2I 8S")
+    assert got[("Findings", "Codex GPT 5.4")] == ("2I", "3I 1S")
+    assert ("Findings", "Gemini 3.1 Pro") not in got
 
 
 def test_severity_labels_of_published_downgraded_cells():
@@ -272,3 +272,12 @@ def test_downgraded_and_dropped_cells_agree_with_the_corpus():
     assert total >= 250
     assert agree_count / total >= 0.92, (agree_count, total)
     assert agree / total >= 0.85, (agree, total)
+
+
+def test_check_markdown_has_the_total_line_and_an_overall_one():
+    r = sample()
+    res = recompute(r, report_fates(r, scorer_matcher()), check=True)
+    md = to_markdown([res, res], check=True)
+    assert f"Check: {res.total_line()}." in md
+    decided = [c for c in res.cells if c.agree is not None]
+    assert f"Overall: {2 * sum(c.agree for c in decided)} of {2 * len(decided)} cells agree" in md

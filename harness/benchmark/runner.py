@@ -134,11 +134,16 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
         from harness.store.gold import reviewer_agents
 
         agent = replay_agent(model)
+        from harness.benchmark.replay import agents_in_gold
+        from harness.gold.parse.agents import Roster
+        from harness.store.gold import iter_reports
+
         known = reviewer_agents(store)
-        wanted = agent.lower()
-        if not any(k.lower() == wanted or k.lower().startswith(wanted + " ") for k in known):
+        if not (any(k.lower() == agent.lower() for k in known)
+                or Roster.from_labels(known).candidates(agent, strict=True)):
+            names = agents_in_gold(list(iter_reports(store))) if known else []
             raise HarnessError(f"no recorded reviewer {agent!r} in the store",
-                               hint=f"known: {', '.join(known)}" if known else "ingest reports first")
+                               hint=f"known: {', '.join(names)}" if names else "ingest reports first")
         return None, replay_model(agent), replay_program_hash(agent)
     from harness.core import memo
     from harness.store import runs as sql

@@ -43,6 +43,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from harness.core.models import AgentReview, Finding, Location, Observation, ObservationKind, Report, Severity
+from harness.gold.parse.agents import Roster
 from harness.gold.reconciliation import (
     Action,
     Statement,
@@ -66,7 +67,7 @@ class Rule(StrEnum):
 
 
 #: bump when the rules change: stored fates computed by other rules are recomputed
-RULES_VERSION = "12.4"
+RULES_VERSION = "12.5"
 
 #: the one precedence rule: strongest first
 PRECEDENCE: tuple[Rule, ...] = tuple(Rule)
@@ -269,10 +270,17 @@ def _consolidated_by_id(report: Report) -> dict[str, Finding]:
     return {f.id.upper(): f for f in report.findings if f.id}
 
 
+def _roster(report: Report) -> Roster:
+    roster = Roster.of(report)
+    for ar in report.agent_reviews:
+        roster.add(ar.agent)
+    return roster
+
+
 def _agent_names(report: Report) -> list[str]:
-    """Names an agent is called by in the report's text, each mapping to itself."""
-    agents = [r.agent for r in report.reviewers] + [ar.agent for ar in report.agent_reviews]
-    return list(dict.fromkeys(a for a in agents if a))
+    """Every name the report's text may use for a reviewer ("Claude", "Flash", "Gemini 3.1 Pro");
+    `_statements` maps each statement's name to the reviewer's model label."""
+    return _roster(report).names()
 
 
 def _family(report: Report, agent: str) -> str:
@@ -325,6 +333,10 @@ def _statements(report: Report) -> list[tuple[Statement, Rule]]:
         agent = _note_agent(heading, agents, report)
         for s in statements_from_text(text, agents, source="retro", default_agent=agent):
             out.append((s, Rule.retro if s.qualified else Rule.none))  # a bare id never decides
+    roster = _roster(report)
+    for s, _ in out:  # a name -> the reviewer's model label (None: ambiguous, or nobody)
+        if s.agent is not None:
+            s.agent = roster.resolve(s.agent)
     return out
 
 

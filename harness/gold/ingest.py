@@ -31,6 +31,7 @@ class IngestEntry(BaseModel):
     id: str
     source: str
     status: Literal["ok", "warning", "failed"]
+    reason: str | None = None  # why a failed file is not stored ("not a deep-review report (...)")
     warnings: list[ParseWarning] = Field(default_factory=list)  # a failure's reason is its one warning
 
 
@@ -145,7 +146,7 @@ def ingest_docs(store: Store, docs: Iterable[_Doc], *, strict: bool = False,
 
     def fail(n: int, doc: _Doc, h: str, reason: str) -> None:
         failures.append((doc.source, h, reason))
-        entries[n] = IngestEntry(id=_stem(doc.source), source=doc.source, status="failed",
+        entries[n] = IngestEntry(id=_stem(doc.source), source=doc.source, status="failed", reason=reason,
                                  warnings=[ParseWarning(where=doc.source, message=reason)])
 
     for n, doc in enumerate(docs):

@@ -615,19 +615,19 @@ def fates_audit(st, report_id: str) -> dict:
 
 def fates_markdown(audit: dict) -> str:
     """Per reviewer model, each original finding: fate, target, deciding rule and evidence."""
-    from harness.gold.render import cell
+    from harness.core.tables import cell, escape_cell, markdown_table
 
-    out = [f"## Fates of the original findings: {cell(audit['report'])}", "",
-           f"Published `Findings` convention: {audit['convention']}.", ""]
-    agent = None
-    for f in audit["fates"]:
-        if f["agent"] != agent:
-            agent = f["agent"]
-            out += ["", f"### {cell(agent)}", "", "| # | Id | Severity | Title | Fate | Target | Rule | Evidence |",
-                    "|---|---|---|---|---|---|---|---|"]
-        out.append(f"| {f['idx']} | {cell(f['finding_id'])} | {f['severity']} | {cell(f['title'][:80])} | "
-                   f"{f['fate']} | {cell(f['consolidated_id'])} | {f['rule']} | {cell(f['evidence'][:300])} |")
-    return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+    out = [f"## Fates of the original findings: {escape_cell(audit['report'])}",
+           f"Published `Findings` convention: {audit['convention']}."]
+    agents = list(dict.fromkeys(f["agent"] for f in audit["fates"]))
+    for agent in agents:
+        rows = [[f["idx"], cell(f["finding_id"]), f["severity"], f["title"][:80], f["fate"], cell(f["consolidated_id"]),
+                 f["rule"], f["evidence"][:300]] for f in audit["fates"] if f["agent"] == agent]
+        out += [f"### {escape_cell(agent)}",
+                markdown_table(["#", "Id", "Severity", "Title", "Fate", "Target", "Rule", "Evidence"], rows)]
+    if not agents:
+        out.append("No original findings (no agent review in the report).")
+    return "\n\n".join(out) + "\n"
 
 
 def retro(st, report_ids: Sequence[str] | None = None, *, check: bool = False) -> list[RetroResult]:
@@ -662,6 +662,12 @@ def to_markdown(results: Sequence[RetroResult], check: bool = False) -> str:
             parts.append(CARRIED_NOTE)
         if check:
             parts.append(check_markdown(res))
+    if check and len(results) > 1:
+        cells = [c for r in results for c in r.cells]
+        decided = [c for c in cells if c.agree is not None]
+        parts.append(f"Overall: {sum(c.agree for c in decided)} of {len(decided)} cells agree; "
+                     f"{sum(not c.agree for c in decided)} flagged; {len(cells) - len(decided)} could not be decided "
+                     f"({len(results)} reports).")
     return "\n\n".join(parts) + "\n"
 
 

@@ -63,7 +63,7 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     `since` / `until` keep the gold reports dated in that window; `cutoff` (one date for every
     reviewer) or `cutoffs` (model, label or family -> date, from the config) split every metric
     into before / after a reviewer's training cut-off."""
-    from harness.results.report.acted import check_date
+    from harness.core.models import check_date
     from harness.store.runs import get_run
 
     since, until = check_date(since, "--since"), check_date(until, "--until")
@@ -267,6 +267,7 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
     report_ids = sorted({rid for (_, rid) in score_by})
     out = []
     for report in iter_reports(st, report_ids):
+        from harness.benchmark.replay import reviewer_in
         from harness.retro.tables import model_of
 
         cols, col_labels = [], []
@@ -286,7 +287,9 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
             col = labels[run["run_id"]]
             s, stat, u = score_by[key], stat_by.get(key, {}), uniq_by.get(key, {})
             replay = _label(run)[1] == "replay"
-            pub = published.get((report.id, col.lower()), {}) if replay else {}
+            # a replay names a model or a family: the report's own label for that reviewer
+            who = (reviewer_in(report, col) or col) if replay else col
+            pub = published.get((report.id, who.lower()), {}) if replay else {}
             tp = int(s["tp"])
             vals: dict[str, tuple[str, Any]] = {
                 "Findings": (_counts_cell(sev_by.get(key, [])), int(s["n_pred"])),

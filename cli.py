@@ -372,7 +372,8 @@ def dataset_show(
         typer.echo(_md_rows(problems))
 
 
-_RESULT_OPTIONS = ("model", "program", "split", "limit", "epochs", "temperature", "max_tokens", "scorer")
+_RESULT_OPTIONS = ("model", "program", "split", "limit", "epochs", "temperature", "max_tokens", "scorer", "since",
+                   "until", "task", "with_diff")
 
 
 @app.command("bench")
@@ -380,7 +381,13 @@ def bench(
     ctx: typer.Context,
     model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
                                         "ollama_chat/...) or " + REPLAY_PREFIX + "AGENT for a recorded reviewer."),
-    program: str = typer.Option("single", "--program", help="Review program name, or saved:HASH."),
+    program: Optional[str] = typer.Option(None, "--program", help="Program name, or saved:HASH "
+                                          "[default: single; consolidate with --task consolidate]."),
+    task: str = typer.Option("review", "--task", help="review (a program reviews the diff) | consolidate "
+                             "(a consolidator merges the reviewers' findings; --model union|majority|"
+                             "replay:published run offline)."),
+    with_diff: bool = typer.Option(False, "--with-diff", help="--task consolidate: show the consolidator "
+                                   "the reviewed change too (from the dataset)."),
     split: str = typer.Option("test", "--split", help="train | dev | test | all."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="First N reports of the split."),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1,
@@ -394,6 +401,8 @@ def bench(
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only reports dated on or before YYYY-MM-DD."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -410,9 +419,10 @@ def bench(
 
     with open_store() as st, shown("bench") as progress:
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
+                        since=since, until=until,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
                         max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,
-                        progress=progress)
+                        progress=progress, task=task, with_diff=with_diff)
     if as_json:
         emit_json(res)
     else:
@@ -423,6 +433,10 @@ def bench(
             "calls": res.model_calls, "cache_hits": res.cache_hits, "cost": round(res.spent, 4),
             "wall_s": round(res.wall_s, 2), "precision": _r3(m.precision), "recall": _r3(m.recall),
             "f1": _r3(m.f1)}]))
+        if res.task == "consolidate":
+            from harness.benchmark.consolidate.metrics import bench_markdown
+
+            typer.echo(bench_markdown(res))
     for k in res.error_kinds:  # what went wrong, by kind, on stderr (stdout stays the result)
         typer.echo(f"harness: {k['count']} case(s) {k['kind']}; first: {k['first'] or '(no message)'}", err=True)
     if res.status.value == "failed":
@@ -608,13 +622,17 @@ def demo_cmd(
 
 @app.command("tune")
 def tune_cmd(
-    program: str = typer.Option("cot", "--program", help="Program to tune: a registry name or saved:HASH."),
+    program: Optional[str] = typer.Option(None, "--program", help="Program to tune: a registry name or saved:HASH "
+                                          "[default: cot; consolidate_cot with --task consolidate]."),
+    task: str = typer.Option("review", "--task", help="review | consolidate (tune a consolidator)."),
+    with_diff: bool = typer.Option(False, "--with-diff", help="--task consolidate: the diff is part of the input."),
     optimizer: str = typer.Option("gepa", "--optimizer", help="gepa | mipro | bootstrap."),
     model: str = typer.Option(..., "--model", help="litellm model the program runs on (the task model)."),
     reflection_model: Optional[str] = typer.Option(None, "--reflection-model", help="Model that proposes "
                                                    "instructions (GEPA reflection, MIPROv2 proposer) [default: --model]."),
     budget: str = typer.Option("light", "--budget", help="light | medium | heavy (each optimiser's own presets)."),
-    metric: str = typer.Option("f1", "--metric", help="f1 | weighted_f1 (mean per report on dev)."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="f1 | weighted_f1 (mean per report on dev); "
+                                         "consolidate: decision_accuracy (default) | f1 | balanced."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     seed: int = typer.Option(0, "--seed", help="Optimiser seed (the split's own seed is recorded in the lineage)."),
     split_name: str = typer.Option("default", "--split-name", help="Stored split: trains on train, selects on dev."),
@@ -627,7 +645,10 @@ def tune_cmd(
     """Optimise a review program's prompt on the train split, select on dev (never test), save it."""
     from harness.tune import TuneOptions, tune
 
-    opts = TuneOptions(program=program, optimizer=optimizer, model=model, reflection_model=reflection_model,
+    consolidate = task == "consolidate"
+    program = program or ("consolidate_cot" if consolidate else "cot")
+    metric = metric or ("decision_accuracy" if consolidate else "f1")
+    opts = TuneOptions(program=program, task=task, with_diff=with_diff, optimizer=optimizer, model=model, reflection_model=reflection_model,
                        budget=budget, metric=metric, api_base=api_base, seed=seed, split_name=split_name,
                        threads=concurrency, max_metric_calls=max_metric_calls, name=name)
     with open_store() as st, _tune_progress(optimizer, enabled=sys.stderr.isatty()) as progress:
@@ -645,7 +666,8 @@ def tune_cmd(
             from harness.core.secrets import redact
 
             base = f" --api-base {redact(api_base)}" if api_base else ""
-            typer.echo(f"run it: harness bench --program {res.program} --model {model}{base} --split test")
+            how = " --task consolidate" if consolidate else ""
+            typer.echo(f"run it: harness bench{how} --program {res.program} --model {model}{base} --split test")
     if res.status == "interrupted":
         raise typer.Exit(130)
 

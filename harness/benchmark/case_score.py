@@ -15,6 +15,7 @@ class CaseScore(BaseModel):
     fn: int
     labels: list[str | None] = Field(default_factory=list)  # per predicted finding, in order
     metrics: dict[str, Any] = Field(default_factory=dict)  # {"metrics": {...}, "counts": {...}}
+    decisions: list[dict[str, Any]] = Field(default_factory=list)  # consolidate task: scored decisions
 
 
 ScoreFn = Callable[[Report, list[Finding]], CaseScore]

@@ -49,6 +49,7 @@ class Outcome(BaseModel):
     raw: str | None = None
     error: str | None = None
     tool_calls: int = 0
+    decisions: list[dict] | None = None  # consolidate task: one decision per original finding
 
 
 class Progress(Protocol):
@@ -121,8 +122,9 @@ class ReplaySolver:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], Any] | None, str, str]:
-    """(module factory or None for replay, program name, program hash).
+def _program_for(store: Store, model: str, program: str,
+                 task: str = "review") -> tuple[Callable[[], Any] | None, str, str]:
+    """(module factory or None for replay or an offline baseline, program name, program hash).
 
     The hash of a program whose code was seen before comes from the memo: building the module
     (and importing DSPy) waits for the first case that actually has to run it.
@@ -130,7 +132,13 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
     from harness.benchmark.replay import is_replay, replay_agent, replay_program_hash
     from harness.core.runs import replay_model
 
-    if is_replay(model):
+    if task == "consolidate":
+        from harness.benchmark.consolidate.baselines import is_baseline
+        from harness.benchmark.consolidate.run import baseline_hash
+
+        if is_baseline(model):
+            return None, model.strip().lower(), baseline_hash(model)
+    elif is_replay(model):
         from harness.store.gold import reviewer_agents
 
         agent = replay_agent(model)
@@ -145,9 +153,11 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
             raise HarnessError(f"no recorded reviewer {agent!r} in the store",
                                hint=f"known: {', '.join(names)}" if names else "ingest reports first")
         return None, replay_model(agent), replay_program_hash(agent)
+    from harness.benchmark.consolidate.run import check_program
     from harness.core import memo
     from harness.store import runs as sql
 
+    check_program(store, program, task)
     saved = None
     if program.startswith("saved:"):
         from harness.store.programs import find_program
@@ -173,11 +183,25 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
     return module, program, phash
 
 
+def _in_window(store: Store, cases: list, cfg: RunConfig) -> list:
+    """The cases whose report is dated in [cfg.since, cfg.until] (all without a window), then --limit."""
+    if not (cfg.since or cfg.until):
+        return cases
+    from harness.store.gold import ids_between
+
+    keep = ids_between(store, cfg.since, cfg.until)
+    cases = [c for c in cases if c.report_id in keep]
+    if not cases:
+        raise HarnessError(f"no report of split {cfg.split!r} is dated between {cfg.since or 'the first'} and "
+                           f"{cfg.until or 'the last'}", hint="see `harness reports` for the dates")
+    return cases[:cfg.limit] if cfg.limit is not None else cases
+
+
 def run_bench(
     store: Store,
     *,
     model: str | None = None,
-    program: str = "single",
+    program: str | None = None,
     split: str = "test",
     limit: int | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -194,10 +218,23 @@ def run_bench(
     score_fn: ScoreFn | None = None,
     parse: Callable[..., Any] | None = None,
     backoff_s: float = 0.5,
+    task: str = "review",
+    with_diff: bool = False,
+    since: str | None = None,
+    until: str | None = None,
 ) -> BenchResult:
-    """Run (or resume) a benchmark and return its totals; every finished case is stored as it ends."""
+    """Run (or resume) a benchmark and return its totals; every finished case is stored as it ends.
+
+    `task`: `review` (a program reviews the diff) or `consolidate` (a consolidator, or an offline
+    baseline named by `model`, consolidates the reviewers' findings: harness.benchmark.consolidate)."""
+    from harness.benchmark.consolidate.run import DEFAULT_PROGRAM, SCORER, check_task
     from harness.store import runs as sql
 
+    check_task(task)
+    if program is None:
+        program = DEFAULT_PROGRAM if task == "consolidate" else "single"
+    if task == "consolidate" and scorer == "default":
+        scorer = SCORER
     if concurrency < 1 or epochs < 1 or max_errors < 0:
         raise HarnessError("--concurrency and --epochs must be at least 1, --max-errors at least 0")
     if resume:
@@ -211,16 +248,20 @@ def run_bench(
             raise HarnessError(f"run {run_id} was started with credentials in --api-base (stored redacted)",
                                hint="pass --api-base again to resume")
         api_base = api_base or stored.api_base
-        module, _, phash = _program_for(store, cfg.model, cfg.program)
+        module, _, phash = _program_for(store, cfg.model, cfg.program, cfg.task)
         if phash != cfg.program_hash:
             raise HarnessError(f"run {run_id}: program {cfg.program!r} changed since the run started",
                                hint="start a new run instead of resuming")
     else:
         if not model:
             raise HarnessError("--model is required (or --resume RUN_ID)")
-        module, name, phash = _program_for(store, model, program)
-        cfg = RunConfig(model=model, program=name, program_hash=phash, split=split, limit=limit, epochs=epochs,
-                        temperature=temperature, max_tokens=max_tokens, scorer=scorer,
+        from harness.core.models import check_date
+
+        since, until = check_date(since, "--since"), check_date(until, "--until")
+        module, name, phash = _program_for(store, model, program, task)
+        cfg = RunConfig(model=model, program=name, program_hash=phash, split=split, task=task,
+                        with_diff=with_diff, limit=limit, epochs=epochs,
+                        temperature=temperature, max_tokens=max_tokens, scorer=scorer, since=since, until=until,
                         api_base=redact(api_base) if api_base else None, concurrency=concurrency,
                         timeout=timeout, max_errors=max_errors, max_retries=max_retries)
         run_id = content_hash({"config": cfg.identity(), "nonce": uuid.uuid4().hex}, 16)
@@ -228,7 +269,14 @@ def run_bench(
     from harness.benchmark.dataset import load_cases
     from harness.store.gold import iter_reports
 
-    cases = load_cases(store, cfg.split, cfg.limit)
+    window = cfg.since or cfg.until
+    if cfg.task == "consolidate":
+        from harness.benchmark.consolidate.cases import load_consolidate_cases
+
+        cases: list[Any] = _in_window(store, load_consolidate_cases(
+            store, cfg.split, None if window else cfg.limit, with_diff=cfg.with_diff), cfg)
+    else:
+        cases = _in_window(store, load_cases(store, cfg.split, None if window else cfg.limit), cfg)
     reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
     planned = [(c, e) for c in cases for e in range(cfg.epochs)]
     if resume:
@@ -241,24 +289,36 @@ def run_bench(
     todo = [(c, e) for c, e in planned if (c.report_id, e) not in done]
 
     writer = sql.RunWriter(store)
-    if module is None:
-        from harness.benchmark.replay import replay_agent
 
-        solver: Any = ReplaySolver(replay_agent(cfg.model), parse)
-    else:
+    def client() -> Any:
         from harness.lm import ModelClient, ModelSettings
 
         settings = ModelSettings(model=cfg.model, api_base=api_base, temperature=cfg.temperature,
                                  max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
                                  concurrency=cfg.concurrency, backoff_s=backoff_s)
-        solver = ProgramSolver(module, ModelClient(settings, writer))
+        return ModelClient(settings, writer)
+
+    from harness.gold.score import fates_by_report
+
+    fates = fates_by_report(store, list(reports)) if score_fn is None or cfg.task == "consolidate" else {}
+    if cfg.task == "consolidate":
+        from harness.benchmark.consolidate import run as consolidate
+
+        solver: Any = consolidate.make_solver(cfg.model, module, client, reports, fates, Outcome)
+    elif module is None:
+        from harness.benchmark.replay import replay_agent
+
+        solver = ReplaySolver(replay_agent(cfg.model), parse)
+    else:
+        solver = ProgramSolver(module, client())
     memo_keys: dict[tuple[str, int], str] = {}
     if score_fn is None:
-        from harness.benchmark.case_score import scorer_fn
-        from harness.gold.score import fates_by_report
+        if cfg.task == "consolidate":
+            score_fn = consolidate.score_fn(fates, {c.report_id: c for c in cases})
+        else:
+            from harness.benchmark.case_score import scorer_fn
 
-        fates = fates_by_report(store, list(reports))
-        score_fn = scorer_fn(cfg.scorer, fates=fates)
+            score_fn = scorer_fn(cfg.scorer, fates=fates)
         if module is not None:  # a program run; replaying a recorded review is cheap to redo
             from harness.core import memo
 
@@ -399,9 +459,13 @@ def run_case(run_id: str, solver: Any, score_fn: ScoreFn, case: Any, report: Rep
                      tool_calls=out.tool_calls)
     if out.status in (CaseStatus.ok, CaseStatus.parse_failure):
         findings = out.findings if out.status == CaseStatus.ok else []
-        sc = score_fn(report, findings)
+        if out.decisions is None:
+            sc = score_fn(report, findings)
+        else:  # consolidate task: the decisions are scored with the findings
+            sc = score_fn(report, findings, out.decisions if out.status == CaseStatus.ok else [])
         res.findings, res.labels = findings, sc.labels
         res.tp, res.fp, res.fn, res.metrics = sc.tp, sc.fp, sc.fn, sc.metrics
+        res.decisions = sc.decisions
     res.duration_s = time.perf_counter() - t0
     return res
 
@@ -411,12 +475,18 @@ def bench_result(store: Store, run_id: str) -> BenchResult:
 
     run = sql.get_run(store, run_id)
     t = sql.case_totals(store, run["run_id"])
-    return BenchResult(
+    task = (run["config"] or {}).get("task") or "review"
+    metrics = Metrics.model_validate(run["metrics"] or {})
+    if task == "consolidate":
+        from harness.benchmark.consolidate.metrics import run_metrics
+
+        metrics = run_metrics(store, run["run_id"], metrics)
+    return BenchResult(task=task,
         run_id=run["run_id"], status=RunStatus(run["status"]), message=run["message"], model=run["model"],
         program=run["program"], program_hash=run["program_hash"], split=run["split"], cases=run["cases"],
         finished=t["finished"], scored=t["scored"], parse_failures=t["parse_failures"], errors=t["errors"],
         skipped=t["skipped"], model_calls=t["model_calls"], cache_hits=t["cache_hits"], retries=t["retries"],
         input_tokens=t["input_tokens"], output_tokens=t["output_tokens"], cost=t["cost"], spent=t["spent"],
-        wall_s=run["wall_s"], metrics=Metrics.model_validate(run["metrics"] or {}),
+        wall_s=run["wall_s"], metrics=metrics,
         error_kinds=sql.error_kinds(store, run["run_id"]),
     )

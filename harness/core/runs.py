@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
 from harness.core.defaults import DEFAULT_CONCURRENCY, REPLAY_PREFIX
 from harness.core.hashing import content_hash
@@ -49,11 +49,16 @@ class RunConfig(BaseModel):
     program: str
     program_hash: str
     split: str
+    task: str = "review"  # review | consolidate (harness.benchmark.consolidate)
+    with_diff: bool = False  # consolidate: the reviewed change is part of the input
     limit: int | None = None
     epochs: int = 1
     temperature: float | None = 0.0
     max_tokens: int | None = None
     scorer: str = "default"
+    # report-date window (YYYY-MM-DD, inclusive): only the split's reports dated in it are run
+    since: str | None = None
+    until: str | None = None
     seed: int = 0
     api_base: str | None = None
     # execution settings: recorded, but they do not change results, so not in the id hash
@@ -102,6 +107,8 @@ class CaseResult(BaseModel):
     fp: int | None = None
     fn: int | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)
+    # consolidate task: per original finding, the decision beside its gold (ScoredDecision dumps)
+    decisions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Metrics(BaseModel):
@@ -111,6 +118,22 @@ class Metrics(BaseModel):
     tp: int = 0
     fp: int = 0
     fn: int = 0
+
+
+class ConsolidationMetrics(Metrics):
+    """`metrics` of a consolidate run: the consolidated set's (above) plus the decisions'."""
+
+    decision_accuracy: float | None = None
+    fp_rejection_recall: float | None = None
+    fp_rejection_precision: float | None = None
+    downgrade_recall: float | None = None
+    downgrade_precision: float | None = None
+    severity_accuracy: float | None = None
+    cost_per_report: float | None = None
+    n_reports: int = 0
+    n_decisions: int = 0  # original findings with a gold decision
+    confusion: dict[str, dict[str, int]] = Field(default_factory=dict)  # gold -> predicted -> n
+    intervals: dict[str, dict[str, Any]] = Field(default_factory=dict)  # metric -> value, low, high (95%)
 
 
 class BenchResult(BaseModel):
@@ -137,5 +160,6 @@ class BenchResult(BaseModel):
     cost: float
     spent: float
     wall_s: float
-    metrics: Metrics
+    metrics: SerializeAsAny[Metrics]
+    task: str = "review"
     error_kinds: list[dict[str, Any]] = Field(default_factory=list)  # {kind, count, first} per failure kind

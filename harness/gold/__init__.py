@@ -2,6 +2,7 @@
 
 `parse` turns a report into models (imports only core); `ingest` stores parsed reports;
 `fates` decides what became of each reviewer's finding, reading the reconciliation text
-(`reconciliation`); `render` prints reports and their tables; `score` scores a findings file
-against a report's gold (`harness score`) and gathers the fates every scoring path uses.
+(`reconciliation`); `facts` keeps each report's stored fates and per-reviewer facts fresh
+(`refresh`) and reads the published retro table; `render` prints reports and their tables;
+`score` scores a findings file against a report's gold (`harness score`).
 """

@@ -67,7 +67,7 @@ class Rule(StrEnum):
 
 
 #: bump when the rules change: stored fates computed by other rules are recomputed
-RULES_VERSION = "12.5"
+RULES_VERSION = "12.6"
 
 #: the one precedence rule: strongest first
 PRECEDENCE: tuple[Rule, ...] = tuple(Rule)
@@ -137,8 +137,10 @@ class FindingFate(BaseModel):
 
     def audit(self) -> dict:
         """The `retro --fates --json` entry (the issue's contract shape)."""
+        # a finding known only from the report's words (its review kept outside the report) is
+        # stored past STATEMENT_ONLY_IDX so scoring skips it; its agent has no other entries
         return {"agent": self.agent, "family": self.family or self.agent, "finding_id": self.finding_id,
-                "idx": self.idx, "severity": self.severity.value, "title": self.title, "fate": self.fate.value,
+                "idx": self.idx - STATEMENT_ONLY_IDX if self.idx >= STATEMENT_ONLY_IDX else self.idx, "severity": self.severity.value, "title": self.title, "fate": self.fate.value,
                 "consolidated_id": self.consolidated_id, "evidence": self.evidence, "rule": self.rule.value}
 
 
@@ -313,7 +315,8 @@ def _statements(report: Report) -> list[tuple[Statement, Rule]]:
     for f in report.findings:
         if f.reconciliation:
             out += [(s, Rule.reconciliation)
-                    for s in statements_from_note(f.reconciliation, agents, consolidated_id=f.id, description=f.title)]
+                    for s in statements_from_note(f.reconciliation, agents, consolidated_id=f.id, description=f.title,
+                                                  sole_agent=f.agents[0] if len(f.agents) == 1 else None)]
     for o in report.observations:
         if o.kind == ObservationKind.declined:
             # "Re-raised this round by Codex (I1) and Gemini (C1). Dropped per the gate."

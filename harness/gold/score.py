@@ -59,10 +59,10 @@ def fates_by_report(st: Store, report_ids: list[str]) -> dict[str, list[Any]]:
     Fates dropped / false_positive are the gold's known false positives, so every scoring
     path (ad-hoc `harness score`, the runner, tuning) must read them through here.
     """
-    from harness.retro import tables as retro
+    from harness.gold.facts import refresh, stored_fates
 
-    retro.refresh(st, report_ids)
-    return {rid: retro.stored_fates(st, rid) for rid in report_ids}
+    refresh(st, report_ids)
+    return {rid: stored_fates(st, rid) for rid in report_ids}
 
 
 def stored_fates(st: Store, report_id: str) -> list[Any]:

@@ -27,7 +27,7 @@ def scorer_of(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def ensure_scores(st: Store, run_id: str, scorer: str = "default", args: dict[str, Any] | None = None) -> str:
     """Score the run's cases that have no stored score for (scorer, args); returns the args hash."""
     import scorers
-    from harness.retro.tables import refresh, stored_fates
+    from harness.gold.facts import refresh, stored_fates
     from harness.store import results as sql
     from harness.store.gold import iter_reports
     from harness.store.scores import put_score

@@ -145,6 +145,10 @@ def _insert_cases(st: Store, cases: list[CaseResult]) -> None:
     st.insert_frame("run_cases", cases_df)
     if preds:
         st.insert_frame("run_predictions", pl.DataFrame(preds, schema=_PRED_SCHEMA))
+    if any(c.decisions for c in cases):
+        from harness.store.consolidation import insert_decisions
+
+        insert_decisions(st, cases)
 
 
 class RunWriter:

@@ -75,6 +75,11 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     if len(names) > 1:
         raise HarnessError(f"runs were scored with different scorers ({', '.join(sorted(names))})")
     scorer, args = scorer_of(runs[0])
+    from harness.results.consolidation import is_consolidate_run
+
+    consolidating = any(is_consolidate_run(r) for r in runs)
+    if consolidating:  # the recorded reviewers are no consolidators: no replay panel
+        panel, replay_panel = [], False
     if panel is None:
         splits = sorted({r["split"] for r in runs})
         panel_ids = []
@@ -89,8 +94,14 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     ah = ""
     for r in all_runs:
         ah = ensure_scores(st, r["run_id"], scorer, args)
-    return _assemble(st, all_runs, requested, panel_ids, scorer, args, ah, n_boot, seed,
-                     window=(since, until), cutoff=cutoff, cutoffs=cutoffs)
+    rep = _assemble(st, all_runs, requested, panel_ids, scorer, args, ah, n_boot, seed,
+                    window=(since, until), cutoff=cutoff, cutoffs=cutoffs)
+    if consolidating:
+        from harness.results.consolidation import section
+
+        rep.consolidation = section(st, [r for r in runs if is_consolidate_run(r)], n_boot=n_boot, seed=seed)
+        rep.notes = [n for n in rep.notes if not n.startswith("no historical panel")]
+    return rep
 
 
 def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: list[str], scorer: str,
@@ -268,7 +279,7 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
     out = []
     for report in iter_reports(st, report_ids):
         from harness.benchmark.replay import reviewer_in
-        from harness.retro.tables import model_of
+        from harness.gold.facts import model_of
 
         cols, col_labels = [], []
         for run in runs:

@@ -163,7 +163,7 @@ def ingest(
 
 @app.command()
 def reports(
-    pr: Optional[int] = typer.Option(None, "--pr", help="Only this PR number."),
+    pr: Optional[str] = typer.Option(None, "--pr", help="Only this PR: a number, or owner/name#N."),
     since: Optional[str] = typer.Option(None, "--since", callback=_iso_date,
                                         help="Only reports dated on or after this date (YYYY-MM-DD)."),
     warnings: bool = typer.Option(False, "--warnings", help="Only reports with parse warnings, and list the warnings."),
@@ -290,7 +290,7 @@ def leaderboard_cmd(
                                         help="Reports on or after DATE (YYYY-MM-DD)."),
     until: Optional[str] = typer.Option(None, "--until", callback=_iso_date,
                                         help="Reports on or before DATE (YYYY-MM-DD)."),
-    pr: Optional[int] = typer.Option(None, "--pr", help="Only reports of this PR."),
+    pr: Optional[str] = typer.Option(None, "--pr", help="Only reports of this PR: a number, or owner/name#N."),
     fmt: str = typer.Option("md", "--format", help="md, json, csv or parquet."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
     n_boot: int = typer.Option(1000, "--boot", help="Bootstrap replicates for the 95% intervals."),

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from harness.core.errors import NotFound
 from harness.core.secrets import redact
 from harness.core.tables import markdown_table
+from harness.lm.prices import fmt_cost
 from harness.store import Store
 
 
@@ -46,7 +47,7 @@ class CaseView(BaseModel):
     cache_hits: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cost: float = 0.0
+    cost: float | None = 0.0  # None: no known price (shown as unknown)
     duration_s: float = 0.0
     raw_answer: str | None = None
     predictions: list[PredictionView] = Field(default_factory=list)
@@ -122,7 +123,7 @@ def render_run_view(view: RunView, *, raw_chars: int = 600) -> str:
     for c in view.results:
         out += ["", f"## {c.report_id}" + (f" (epoch {c.epoch})" if c.epoch else "") + f": {c.status}", "",
                 f"tokens {c.input_tokens} in / {c.output_tokens} out, {c.model_calls} calls "
-                f"({c.cache_hits} cached), ${c.cost:.4f}, {c.duration_s:.2f} s"]
+                f"({c.cache_hits} cached), {fmt_cost(c.cost)}, {c.duration_s:.2f} s"]
         if c.error:
             out.append(f"error ({c.error_kind or 'unknown'}): {_cell(c.error)}")
         if c.predictions:

@@ -64,7 +64,7 @@ def test_parquet_needs_a_file(report):
 def test_html_is_self_contained(report):
     html = write(report, "html", None)
     # the cost chart only when some reviewer has a known cost
-    assert html.count('<svg class="chart"') == 3 + any(r.usage.cost > 0 for r in report.reviewers)
+    assert html.count('<svg class="chart"') == 3 + any((r.usage.cost or 0) > 0 for r in report.reviewers)
     stripped = html.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(' href="#', "")  # in-page links
     for needle in ("http://", "https://", " src=", " href=", "@import"):
         assert needle not in stripped

@@ -316,7 +316,7 @@ class ModelClient:
         s = self.settings
         engine = self._engine_for(request)  # outside the retry loop: set-up failures are not retried
         chars = _request_chars(request)
-        transient = rate = 0
+        transient = rate = fails = 0
         rid = next(self._ids)
         while True:
             ticket = self.limiter.acquire(self.limiter.estimate_tokens(chars), refused=rate)
@@ -349,7 +349,8 @@ class ModelClient:
             if policy == _RETRY_BACKOFF:
                 # the whole client pauses; a failure while other requests fail too is the
                 # provider's outage, not this request's: it does not use up the request's retries
-                wait, outage = self.limiter.server_error(rid, self._backoff)
+                fails += 1
+                wait, outage = self.limiter.server_error(rid, self._backoff, fails - 1)
                 if outage and self.limiter.failures <= s.outage_retries:
                     with lock:
                         stats.retries += 1

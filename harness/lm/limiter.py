@@ -298,7 +298,7 @@ class AdaptiveLimiter:
             self._cond.notify_all()
             return max(0.0, self.paused_until - now)
 
-    def server_error(self, request_id: int, backoff: Callable[[int], float]) -> tuple[float, bool]:
+    def server_error(self, request_id: int, backoff: Callable[[int], float], attempt: int = 0) -> tuple[float, bool]:
         """Record a 5xx / transport failure of request `request_id` (stable across its retries).
 
         Returns (seconds until the client may call again, outage?): an outage when more than one
@@ -312,7 +312,9 @@ class AdaptiveLimiter:
             self._failing.add(request_id)
             if now >= self.paused_until:
                 self.failures += 1
-                self.paused_until = now + backoff(self.failures - 1)
+                # doubling with the client's failures, but never past this request's own attempts:
+                # a provider that keeps failing does not make every later request wait the cap
+                self.paused_until = now + backoff(min(self.failures - 1, attempt))
             self._cond.notify_all()
             return max(0.0, self.paused_until - now), len(self._failing) > 1
 

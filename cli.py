@@ -332,6 +332,8 @@ def bench(
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
+    k: int = typer.Option(3, "--k", min=0, help="Scorer line tolerance: widen each gold range by ±k lines."),
+    judge: Optional[str] = typer.Option(None, "--judge", help="Score with the LLM judge on this litellm model."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -342,7 +344,8 @@ def bench(
     with open_store() as st, bench_progress(_stderr_console(), enabled=sys.stderr.isatty()) as progress:
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
-                        max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,
+                        max_tokens=max_tokens, api_base=api_base, scorer="judge" if judge else scorer,
+                        scorer_args={"k": k, **({"model": judge} if judge else {})}, resume=resume,
                         progress=progress)
     if as_json:
         emit_json(res)
@@ -385,6 +388,33 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 # ---------------------------------------------------------------------------------------
 
 
+_K_VIEW = ("Read the scores stored with line tolerance K (default: the run's own scorer arguments); "
+           "store them first with `harness rescore RUN --k K`.")
+
+
+@app.command("rescore")
+def rescore_cmd(
+    run_id: str = typer.Argument(..., help="Run whose stored findings to score again."),
+    k: Optional[int] = typer.Option(None, "--k", min=0, help="Line tolerance [default: the run's]."),
+    strict: Optional[bool] = typer.Option(None, "--strict/--lenient", help="[default: the run's]"),
+    judge: Optional[str] = typer.Option(None, "--judge", help="Score with the LLM judge on this litellm model."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Score a stored run again under another scorer view (k, lenient, judge), stored beside the old one."""
+    from harness.runner.scoring import rescore
+
+    with open_store() as st:
+        res = rescore(st, run_id, k=k, strict=strict, judge=judge)
+    if as_json:
+        emit_json(res)
+        return
+    m = res.metrics
+    typer.echo(f"run {res.run_id}: {res.cases} cases scored with {res.scorer} (k={res.args.get('k')}"
+               f"{', lenient' if res.args.get('strict') is False else ''}), view {res.args_hash}"
+               f" ({res.replaced} replaced, {res.skipped} skipped); precision {_r3(m.get('precision'))},"
+               f" recall {_r3(m.get('recall'))}, f1 {_r3(m.get('f1'))}")
+
+
 @app.command("report")
 def report_cmd(
     run_ids: list[str] = typer.Argument(..., help="Run ids (see `harness runs`); several go side by side."),
@@ -394,6 +424,7 @@ def report_cmd(
                                               "reviewers [default: newest replay run per agent, run if missing]."),
     no_panel: bool = typer.Option(False, "--no-panel", help="Leave the historical reviewers out."),
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates for the 95% intervals."),
+    k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
     from harness.report import FORMATS, build_report, write
@@ -401,7 +432,7 @@ def report_cmd(
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
     with open_store() as st:
-        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot)
+        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot, k=k)
     text = write(rep, fmt, output)
     if text is not None:
         sys.stdout.write(text)
@@ -413,12 +444,13 @@ def compare_cmd(
     run_b: str = typer.Argument(..., help="Run B (the challenger); deltas are B − A."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates."),
+    k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """Paired comparison of two runs: metric deltas with intervals, and the gold findings that flipped."""
     from harness.compare import compare, to_markdown
 
     with open_store() as st:
-        res = compare(st, run_a, run_b, n_boot=n_boot)
+        res = compare(st, run_a, run_b, n_boot=n_boot, k=k)
     if as_json:
         emit_json(res)
     else:
@@ -435,13 +467,14 @@ def gate_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json-out", help="Write the result as JSON here."),
     allow_missing: bool = typer.Option(False, "--allow-missing",
                                        help="Pass even if the candidate did not score some baseline reports."),
+    k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """CI regression gate: exit 0 (pass) or 1 (fail) with a one-line verdict; 2 on errors."""
     from harness.gate import run_gate
 
     with open_store() as st:
         res = run_gate(st, baseline, candidate, metric=metric, max_drop=max_drop, junit=junit, json_out=json_out,
-                       allow_missing=allow_missing)
+                       allow_missing=allow_missing, k=k)
     typer.echo(res.line)
     if res.verdict != "pass":
         raise typer.Exit(1)

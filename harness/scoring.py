@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError, ParseError
 from harness.hashing import content_hash
-from harness.models import Finding
+from harness.models import Finding, Report
 from harness.store import Store
+from scorers.gold import GoldSet
 from scorers.result import ScoreResult
 
 
@@ -50,33 +51,52 @@ def read_findings(path: str | Path) -> list[Finding]:
     return list(parse_review(text).findings)
 
 
-def fates_by_report(st: Store, report_ids: list[str]) -> dict[str, list[Any]]:
-    """Per agent-finding fates (issue 4) of the given reports, computed first where stale.
+def build_golds(st: Store, report_ids: Sequence[str], reports: Mapping[str, Report] | None = None
+                ) -> dict[str, GoldSet]:
+    """THE gold of each report, for every scoring path (bench, tune, score, rescore, demo).
 
-    Fates dropped / false_positive are the gold's known false positives, so every scoring
-    path (ad-hoc `harness score`, the runner, tuning) must read them through here.
+    A report's gold is its surviving consolidated findings plus the known false positives:
+    the agent findings whose fate (harness.fates, computed here where missing or stale) is
+    dropped or false_positive, and what the report itself withdrew. `reports` may hold
+    already loaded reports; the others are read from the store. Unknown ids are left out.
+    `GoldSet.gold_hash()` identifies what a score was computed against.
     """
     from harness import retro
+    from harness.fates import FindingFate
+    from harness.store.gold import iter_reports
+    from harness.store.retro import fate_rows_many
+    from scorers import gold_for_report
 
-    retro.refresh(st, report_ids)
-    return {rid: retro.stored_fates(st, rid) for rid in report_ids}
+    ids = list(dict.fromkeys(report_ids))
+    if not ids:
+        return {}
+    retro.refresh(st, ids)
+    have = dict(reports or {})
+    missing = [i for i in ids if i not in have]
+    if missing:
+        have.update((r.id, r) for r in iter_reports(st, missing))
+    rows = fate_rows_many(st, ids)
+    return {rid: gold_for_report(have[rid], [FindingFate.from_row(r) for r in rows.get(rid, [])])
+            for rid in ids if rid in have}
 
 
-def stored_fates(st: Store, report_id: str) -> list[Any]:
-    return fates_by_report(st, [report_id])[report_id]
+def build_gold(st: Store, report_id: str) -> GoldSet:
+    """The gold of one stored report (NotFound when there is no such report)."""
+    from harness.store.gold import get_report
+
+    report = get_report(st, report_id)
+    return build_golds(st, [report.id], {report.id: report})[report.id]
 
 
 def score_file(st: Store, report_id: str, path: str | Path, *, k: int = 3, strict: bool = True,
                scorer: str = "default", judge: str | None = None, run_id: str | None = None,
                save: bool = True) -> ScoreResult:
     """Score the findings in `path` against report `report_id`'s gold; store and return the result."""
-    from harness.store.gold import get_report
     from harness.store.scores import StoreJudgeCache, put_score
-    from scorers import get_scorer, gold_for_report
+    from scorers import get_scorer
 
-    report = get_report(st, report_id)
+    gold = build_gold(st, report_id)
     findings = read_findings(path)
-    gold = gold_for_report(report, stored_fates(st, report_id))
     args: dict[str, Any] = {"k": k, "strict": strict}
     runtime: dict[str, Any] = {}
     if judge:

@@ -1,8 +1,9 @@
 """Build a `BenchReport` from stored runs: aggregation in polars, intervals by bootstrap over reports.
 
-The historical panel is the newest complete replay run (`replay:AGENT`) of every agent, run on
-the requested runs' split when it is missing (offline, no model call), so recorded reviewers
-and programs are scored by the same scorer against the same gold.
+The historical panel is the newest complete stored replay run (`replay:AGENT`) of every agent on
+the requested runs' split. Everything is read from the stored scores of one scored view (the
+first run's own: its scorer and arguments), so recorded reviewers and programs are shown under
+the same scorer against the same gold; building a report never runs or scores anything.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import polars as pl
 from harness.errors import HarnessError
 from harness.models import RetroCell, RetroRow, RetroTable, Severity
 from harness.report.model import INTERVAL_METRICS, BenchReport, Estimate, ReportTable, ReviewerSummary, Usage
-from harness.report.scoring import ensure_scores, scorer_of
+from harness.runner.scoring import View, require_view, run_view
 from harness.store import Store
 
 DASH = "—"
@@ -27,65 +28,89 @@ def _label(run: dict[str, Any]) -> tuple[str, str]:
     return f"{run['program']} · {model}", "program"
 
 
-def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, run_missing: bool = True) -> list[str]:
-    """Run ids of the replay panel on `split`: the newest complete replay run per agent, running the
-    missing ones (replay makes no model call)."""
+def find_panel(st: Store, split: str, *, prefer: Sequence[dict[str, Any]] = ()) -> tuple[list[str], list[str]]:
+    """(replay run ids of the panel on `split`, notes): the newest complete stored replay run per
+    recorded agent, a requested replay run standing for its own agent. Nothing is run: an agent
+    without a stored replay run is named in the notes with the command that makes one."""
     from harness.replay import agents_in_gold
     from harness.store import reports_out as sql
     from harness.store.gold import iter_reports
 
     have: dict[str, str] = {}
+    for r in prefer:
+        if _label(r)[1] == "replay" and r["split"] == split:
+            have.setdefault(r["model"].split(":", 1)[1].lower(), r["run_id"])
     for r in sql.replay_runs(st, split):
         have.setdefault(r["model"].split(":", 1)[1].lower(), r["run_id"])
-    wanted = list(agents) if agents is not None else agents_in_gold(list(iter_reports(st)))
-    out = []
-    for agent in wanted:
+    out, notes = [], []
+    for agent in agents_in_gold(list(iter_reports(st))):
         rid = have.get(agent.lower())
-        if rid is None and run_missing:
-            from harness.runner.bench import run_bench
-
-            rid = run_bench(st, model=f"replay:{agent}", split=split, concurrency=4).run_id
-        if rid is not None:
+        if rid is None:
+            notes.append(f"no stored replay run of {agent} on split {split}: "
+                         f"`harness bench --model replay:{agent} --split {split}` adds it to the panel")
+        else:
             out.append(rid)
-    return out
+    return out, notes
 
 
 def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | None = None,
-                 replay_panel: bool = True, n_boot: int = 1000, seed: int = 0) -> BenchReport:
-    """The report of `run_ids` beside the historical panel (replay runs; found or run when `panel`
-    is None and `replay_panel` is set)."""
+                 replay_panel: bool = True, n_boot: int = 1000, seed: int = 0, k: int | None = None) -> BenchReport:
+    """The report of `run_ids` beside the historical panel (stored replay runs: found when `panel`
+    is None and `replay_panel` is set), read from the stored scores under the first run's own
+    scored view (`k` changes its line tolerance). Writes nothing."""
     from harness.store.runs import get_run
+    from harness.store.scores import view_counts
 
     if not run_ids:
         raise HarnessError("give at least one run id (see `harness runs`)")
     runs = [get_run(st, r) for r in run_ids]
-    names = {scorer_of(r)[0] for r in runs}
+    view = run_view(runs[0], k=k)
+    names = {run_view(r, k=k).scorer for r in runs}
     if len(names) > 1:
         raise HarnessError(f"runs were scored with different scorers ({', '.join(sorted(names))})")
-    scorer, args = scorer_of(runs[0])
+    notes: list[str] = []
     if panel is None:
-        splits = sorted({r["split"] for r in runs})
         panel_ids = []
         if replay_panel:
-            for s in splits:
-                panel_ids += ensure_panel(st, s)
+            for s in sorted({r["split"] for r in runs}):
+                found, missing = find_panel(st, s, prefer=runs)
+                panel_ids += found
+                notes += missing
     else:
         panel_ids = [get_run(st, p)["run_id"] for p in panel]
     requested = [r["run_id"] for r in runs]
-    panel_ids = [p for p in dict.fromkeys(panel_ids) if p not in requested]
-    all_runs = runs + [get_run(st, p) for p in panel_ids]
-    ah = ""
-    for r in all_runs:
-        ah = ensure_scores(st, r["run_id"], scorer, args)
-    return _assemble(st, all_runs, requested, panel_ids, scorer, args, ah, n_boot, seed)
+    for r in runs:
+        require_view(st, r, view)
+    panel_runs = []
+    for p in dict.fromkeys(panel_ids):
+        if p in requested:
+            continue
+        run = get_run(st, p)
+        if view_counts(st, p, view.scorer, view.args_hash)["cases"]:
+            panel_runs.append(run)
+        else:
+            notes.append(f"panel run {p} ({run['model']}) has no stored scores under {view.describe()}: "
+                         f"`harness rescore {p}{_view_options(view)}` adds it")
+    return _assemble(st, runs + panel_runs, requested, [r["run_id"] for r in panel_runs], view, n_boot, seed,
+                     notes)
 
 
-def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: list[str], scorer: str,
-              args: dict, ah: str, n_boot: int, seed: int) -> BenchReport:
+def _view_options(view: View) -> str:
+    out = f" --k {view.args.get('k')}" if view.args.get("k") is not None else ""
+    if view.args.get("strict") is False:
+        out += " --lenient"
+    if view.scorer == "judge" and view.args.get("model"):
+        out += f" --judge {view.args['model']}"
+    return out
+
+
+def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: list[str], view: View,
+              n_boot: int, seed: int, notes: list[str]) -> BenchReport:
     import scorers
     from harness.store import reports_out as sql
     from harness.store.scores import labels_frame, scores_frame
 
+    scorer, args, ah = view.scorer, view.args, view.args_hash
     ids = [r["run_id"] for r in all_runs]
     scores = scores_frame(st, ids, scorer=scorer, args_hash=ah)
     # reports the requested runs scored: the panel is compared on those only
@@ -121,7 +146,6 @@ def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: 
             unique_insights=int(u.get_column("unique").sum()) if u.height else 0,
             usage=Usage(**{k: v for k, v in usage.get(rid, {}).items() if k in Usage.model_fields})))
     tables = per_report_tables(st, all_runs, labels, scores, gold, preds, unique)
-    notes = []
     if not panel_ids:
         notes.append("no historical panel: no replay run covers these reports")
     return BenchReport(runs=requested, panel=panel_ids, reviewers=reviewers, reports=tables, n_boot=n_boot,

@@ -22,7 +22,7 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, Iterator, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError, ModelError
 from harness.hashing import content_hash
@@ -31,8 +31,8 @@ from harness.models import Finding, Report
 from harness.runner.models import (
     BenchResult, CallStats, CaseResult, CaseStatus, Metrics, RunConfig, RunStatus,
 )
-from harness.runner.scoring import ScoreFn
 from harness.store import Store
+from scorers.base import Scorer
 
 
 class Outcome(BaseModel):
@@ -47,6 +47,12 @@ class Outcome(BaseModel):
 
 class Progress(Protocol):
     def __call__(self, done: int, total: int, errors: int, spent: float) -> None: ...
+
+
+class Solver(Protocol):
+    """What produces a case's findings: a review program on a model, a replayed recorded review."""
+
+    def solve(self, case: Any, report: Report, epoch: int, stats: CallStats) -> Outcome: ...
 
 
 class FatalRunError(ModelError):
@@ -154,59 +160,70 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
     return module, program, phash
 
 
+_EXECUTION = ("concurrency", "timeout", "max_errors", "max_retries")
+
+
 def run_bench(
     store: Store,
+    config: RunConfig | None = None,
     *,
-    model: str | None = None,
-    program: str = "single",
-    split: str = "test",
-    limit: int | None = None,
-    concurrency: int = 8,
-    epochs: int = 1,
-    timeout: float = 120.0,
-    max_errors: int = 10,
-    temperature: float | None = 0.0,
-    max_tokens: int | None = None,
-    api_base: str | None = None,
-    scorer: str = "default",
-    max_retries: int = 4,
     resume: str | None = None,
     progress: Progress | None = None,
-    score_fn: ScoreFn | None = None,
+    score_fn: Scorer | None = None,
     parse: Callable[..., Any] | None = None,
     backoff_s: float = 0.5,
+    **settings: Any,
 ) -> BenchResult:
-    """Run (or resume) a benchmark and return its totals; every finished case is stored as it ends."""
+    """Run (or resume) a benchmark and return its totals; every finished case is scored and stored
+    as it ends.
+
+    `config` says what to run (RunConfig holds every default); keyword `settings` are RunConfig
+    fields, a shorthand for `RunConfig(**settings)` (or, with `resume`, the execution settings
+    to change). `score_fn` replaces the named scorer (tests); its name and args are recorded.
+    """
     from harness.store import runs as sql
 
-    if concurrency < 1 or epochs < 1 or max_errors < 0:
-        raise HarnessError("--concurrency and --epochs must be at least 1, --max-errors at least 0")
+    if config is None and not resume and not settings.get("model"):
+        raise HarnessError("--model is required (or --resume RUN_ID)")
+    try:
+        given = config.model_copy(update=settings) if config is not None else (
+            None if resume else RunConfig.model_validate(settings))
+        if given is not None:
+            given = RunConfig.model_validate(given.model_dump())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise HarnessError(f"bad run setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    api_base: str | None
     if resume:
         run = sql.get_run(store, resume)
         run_id = run["run_id"]
         stored = RunConfig.model_validate(run["config"])
         # execution settings may change on resume (a slower network, a smaller quota); results don't
-        cfg = stored.model_copy(update={"concurrency": concurrency, "timeout": timeout,
-                                        "max_errors": max_errors, "max_retries": max_retries})
+        cfg = stored.model_copy(update={k: settings[k] for k in _EXECUTION if settings.get(k) is not None})
+        api_base = settings.get("api_base") or (config.api_base if config is not None else None)
         if not api_base and stored.api_base and MASK in stored.api_base:
             raise HarnessError(f"run {run_id} was started with credentials in --api-base (stored redacted)",
                                hint="pass --api-base again to resume")
         api_base = api_base or stored.api_base
+        _check_settings(cfg)
         module, _, phash = _program_for(store, cfg.model, cfg.program)
         if phash != cfg.program_hash:
             raise HarnessError(f"run {run_id}: program {cfg.program!r} changed since the run started",
                                hint="start a new run instead of resuming")
+        scorer = score_fn or _scorer_for(store, cfg.scorer, cfg.scorer_args)
     else:
-        if not model:
-            raise HarnessError("--model is required (or --resume RUN_ID)")
-        module, name, phash = _program_for(store, model, program)
-        cfg = RunConfig(model=model, program=name, program_hash=phash, split=split, limit=limit, epochs=epochs,
-                        temperature=temperature, max_tokens=max_tokens, scorer=scorer,
-                        api_base=redact(api_base) if api_base else None, concurrency=concurrency,
-                        timeout=timeout, max_errors=max_errors, max_retries=max_retries)
+        assert given is not None
+        _check_settings(given)
+        api_base = given.api_base
+        module, name, phash = _program_for(store, given.model, given.program)
+        scorer = score_fn or _scorer_for(store, given.scorer, given.scorer_args)
+        cfg = given.model_copy(update={"program": name, "program_hash": phash, "scorer": scorer.name,
+                                       "scorer_args": dict(scorer.args),
+                                       "api_base": redact(api_base) if api_base else None})
         run_id = content_hash({"config": cfg.identity(), "nonce": uuid.uuid4().hex}, 16)
 
     from harness.dataset import load_cases
+    from harness.scoring import build_golds
     from harness.store.gold import iter_reports
 
     cases = load_cases(store, cfg.split, cfg.limit)
@@ -225,39 +242,73 @@ def run_bench(
     if module is None:
         from harness.replay import replay_agent
 
-        solver: Any = ReplaySolver(replay_agent(cfg.model), parse)
+        solver: Solver = ReplaySolver(replay_agent(cfg.model), parse)
     else:
         from harness.lm import ModelClient, ModelSettings
 
-        settings = ModelSettings(model=cfg.model, api_base=api_base, temperature=cfg.temperature,
-                                 max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
-                                 concurrency=cfg.concurrency, backoff_s=backoff_s)
-        solver = ProgramSolver(module, ModelClient(settings, writer))
+        settings_ = ModelSettings(model=cfg.model, api_base=api_base, temperature=cfg.temperature,
+                                  max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
+                                  concurrency=cfg.concurrency, backoff_s=backoff_s)
+        solver = ProgramSolver(module, ModelClient(settings_, writer))
+    golds = build_golds(store, list(reports), reports)
     memo_keys: dict[tuple[str, int], str] = {}
-    if score_fn is None:
-        from harness.runner.scoring import scorer_fn
-        from harness.scoring import fates_by_report
+    if module is not None and score_fn is None:  # a program run; replaying a recorded review is cheap to redo
+        from harness.runner import memo
 
-        fates = fates_by_report(store, list(reports))
-        score_fn = scorer_fn(cfg.scorer, fates=fates)
-        if module is not None:  # a program run; replaying a recorded review is cheap to redo
-            from harness.runner import memo
-
-            gold = {rid: memo.gold_identity(r.content_hash, fates.get(rid)) for rid, r in reports.items()}
-            memo_keys = {(c.report_id, e): memo.case_key(cfg, c.inputs, e, gold[c.report_id])
-                         for c, e in todo if c.runnable}
+        gold_ids = {rid: memo.gold_identity(g) for rid, g in golds.items()}
+        memo_keys = {(c.report_id, e): memo.case_key(cfg, c.inputs, e, gold_ids[c.report_id])
+                     for c, e in todo if c.runnable}
 
     t0 = time.perf_counter()
     try:
-        status, message = _execute(store, writer, run_id, solver, score_fn, reports, todo, cfg, progress,
-                                   done=len(done), total=len(planned), memo_keys=memo_keys)
+        status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds), reports, todo, cfg,
+                                   progress, done=len(done), total=len(planned), memo_keys=memo_keys)
     finally:
         writer.close()
-    sql.finish_run(store, run_id, status, message, time.perf_counter() - t0)
+    _finish(store, run_id, cfg, status, message, time.perf_counter() - t0)
     return bench_result(store, run_id)
 
 
-def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: ScoreFn, reports: dict[str, Report],
+def _check_settings(cfg: RunConfig) -> None:
+    if cfg.concurrency < 1 or cfg.epochs < 1 or cfg.max_errors < 0:
+        raise HarnessError("--concurrency and --epochs must be at least 1, --max-errors at least 0")
+
+
+def _scorer_for(store: Store, name: str, args: dict[str, Any]) -> Scorer:
+    from harness.runner.scoring import LEGACY_ARGS, make_scorer
+
+    return make_scorer(name, args or LEGACY_ARGS, store)
+
+
+class CaseScorer:
+    """The run's scorer with the gold of every report of the run (built once, before any case)."""
+
+    def __init__(self, scorer: Scorer, golds: dict[str, Any]):
+        self.scorer = scorer
+        self.golds = golds
+
+    def __call__(self, report_id: str, findings: list[Finding]) -> tuple[Any, str]:
+        from harness.runner.scoring import score_case
+
+        gold = self.golds[report_id]
+        return score_case(self.scorer, gold, findings), gold.gold_hash()
+
+
+def _finish(store: Store, run_id: str, cfg: RunConfig, status: RunStatus, message: str | None,
+            wall_add_s: float) -> None:
+    """Close the run with its totals: the headline metrics come from the run's own scored view."""
+    import scorers
+    from harness.store import runs as sql
+    from harness.store.scores import view_counts
+
+    c = view_counts(store, run_id, cfg.scorer, scorers.args_hash(cfg.scorer_args))
+    m = scorers.metrics_from_counts(c, bool(cfg.scorer_args.get("strict", True)))
+    metrics = Metrics(precision=m.get("precision"), recall=m.get("recall"), f1=m.get("f1"),
+                      tp=int(c["tp"]), fp=int(c["fp"]), fn=int(c["fn"])) if c["cases"] else Metrics()
+    sql.finish_run(store, run_id, status, message, wall_add_s, metrics.model_dump())
+
+
+def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: CaseScorer, reports: dict[str, Report],
              todo: list[tuple[Any, int]], cfg: RunConfig, progress: Progress | None, *, done: int,
              total: int, memo_keys: dict[tuple[str, int], str] | None = None) -> tuple[RunStatus, str | None]:
     from harness.runner.memo import replay
@@ -325,7 +376,7 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
         stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
         writer.close()
-        sql.finish_run(store, run_id, RunStatus.interrupted, f"interrupted: {type(exc).__name__}", 0.0)
+        _finish(store, run_id, cfg, RunStatus.interrupted, f"interrupted: {type(exc).__name__}", 0.0)
         raise
     pool.shutdown(wait=True)
     return status, message
@@ -348,7 +399,7 @@ def _memo_lookup(store: Store, todo: list[tuple[Any, int]], memo_keys: dict[tupl
             yield c, e, k, found.get(k) if k else None
 
 
-def run_case(run_id: str, solver: Any, score_fn: ScoreFn, case: Any, report: Report, epoch: int) -> CaseResult:
+def run_case(run_id: str, solver: Solver, score_fn: CaseScorer, case: Any, report: Report, epoch: int) -> CaseResult:
     """One case: solve, classify failures, score. Raises FatalRunError only."""
     from harness.lm import model_error_in
 
@@ -367,9 +418,8 @@ def run_case(run_id: str, solver: Any, score_fn: ScoreFn, case: Any, report: Rep
                      tool_calls=out.tool_calls)
     if out.status in (CaseStatus.ok, CaseStatus.parse_failure):
         findings = out.findings if out.status == CaseStatus.ok else []
-        sc = score_fn(report, findings)
-        res.findings, res.labels = findings, sc.labels
-        res.tp, res.fp, res.fn, res.metrics = sc.tp, sc.fp, sc.fn, sc.metrics
+        res.findings = findings
+        res.score, res.gold_hash = score_fn(case.report_id, findings)
     res.duration_s = time.perf_counter() - t0
     return res
 

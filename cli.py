@@ -105,8 +105,8 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Parse deep-review reports into the gold set (idempotent by content hash)."""
-    from harness.ingest import IngestFailed, ingest_git, ingest_paths
-    from harness.render import render_ingest_summary
+    from harness.gold.ingest import IngestFailed, ingest_git, ingest_paths
+    from harness.gold.render import render_ingest_summary
 
     if not paths and not git:
         fail("give report files or folders, or --git REPO --ref REF")
@@ -135,7 +135,7 @@ def reports(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List stored reports (findings by severity, agent findings, warnings)."""
-    from harness.render import render_report_list
+    from harness.gold.render import render_report_list
     from harness.store import gold
 
     with open_store(read_only=True) as st:
@@ -152,7 +152,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the stored Report model as JSON."),
 ) -> None:
     """Render one stored report in the house format (or its model as JSON)."""
-    from harness.render import render_report
+    from harness.gold.render import render_report
     from harness.store import gold
 
     with open_store(read_only=True) as st:
@@ -181,7 +181,7 @@ def score_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Score a reviewer's findings against a stored report's gold; prints each label with its evidence."""
-    from harness.scoring import score_file, score_table
+    from harness.gold.score import score_file, score_table
 
     with open_store() as st:
         result = score_file(st, report_id, findings, k=k, strict=strict, scorer=scorer, judge=judge)
@@ -204,7 +204,7 @@ def retro_cmd(
     fmt: str = typer.Option("md", "--format", help="md, json or csv."),
 ) -> None:
     """Recompute a report's agent retro Summary table from the stored data (and check the published one)."""
-    from harness import retro
+    from harness.retro import tables as retro
 
     if fmt not in ("md", "json", "csv"):
         fail(f"unknown format {fmt!r} (md, json or csv)")
@@ -229,7 +229,7 @@ def leaderboard_cmd(
     n_boot: int = typer.Option(1000, "--boot", help="Bootstrap replicates for the 95% intervals."),
 ) -> None:
     """One row per reviewer model over the stored reports, with bootstrap 95% intervals."""
-    from harness import leaderboard as lb
+    from harness.retro import leaderboard as lb
 
     with open_store() as st:
         df = lb.leaderboard(st, since=since, until=until, pr=pr, n_boot=n_boot)
@@ -269,8 +269,8 @@ def dataset_build(
     """Materialise every stored report's reviewed diff from --repo, then assign splits by PR."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from harness.dataset import build_dataset
-    from harness.errors import HarnessError
+    from harness.benchmark.dataset import build_dataset
+    from harness.core.errors import HarnessError
 
     try:
         shares = tuple(float(x) for x in ratios.split(","))
@@ -298,7 +298,7 @@ def dataset_show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Per split: reports, PRs, input status counts and diff tokens."""
-    from harness.dataset import dataset_summary, input_problems
+    from harness.benchmark.dataset import dataset_summary, input_problems
 
     with open_store(read_only=True) as st:
         rows = dataset_summary(st, split_name)
@@ -338,8 +338,8 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
-    from harness.runner.bench import run_bench
-    from harness.runner.progress import bench_progress
+    from harness.benchmark.progress import bench_progress
+    from harness.benchmark.runner import run_bench
 
     with open_store() as st, bench_progress(_stderr_console(), enabled=sys.stderr.isatty()) as progress:
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
@@ -401,7 +401,7 @@ def rescore_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Score a stored run again under another scorer view (k, lenient, judge), stored beside the old one."""
-    from harness.runner.scoring import rescore
+    from harness.benchmark.case_score import rescore
 
     with open_store() as st:
         res = rescore(st, run_id, k=k, strict=strict, judge=judge)
@@ -427,7 +427,7 @@ def report_cmd(
     k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
-    from harness.report import FORMATS, build_report, write
+    from harness.results.report import FORMATS, build_report, write
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
@@ -447,7 +447,7 @@ def compare_cmd(
     k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """Paired comparison of two runs: metric deltas with intervals, and the gold findings that flipped."""
-    from harness.compare import compare, to_markdown
+    from harness.results.compare import compare, to_markdown
 
     with open_store() as st:
         res = compare(st, run_a, run_b, n_boot=n_boot, k=k)
@@ -470,7 +470,7 @@ def gate_cmd(
     k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """CI regression gate: exit 0 (pass) or 1 (fail) with a one-line verdict; 2 on errors."""
-    from harness.gate import run_gate
+    from harness.results.gate import run_gate
 
     with open_store() as st:
         res = run_gate(st, baseline, candidate, metric=metric, max_drop=max_drop, junit=junit, json_out=json_out,
@@ -491,7 +491,7 @@ def baseline_export(
     output: Path = typer.Option(..., "-o", "--output", help="Baseline JSON file to write."),
 ) -> None:
     """Write a small baseline JSON (per-report counts, aggregate, scorer, program/model) for the gate."""
-    from harness.gate import export_baseline, write_baseline
+    from harness.results.gate import export_baseline, write_baseline
 
     with open_store() as st:
         b = export_baseline(st, run_id)
@@ -509,7 +509,7 @@ def demo_cmd(
 ) -> None:
     """Everything offline on the shipped synthetic sample: ingest, retro check, replay + a DSPy program on a
     deterministic offline baseline model, report (md + html), leaderboard."""
-    from harness.demo import run_demo
+    from harness.demo.pipeline import run_demo
 
     res = run_demo(out, db, log=lambda line: typer.echo(f"- {line}"))
     typer.echo("\n## Report (quality)\n\n" + res.summary_md)
@@ -558,7 +558,7 @@ def tune_cmd(
             "after": _r3(lin.get("dev_after")), "model_calls": lin.get("model_calls"),
             "cost": round(lin.get("cost") or 0.0, 4)}]))
         if res.program:
-            from harness.lm.secrets import redact
+            from harness.core.secrets import redact
 
             base = f" --api-base {redact(api_base)}" if api_base else ""
             typer.echo(f"run it: harness bench --program {res.program} --model {model}{base} --split test")
@@ -642,7 +642,7 @@ def programs_show(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
 
     try:
         rc = app(args=argv, prog_name="harness", standalone_mode=False)

@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from markdown_it import MarkdownIt
 
-    from harness.ingest import ingest_paths
-    from harness.parse import parse_report
+    from harness.gold.ingest import ingest_paths
+    from harness.gold.parse import parse_report
     from harness.store import Store
     from harness.store import gold
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.leaderboard import leaderboard, to_markdown  # noqa: E402
+from harness.retro.leaderboard import leaderboard, to_markdown  # noqa: E402
 from harness.store import Store  # noqa: E402
 
 MODELS = [("Claude", "Claude Opus 4.6"), ("Claude", "Claude Opus 4.7"), ("Codex", "Codex GPT 5.4"),

@@ -13,7 +13,7 @@ import random
 import statistics
 import time
 
-from harness.models import Finding, Location, Severity
+from harness.core.models import Finding, Location, Severity
 
 
 def _words(rng: random.Random, vocab: list[str], n: int) -> str:

@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     args = ap.parse_args()
 
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
     from harness.store import Store
 
     st = Store(Path(tempfile.mkdtemp(prefix="bench-memory-")) / "mem.duckdb")

@@ -58,7 +58,7 @@ def import_seconds(module: str) -> float | None:
 
 
 def build_store(n: int) -> tuple[Path, float]:
-    from harness import retro
+    from harness.retro import tables as retro
     from harness.store import Store
 
     db = Path(tempfile.mkdtemp(prefix="bench-runner-")) / "bench.duckdb"
@@ -72,7 +72,7 @@ def build_store(n: int) -> tuple[Path, float]:
 
 
 def run_ours(url: str, n: int, c: int) -> dict:
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
     from harness.store import Store
 
     db, fates_s = build_store(n)
@@ -88,8 +88,8 @@ def run_ours(url: str, n: int, c: int) -> dict:
 def run_dspy_evaluate(url: str, n: int, c: int) -> dict:
     import dspy
 
-    from harness.dataset import ReviewCase
-    from harness.programs import get_program
+    from harness.benchmark.dataset import ReviewCase
+    from harness.benchmark.programs import get_program
 
     devset = []
     for i in range(n):
@@ -169,7 +169,7 @@ def main() -> None:
     n, c = args.cases, args.concurrency
     ideal = math.ceil(n / c) * args.latency
 
-    for m in ("dspy", "litellm", "inspect_ai", "harness.runner.bench"):
+    for m in ("dspy", "litellm", "inspect_ai", "harness.benchmark.runner"):
         s = import_seconds(m)
         print(f"import {m}: " + (f"{s:.2f} s" if s is not None else "not installed"))
 

@@ -42,7 +42,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.models import Finding
+from harness.core.models import Finding
+from harness.core.scores import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
 from scorers.aggregate import (
     Interval, PairedDelta, aggregate, bootstrap_ci, concat, gold_frame, paired_bootstrap, results_frame,
     unique_insights,
@@ -53,7 +54,12 @@ from scorers.findings import coerce_finding, coerce_findings
 from scorers.gold import FATES, KNOWN_FP_FATES, GoldSet, gold_for_report
 from scorers.judge import cohen_kappa
 from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, compute, metrics_from_counts, with_metrics
-from scorers.result import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
+
+# The built-in scorers register themselves when imported: importing them here (scorers.default,
+# and scorers.judge above) is what makes `get_scorer("default")` / `get_scorer("judge")` work.
+# The registry (scorers.base) never imports them, so there is no cycle.
+import scorers.default  # noqa: E402,F401  (registers "default")
+import scorers.judge  # noqa: E402,F401  (registers "judge")
 
 
 def score(gold: GoldSet, predicted: list[Finding] | list[Any], *, scorer: str = "default",

@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel
 
+from harness.core.scores import ScoreResult
 from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, compute, with_metrics
-from scorers.result import ScoreResult
 
 
 class Interval(BaseModel):

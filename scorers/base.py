@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from harness.errors import HarnessError
-from harness.hashing import content_hash
-from harness.models import Finding
+from harness.core.errors import HarnessError
+from harness.core.models import Finding
 
 from scorers.gold import GoldSet
-from scorers.result import ScoreResult
+from harness.core.scores import ScoreResult, args_hash  # noqa: F401  (args_hash re-exported)
 
 
 @runtime_checkable
@@ -41,13 +40,7 @@ def register(name: str) -> Callable[[Callable[..., Scorer]], Callable[..., Score
     return deco
 
 
-def _load_builtin() -> None:
-    import scorers.default  # noqa: F401  (registers "default")
-    import scorers.judge  # noqa: F401  (registers "judge")
-
-
 def get_scorer(name: str = "default", **args: Any) -> Scorer:
-    _load_builtin()
     factory = _REGISTRY.get(name)
     if factory is None:
         raise HarnessError(f"unknown scorer {name!r}", hint=f"known: {', '.join(list_scorers())}")
@@ -58,9 +51,6 @@ def get_scorer(name: str = "default", **args: Any) -> Scorer:
 
 
 def list_scorers() -> list[str]:
-    _load_builtin()
     return sorted(_REGISTRY)
 
 
-def args_hash(args: dict[str, Any]) -> str:
-    return content_hash(args, 16)

@@ -12,8 +12,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from harness.hashing import canonical_json
-from harness.models import Finding, Severity
+from harness.core.hashing import canonical_json
+from harness.core.models import Finding, Severity
+from harness.core.scores import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
 from scorers.base import register
 from scorers.findings import coerce_findings
 from scorers.gold import GoldSet
@@ -21,7 +22,6 @@ from scorers.match import LEVEL_NAMES, LINE, MatchParams, PairMatrices, assign, 
 from scorers.metrics import DEFAULT_WEIGHTS, SEVERITIES, SWEEP_K, metrics_from_counts
 from scorers.paths import normalise_path
 from scorers.text import finding_tokens
-from scorers.result import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
 
 Pair = tuple[int, int]
 
@@ -230,6 +230,8 @@ class DefaultScorer:
             c[f"found_{s}"] = sum(1 for j in found if G[j].severity.value == s)
         c["gold_weight"] = float(sum(self.weights.get(g.severity.value, 1.0) for g in G))
         c["found_weight"] = float(sum(self.weights.get(G[j].severity.value, 1.0) for j in found))
+        c["gold_fixed"] = sum(1 for g in G if g.resolution == "fixed")
+        c["found_fixed"] = sum(1 for j in found if G[j].resolution == "fixed")
         for k, n in sweep.items():
             c[f"tp_k{k}"] = n
         c["gold_located"] = sum(1 for g in gold_labels if g.file_hit is not None)

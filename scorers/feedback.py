@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from harness.core.scores import ScoreResult
 from scorers.gold import GoldSet
-from scorers.result import ScoreResult
 
 MAX_ITEMS = 8
 
@@ -88,7 +88,7 @@ def dspy_metric(*, scorer: str = "default", metric: str = "f1", gold_field: str 
                       pred_trace: Any = None) -> Any:
         import dspy
 
-        from harness.errors import HarnessError
+        from harness.core.errors import HarnessError
 
         g = gold[gold_field] if not isinstance(gold, GoldSet) else gold
         g = g if isinstance(g, GoldSet) else GoldSet.model_validate(g)

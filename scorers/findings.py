@@ -11,8 +11,8 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import ParseError
-from harness.models import Finding, Location, Severity
+from harness.core.errors import ParseError
+from harness.core.models import Finding, Location, Severity
 
 _SEVERITY_ALIASES = {
     "c": "critical", "critical": "critical", "blocker": "critical", "severe": "critical",

@@ -14,8 +14,8 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.hashing import content_hash
-from harness.models import Finding, Report
+from harness.core.hashing import content_hash
+from harness.core.models import Finding, Report
 
 FATES = ("kept", "downgraded", "upgraded", "merged", "dropped", "false_positive", "demoted", "unmatched")
 KNOWN_FP_FATES = frozenset({"dropped", "false_positive"})

@@ -16,9 +16,9 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from harness.errors import ModelError
-from harness.hashing import content_hash
-from harness.models import Finding
+from harness.core.errors import ModelError
+from harness.core.hashing import content_hash
+from harness.core.models import Finding
 from scorers.base import register
 from scorers.default import DefaultScorer, Pair, _Stage
 

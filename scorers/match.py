@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.models import Finding
+from harness.core.models import Finding
 from scorers.paths import compatibility, normalise_path
 from scorers.text import affinity_matrix
 

@@ -6,7 +6,12 @@ and bootstrap replicates (one element per replicate), so the numbers can never d
 Conventions for empty denominators: with no predictions, precision is 1 when the gold is
 empty too (nothing to say, nothing said) and 0 otherwise; with no gold, recall is 1. Rates
 whose support is empty (critical recall without critical gold, severity accuracy without
-true positives) are null rather than invented.
+true positives, recall of fixed findings in a report whose author fixed none) are null
+rather than invented.
+
+`recall_weighted` weighs each gold finding by its severity (the scorer's `weights` argument,
+recorded with every score: critical 3, important 2, suggestion 1 by default); `recall_fixed`
+counts only the gold findings whose resolution is `fixed`.
 """
 
 from __future__ import annotations
@@ -16,26 +21,9 @@ from typing import Any, Mapping
 import numpy as np
 import polars as pl
 
-SEVERITIES = ("critical", "important", "suggestion")
-SWEEP_K = (0, 3, 10)
+from harness.core.scores import COUNT_FIELDS, METRIC_FIELDS, SEVERITIES, SWEEP_K  # noqa: F401  (re-exported)
+
 DEFAULT_WEIGHTS = {"critical": 3.0, "important": 2.0, "suggestion": 1.0}
-
-COUNT_FIELDS: tuple[str, ...] = (
-    "n_pred", "n_gold", "n_known_fp", "tp", "known_fp", "novel", "fp", "fn",
-    "sev_exact", "sev_over", "sev_under",
-    *(f"gold_{s}" for s in SEVERITIES), *(f"found_{s}" for s in SEVERITIES),
-    "gold_weight", "found_weight",
-    *(f"tp_k{k}" for k in SWEEP_K),
-    "gold_located", "file_hits",
-)
-
-# headline metrics: what `harness report` / compare / gate pick from
-METRIC_FIELDS: tuple[str, ...] = (
-    "precision", "precision_strict", "precision_lenient", "recall", "f1", "f1_strict", "f1_lenient",
-    *(f"recall_{s}" for s in SEVERITIES), "weighted_recall", "weighted_f1",
-    "severity_accuracy", "over_call_rate", "under_call_rate", "known_fp_rate",
-    *(f"recall_k{k}" for k in SWEEP_K), "file_hit_rate",
-)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, empty: np.ndarray | float) -> np.ndarray:
@@ -58,14 +46,16 @@ def compute(counts: Mapping[str, Any], strict: bool = True) -> dict[str, np.ndar
     p_strict = _ratio(c["tp"], c["tp"] + c["fp"], no_gold)
     p_len = _ratio(c["tp"], c["tp"] + c["known_fp"], no_gold)
     recall = _ratio(c["tp"], c["n_gold"], 1.0)
-    weighted_recall = _ratio(c["found_weight"], c["gold_weight"], 1.0)
+    recall_weighted = _ratio(c["found_weight"], c["gold_weight"], 1.0)
     precision = p_strict if strict else p_len
     out = {
         "precision": precision, "precision_strict": p_strict, "precision_lenient": p_len,
         "recall": recall, "f1": _hm(precision, recall), "f1_strict": _hm(p_strict, recall),
         "f1_lenient": _hm(p_len, recall),
         **{f"recall_{s}": _ratio(c[f"found_{s}"], c[f"gold_{s}"], nan) for s in SEVERITIES},
-        "weighted_recall": weighted_recall, "weighted_f1": _hm(precision, weighted_recall),
+        "recall_weighted": recall_weighted, "weighted_f1": _hm(precision, recall_weighted),
+        # of the gold findings the author fixed (Resolution table), the share found
+        "recall_fixed": _ratio(c["found_fixed"], c["gold_fixed"], nan),
         "severity_accuracy": _ratio(c["sev_exact"], c["tp"], nan),
         "over_call_rate": _ratio(c["sev_over"], c["tp"], nan),
         "under_call_rate": _ratio(c["sev_under"], c["tp"], nan),

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.models import Finding
+from harness.core.models import Finding
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")

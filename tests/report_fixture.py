@@ -11,7 +11,7 @@ _CACHE: dict[str, object] = {}
 def demo_once(tmp_path_factory) -> "object":
     """The DemoResult of `run_demo` into a session temp folder (run once per session)."""
     if "demo" not in _CACHE:
-        from harness.demo import run_demo
+        from harness.demo.pipeline import run_demo
 
         _CACHE["demo"] = run_demo(tmp_path_factory.mktemp("demo-out"))
     return _CACHE["demo"]

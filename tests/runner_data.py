@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 
-from harness.hashing import content_hash
-from harness.models import AgentReview, Finding, Location, Report, Severity
+from harness.core.hashing import content_hash
+from harness.core.models import AgentReview, Finding, Location, Report, Severity
 from harness.store import Store
 
 from openai_server import Reply, chat_answer
@@ -41,8 +41,8 @@ def diff_for(i: int) -> str:
 
 def populate(st: Store, n: int) -> list[str]:
     """n reports with exact review inputs; split 'all' covers them without `dataset split`."""
-    from harness.store.dataset import put_input
     from harness.store.gold import put_report
+    from harness.store.inputs import put_input
 
     ids = []
     for i in range(n):
@@ -81,7 +81,7 @@ class SimpleScorer:
 
     def score(self, gold, findings: list[Finding]):
         from scorers import metrics_from_counts
-        from scorers.result import PredictionLabel, ScoreResult
+        from harness.core.scores import PredictionLabel, ScoreResult
 
         where = {(l.path, l.line_start) for f in gold.findings for l in f.locations}
         labels = ["true_positive" if any((l.path, l.line_start) in where for l in f.locations) else "novel"

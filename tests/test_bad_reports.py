@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from harness.ingest import MAX_REPORT_BYTES, ingest_paths
+from harness.gold.ingest import MAX_REPORT_BYTES, ingest_paths
 from harness.store import Store
 from harness.store import gold
 

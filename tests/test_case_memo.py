@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.runner import memo
-from harness.runner.models import RunConfig
+from harness.core import memo
+from harness.core.runs import RunConfig
 from harness.store.runs import case_frame
 from runner_data import populate
 from test_runner import bench as runner_bench, server  # noqa: F401 (server is a fixture)
@@ -78,7 +78,7 @@ def test_case_key_holds_what_decides_the_result():
 
 
 def test_gold_identity_follows_the_gold_and_its_known_false_positives():
-    from harness.models import Finding, Severity
+    from harness.core.models import Finding, Severity
     from scorers import GoldSet
 
     f = Finding(id="C1", severity=Severity.critical, title="t")
@@ -98,7 +98,7 @@ def test_fully_memoised_rerun_imports_neither_dspy_nor_litellm(tmp_path, server)
     st.close()
     code = (
         "import sys; sys.path[:0] = [%r, %r]\n"
-        "from harness.store import Store\nfrom harness.runner.bench import run_bench\n"
+        "from harness.store import Store\nfrom harness.benchmark.runner import run_bench\n"
         "res = run_bench(Store(%r), model='openai/test-model', program='single', split='all', api_base=%r)\n"
         "print(res.model_calls, res.cache_hits, res.scored, "
         "sorted(m for m in ('dspy', 'litellm', 'scipy') if m in sys.modules))\n"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.compare import compare
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.results.compare import compare
 from harness.store import Store
 from tests.report_fixture import demo_once, run_ids, store_copy
 
@@ -39,8 +39,8 @@ def test_flips_match_the_stored_gold_labels(demo, tmp_path):
 
 
 def test_identical_runs_have_no_flips_and_no_signal(demo, tmp_path):
-    from harness.heuristic_reviewer import register
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
+    from harness.lm.heuristic_reviewer import register
 
     program, _ = run_ids(demo)
     with Store(store_copy(demo, tmp_path)) as st:

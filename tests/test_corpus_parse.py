@@ -8,8 +8,8 @@ from functools import lru_cache
 
 import pytest
 
-from harness.models import Severity
-from harness.parse import parse_report
+from harness.core.models import Severity
+from harness.gold.parse import parse_report
 from tests.conftest import CORPUS, corpus_files, needs_corpus
 
 pytestmark = needs_corpus

@@ -8,20 +8,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.dataset import (
+from harness.benchmark.dataset import (
     assign_splits,
     build_dataset,
     build_inputs,
     build_split,
-    count_tokens,
     dataset_summary,
     group_key,
     load_cases,
     materialise,
 )
-from harness.errors import HarnessError, NotFound
-from harness.gitrepo import EMPTY_TREE, GitRepo
-from harness.models import Commit, Report
+from harness.core.errors import HarnessError, NotFound
+from harness.core.git import EMPTY_TREE, GitRepo
+from harness.core.models import Commit, Report
+from harness.lm.tokens import count_tokens
 from harness.store.gold import put_report
 from tests.gitrepo_fixture import TinyRepo
 

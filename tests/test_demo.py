@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.heuristic_reviewer import added_lines, answer, review
+from harness.lm.heuristic_reviewer import added_lines, answer, review
 from tests.report_fixture import demo_once, replaced
 
 DIFF = """diff --git a/app/db.py b/app/db.py
@@ -53,7 +53,7 @@ def test_sleep_outside_tests_is_not_flagged():
 def test_answer_parses_with_the_dspy_chat_adapter():
     import dspy
 
-    from harness.programs import ReviewDiff
+    from harness.benchmark.programs import ReviewDiff
 
     sig = dspy.Predict(ReviewDiff).signature
     msgs = dspy.ChatAdapter().format(sig, demos=[], inputs={"diff": DIFF, "changed_files": "", "context": ""})
@@ -63,7 +63,7 @@ def test_answer_parses_with_the_dspy_chat_adapter():
 
 @pytest.mark.slow
 def test_demo_end_to_end_and_idempotent(tmp_path_factory):
-    from harness.demo import run_demo
+    from harness.demo.pipeline import run_demo
 
     first = demo_once(tmp_path_factory)
     assert first.ingested == 6 and len(first.failed) == 1 and "pr-77" in first.failed[0]
@@ -85,8 +85,8 @@ def test_demo_end_to_end_and_idempotent(tmp_path_factory):
 
 @pytest.mark.slow
 def test_rerun_of_the_program_is_served_from_the_cache(tmp_path_factory, tmp_path):
-    from harness.heuristic_reviewer import register
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
+    from harness.lm.heuristic_reviewer import register
     from harness.store import Store
     from tests.report_fixture import store_copy
 

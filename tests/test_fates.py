@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.fates import Fate, report_fates, scorer_matcher
-from harness.models import (
+from harness.gold.fates import Fate, report_fates, scorer_matcher
+from harness.core.models import (
     AgentReview, Finding, Location, Observation, ObservationKind, PublishedRetro, Report, Reviewer, Severity,
 )
 

@@ -7,7 +7,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from harness.gate import export_baseline, gate, read_baseline, write_baseline
+from harness.results.gate import export_baseline, gate, read_baseline, write_baseline
 from harness.store import Store
 from tests.report_fixture import demo_once, run_ids, store_copy
 

@@ -74,7 +74,7 @@ def test_report_html_renders_its_charts(tmp_path_factory, tmp_path):
 
 
 def test_the_check_catches_a_script_error(tmp_path):
-    from harness.report.html import _JS
+    from harness.results.report.html import _JS
 
     bad = tmp_path / "bad.html"
     bad.write_text(f"<!DOCTYPE html><html><head><script>{_JS}</script></head><body><p>x</p>"

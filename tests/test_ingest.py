@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.ingest import IngestFailed, ingest_git, ingest_paths
+from harness.core.errors import HarnessError
+from harness.gold.ingest import IngestFailed, ingest_git, ingest_paths
 from harness.store import gold
 
 from conftest import SAMPLE

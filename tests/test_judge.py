@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import scorers
-from harness.errors import ModelError
-from harness.models import Finding, Location
+from harness.core.errors import ModelError
+from harness.core.models import Finding, Location
 from harness.store.scores import StoreJudgeCache, judge_cache_stats
 from scorers.judge import JudgeScorer, cohen_kappa, render
 
@@ -92,7 +92,7 @@ def test_judge_scorer_rebuilds_from_its_recorded_args():
     sc = JudgeScorer(model="dummy/judge", band=0.3, k=5, strict=False, lm=_pair_lm({}))
     again = scorers.get_scorer("judge", **sc.args)
     assert again.args == sc.args
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
     with pytest.raises(HarnessError, match="judge prompt"):
         scorers.get_scorer("judge", **{**sc.args, "prompt_version": "judge-v0"})
 

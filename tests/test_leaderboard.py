@@ -7,7 +7,7 @@ import json
 import polars as pl
 import pytest
 
-from harness.leaderboard import board, leaderboard, to_markdown, write
+from harness.retro.leaderboard import board, leaderboard, to_markdown, write
 from harness.store import Store
 from harness.store.gold import put_report
 from tests.test_retro import sample

@@ -8,10 +8,10 @@ import dspy
 import pytest
 from hypothesis import given, strategies as st_
 
+from harness.core.runs import CallStats
+from harness.core.secrets import redact
 from harness.lm import ModelCallError, ModelClient, ModelSettings, model_error_in
 from harness.lm.limiter import AdaptiveLimiter
-from harness.lm.secrets import redact
-from harness.runner.models import CallStats
 from harness.store.runs import RunWriter
 from openai_server import (
     OpenAIServer, chat_answer, empty, malformed, ok, rate_limited, reset, server_error, slow, truncated,

@@ -15,11 +15,11 @@ import dspy
 import pytest
 from dspy import lm15
 
+from harness.core.runs import CallStats
 from harness.lm import ModelClient, ModelSettings
 from harness.lm import engines as engines_mod
 from harness.lm.client import _cannot_connect, _classify, retry_after_s
 from harness.lm.engines import native_engine, native_route
-from harness.runner.models import CallStats
 from harness.store.runs import RunWriter
 from openai_server import OpenAIServer, chat_answer, malformed, ok, rate_limited, reset, server_error, slow
 
@@ -183,7 +183,7 @@ def test_native_run_does_not_import_litellm():
         import sys, tempfile
         from pathlib import Path
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
-        from harness.runner.bench import run_bench
+        from harness.benchmark.runner import run_bench
         from harness.store import Store
         from openai_server import OpenAIServer
         from runner_data import answer_for, populate, simple_score

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import scorers
-from harness.models import Finding, Location
+from harness.core.models import Finding, Location
 from scorers.match import MatchParams, assign, pair_matrices
 from scorers.paths import normalise_path, paths_compatible
 
@@ -180,7 +180,7 @@ def test_registry():
     assert {"default", "judge"} <= set(scorers.list_scorers())
     sc = scorers.get_scorer("default", k=5)
     assert isinstance(sc, scorers.Scorer) and sc.args["k"] == 5
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
     with pytest.raises(HarnessError, match="unknown scorer"):
         scorers.get_scorer("nope")
     with pytest.raises(HarnessError, match="bad arguments"):

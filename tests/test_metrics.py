@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import scorers
-from harness.models import Finding, Location
+from harness.core.models import Finding, Location
 from scorers.metrics import COUNT_FIELDS, metrics_from_counts
 
 
@@ -33,7 +33,7 @@ def test_metric_conventions():
     assert m["precision"] == 0.0 and m["recall"] == 0.0 and m["f1"] == 0.0
     m = metrics_from_counts(_counts(2, 2, 2, known_fp=1, gold_weight=6.0, found_weight=4.0))
     assert m["precision"] == 0.5 and m["precision_lenient"] == pytest.approx(2 / 3)
-    assert m["weighted_recall"] == pytest.approx(4 / 6)
+    assert m["recall_weighted"] == pytest.approx(4 / 6)
     assert metrics_from_counts(_counts(2, 2, 2, known_fp=1), strict=False)["precision"] == pytest.approx(2 / 3)
 
 

@@ -8,10 +8,10 @@ import json
 import pytest
 
 import scorers
-from harness.errors import HarnessError
-from harness.hashing import content_hash
-from harness.models import AgentReview, Finding, Location, PublishedRetro, Report, Reviewer, Severity
-from harness.runner.bench import run_bench
+from harness.core.errors import HarnessError
+from harness.core.hashing import content_hash
+from harness.core.models import AgentReview, Finding, Location, PublishedRetro, Report, Reviewer, Severity
+from harness.benchmark.runner import run_bench
 from harness.store import Store
 from openai_server import OpenAIServer, Reply, chat_answer
 from report_fixture import demo_once, run_ids, store_copy
@@ -54,7 +54,7 @@ def synthetic_report() -> Report:
 
 
 def populate(st: Store) -> None:
-    from harness.store.dataset import put_input, put_split
+    from harness.store.inputs import put_input, put_split
     from harness.store.gold import put_report
     from runner_data import diff_for
 
@@ -73,7 +73,8 @@ def _labels(st: Store, run_id: str) -> list[str]:
 
 
 def test_bench_tune_metric_and_score_give_identical_labels(store, tmp_path):
-    from harness.scoring import build_gold, score_file
+    from harness.gold.build import build_gold
+    from harness.gold.score import score_file
     from harness.tune.cases import TuneCases
 
     populate(store)
@@ -125,9 +126,9 @@ def _counts(st: Store) -> dict[str, int]:
 
 
 def test_report_compare_gate_leave_the_store_unchanged(demo, tmp_path):
-    from harness.compare import compare
-    from harness.gate import export_baseline, gate
-    from harness.report import build_report
+    from harness.results.compare import compare
+    from harness.results.gate import export_baseline, gate
+    from harness.results.report import build_report
 
     program, replays = run_ids(demo)
     with Store(store_copy(demo, tmp_path)) as st:
@@ -143,7 +144,7 @@ def test_report_compare_gate_leave_the_store_unchanged(demo, tmp_path):
 
 
 def test_report_without_stored_panel_runs_nothing_and_says_so(demo, tmp_path):
-    from harness.report import build_report
+    from harness.results.report import build_report
 
     program, replays = run_ids(demo)
     with Store(store_copy(demo, tmp_path)) as st:
@@ -159,9 +160,9 @@ def test_report_without_stored_panel_runs_nothing_and_says_so(demo, tmp_path):
 
 def test_rescore_stores_a_new_view_beside_the_old(demo, tmp_path, capsys):
     from cli import main
-    from harness.compare import compare
-    from harness.report import build_report
-    from harness.runner.scoring import rescore
+    from harness.results.compare import compare
+    from harness.results.report import build_report
+    from harness.benchmark.case_score import rescore
     from harness.store.scores import views
 
     program, replays = run_ids(demo)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from harness.models import Severity
-from harness.parse import parse_locations, parse_report, parse_review
-from harness.parse.doc import Doc
+from harness.core.models import Severity
+from harness.gold.parse import parse_locations, parse_report, parse_review
+from harness.gold.parse.doc import Doc
 from tests.test_parse_report import RETRO, report, sev_counts
 
 F = "```"  # a fence, spelled once so the snippets below stay readable

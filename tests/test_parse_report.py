@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import ParseError
-from harness.models import Severity
-from harness.parse import parse_report, parse_review
+from harness.core.errors import ParseError
+from harness.core.models import Severity
+from harness.gold.parse import parse_report, parse_review
 
 HEADER = """| | |
 |---|---|
@@ -350,7 +350,7 @@ def test_drift_becomes_warning_not_exception():
 
 
 def test_none_under_a_concerns_heading_is_not_an_observation():
-    from harness.parse import parse_review
+    from harness.gold.parse import parse_review
 
     review = parse_review(
         "#### Findings\n\n##### Critical Issues\n\nNone.\n\n"

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.parse import agent_family, parse_duration, parse_findings_cell, parse_locations, parse_tool_calls
-from harness.parse.agents import find_agent_groups
-from harness.parse.values import parse_cell, parse_transitions
+from harness.gold.parse import agent_family, parse_duration, parse_findings_cell, parse_locations, parse_tool_calls
+from harness.gold.parse.agents import find_agent_groups
+from harness.gold.parse.values import parse_cell, parse_transitions
 
 
 @pytest.mark.parametrize("raw,secs", [

@@ -11,10 +11,10 @@ from dspy.utils.dummies import DummyLM
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.dataset import count_tokens
-from harness.errors import NotFound
-from harness.models import Severity
-from harness.programs import (
+from harness.core.errors import NotFound
+from harness.core.models import Severity
+from harness.lm.tokens import count_tokens
+from harness.benchmark.programs import (
     ReviewFinding,
     get_program,
     program_hash,
@@ -22,8 +22,8 @@ from harness.programs import (
     run_program,
     save_program,
 )
-from harness.programs.diffsplit import dedupe, parse_files, split_diff
-from harness.programs.workspace import CommitTree, PathEscape, clean_path
+from harness.benchmark.programs.diffsplit import dedupe, parse_files, split_diff
+from harness.benchmark.programs.workspace import CommitTree, PathEscape, clean_path
 from tests.gitrepo_fixture import TinyRepo
 
 F1 = {"severity": "critical", "title": "Nil map write in handler", "path": "src/a.go",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from harness.runner.bench import run_bench
+from harness.benchmark.runner import run_bench
 from openai_server import (
     OpenAIServer, Reply, chat_answer, empty, malformed, rate_limited, reset, server_error, slow, truncated,
 )

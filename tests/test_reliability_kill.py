@@ -112,7 +112,7 @@ def corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def clean_ingest(corpus, tmp_path_factory):
-    from harness.ingest import ingest_paths
+    from harness.gold.ingest import ingest_paths
 
     db = tmp_path_factory.mktemp("clean") / "clean.duckdb"
     with Store(db) as st:
@@ -136,7 +136,7 @@ def gold_tables(st: Store) -> list[str]:
 
 @pytest.mark.parametrize("when", ["parsing", "writing"])
 def test_sigkill_ingest_then_rerun_equals_uninterrupted(tmp_path, corpus, clean_ingest, when):
-    from harness.ingest import ingest_paths
+    from harness.gold.ingest import ingest_paths
 
     db = tmp_path / "ingest.duckdb"
     Store(db).close()  # migrated and checkpointed: the WAL appears only when the batch commits

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.models import Finding, Location, Report, RetroCell, RetroRow, RetroTable, Reviewer, Severity
-from harness.parse import parse_report
-from harness.render import (
+from harness.core.models import Finding, Location, Report, RetroCell, RetroRow, RetroTable, Reviewer, Severity
+from harness.gold.parse import parse_report
+from harness.gold.render import (
     format_duration, format_location, render_finding, render_report, render_retro_table,
 )
 

@@ -8,7 +8,7 @@ import json
 import polars as pl
 import pytest
 
-from harness.report import BenchReport, build_report, write
+from harness.results.report import BenchReport, build_report, write
 from harness.store import Store
 from tests.report_fixture import demo_once, run_ids, store_copy
 
@@ -55,7 +55,7 @@ def test_csv_and_parquet_hold_one_row_per_reviewer(report, tmp_path):
 
 
 def test_parquet_needs_a_file(report):
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
 
     with pytest.raises(HarnessError, match="-o FILE"):
         write(report, "parquet", None)
@@ -92,7 +92,7 @@ def test_per_report_tables_add_up_to_the_aggregate(report):
 
 
 def test_unique_insights_against_the_panel():
-    from harness.report.build import unique_insights
+    from harness.results.report.build import unique_insights
 
     gold = pl.DataFrame({
         "run_id": ["p", "p", "p", "a", "a", "a", "b", "b", "b"],
@@ -119,8 +119,8 @@ def test_cli_report_formats(demo, tmp_path, capsys):
 
 
 def test_several_runs_side_by_side(demo, tmp_path):
-    from harness.heuristic_reviewer import register
-    from harness.runner.bench import run_bench
+    from harness.benchmark.runner import run_bench
+    from harness.lm.heuristic_reviewer import register
 
     program, _ = run_ids(demo)
     with Store(store_copy(demo, tmp_path)) as st:

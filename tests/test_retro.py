@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from harness.fates import report_fates, scorer_matcher
-from harness.models import PublishedRetro, RetroCell, RetroRow, RetroTable
-from harness.retro import CARRIED, metric_key, recompute, scorer_precision_recall, to_csv, to_markdown
+from harness.core.models import PublishedRetro, RetroCell, RetroRow, RetroTable
+from harness.gold.fates import report_fates, scorer_matcher
+from harness.retro.tables import CARRIED, metric_key, recompute, scorer_precision_recall, to_csv, to_markdown
 from tests.conftest import CORPUS, needs_corpus
 from tests.test_fates import NOTES, RECON, report
 
@@ -119,7 +119,7 @@ def test_cli_retro_check_json(tmp_path, monkeypatch):
 
 @needs_corpus
 def test_pr_309_findings_cells_disagree_as_the_issue_says():
-    from harness.parse import parse_report
+    from harness.gold.parse import parse_report
 
     path = CORPUS / "20260414-192417-pr-309.md"
     r = parse_report(path.read_text(encoding="utf-8"), str(path))

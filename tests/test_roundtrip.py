@@ -11,11 +11,11 @@ import string
 
 from hypothesis import given, strategies as st
 
-from harness.models import (
+from harness.core.models import (
     AgentReview, Commit, Finding, Location, Observation, ObservationKind, PublishedRetro,
     Report, Resolution, RetroCell, RetroRow, RetroTable, Reviewer, Severity,
 )
-from harness.render import WITHDRAWN_MARK, render_report
+from harness.gold.render import WITHDRAWN_MARK, render_report
 
 FAMILIES = {"Claude": "Claude Opus 4.7", "Codex": "Codex GPT 5.5", "Gemini": "Gemini 3.1 Pro"}
 WORDS = ("cache flush writer pool token retry lease handle config queue worker socket buffer "
@@ -214,7 +214,7 @@ def carried(r: Report) -> dict:
 
 @given(report())
 def test_render_then_parse_is_identity(rep: Report):
-    from harness.parse import parse_report
+    from harness.gold.parse import parse_report
 
     text = render_report(rep)
     back = parse_report(text, source="roundtrip.md")

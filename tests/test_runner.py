@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.models import AgentReview, Finding, Location, Severity
-from harness.runner.bench import run_bench
+from harness.benchmark.runner import run_bench
+from harness.core.models import AgentReview, Finding, Location, Severity
 from harness.store.runs import case_frame, list_runs
 from openai_server import OpenAIServer, Reply, chat_answer, empty, ok, server_error, truncated
 from runner_data import answer_for, populate, report_id_in, simple_score
@@ -124,7 +124,7 @@ def test_resume_retries_errors_and_keeps_finished_cases(store, server):
 
 
 def _replay_parser(text: str, agent: str | None = None):
-    """Stands in for harness.parse.parse_review in tests: `path:a-b` citations under bold titles."""
+    """Stands in for harness.gold.parse.parse_review in tests: `path:a-b` citations under bold titles."""
     findings = [Finding(severity=Severity.important, title=m.group(1),
                         locations=[Location(path=m.group(2), line_start=int(m.group(3)), line_end=int(m.group(4)))])
                 for m in re.finditer(r"\*\*(.+?)\*\* \(`([^:`]+):(\d+)-(\d+)`\)", text)]
@@ -141,7 +141,7 @@ def test_replay_scores_recorded_reviews_without_model_calls(store):
 
 
 def test_replay_through_the_real_parser(store):
-    pytest.importorskip("harness.parse")
+    pytest.importorskip("harness.gold.parse")
     populate(store, 3)
     res = run_bench(store, model="replay:Claude", split="all", score_fn=simple_score)
     assert res.status == "complete" and res.scored + res.parse_failures == 3

@@ -8,7 +8,7 @@ import pytest
 
 import cli
 import scorers
-from harness.models import AgentReview, Finding, Location, Report
+from harness.core.models import AgentReview, Finding, Location, Report
 from harness.store import Store
 from harness.store.gold import put_report
 from harness.store.scores import get_predicted, get_score, labels_frame, put_score, scores_frame
@@ -121,7 +121,7 @@ def test_score_unknown_report_and_missing_file(db, tmp_path, capsys):
 
 
 def test_score_markdown_review(db, tmp_path, capsys):
-    pytest.importorskip("harness.parse", reason="markdown reviews need harness.parse (another branch)")
+    pytest.importorskip("harness.gold.parse", reason="markdown reviews need harness.gold.parse (another branch)")
     md = tmp_path / "review.md"
     md.write_text(
         "## Findings\n\n### Critical Issues\n\n"
@@ -154,7 +154,7 @@ def test_store_round_trip(store):
     labels = labels_frame(store, ["run-1"], side="gold")
     assert labels.select("gold_id", "status").rows() == [("C1", "found"), ("I1", "missed"), ("S1", "missed")]
     assert scorers.aggregate(f, by=["run_id"])["f1"][0] == pytest.approx(r.metrics["f1"])
-    from harness.errors import NotFound
+    from harness.core.errors import NotFound
     with pytest.raises(NotFound):
         get_score(store, "run-1", RID, epoch=2)
 

@@ -6,7 +6,7 @@ import dspy
 import pytest
 
 import scorers
-from harness.models import Finding, Location
+from harness.core.models import Finding, Location
 
 GOLD = scorers.GoldSet(report_id="r", findings=[
     Finding(id="C1", severity="critical", title="Deferred close runs after the reconcile is queued",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import scorers
-from harness.hashing import canonical_json
-from harness.models import Finding, Location, Severity
+from harness.core.hashing import canonical_json
+from harness.core.models import Finding, Location, Severity
 
 WORDS = ["race", "watcher", "channel", "close", "leak", "handle", "timeout", "retry", "config", "parse",
          "cache", "stale", "lock", "deadlock", "nil", "pointer", "overflow", "index", "quota", "token"]
@@ -133,3 +134,41 @@ def test_property_strategies_exercise_every_label():
     rnd.shuffle(preds)
     seen = {p.label for p in scorers.score(g, preds).predictions}
     assert seen == {"true_positive", "known_false_positive", "novel"}
+
+
+# -- acted-on metrics: recall of fixed findings and severity-weighted recall ---------------------
+
+RESOLUTIONS = ["fixed", "skipped", "commented", "deferred", "unknown"]
+
+
+@st.composite
+def resolved_golds(draw, all_fixed: bool = False):
+    gold = draw(golds())
+    fs = [f.model_copy(update={"resolution": "fixed" if all_fixed else draw(st.sampled_from(RESOLUTIONS))})
+          for f in gold.findings]
+    return gold.model_copy(update={"findings": fs})
+
+
+@given(resolved_golds(all_fixed=True), findings())
+def test_recall_fixed_equals_recall_when_every_gold_finding_is_fixed(gold, predicted):
+    r = scorers.score(gold, predicted)
+    if gold.findings:
+        assert r.metrics["recall_fixed"] == r.metrics["recall"]
+    else:
+        assert r.metrics["recall_fixed"] is None  # nothing fixed: undefined, not invented
+
+
+@given(resolved_golds(), findings(), st.fixed_dictionaries(
+    {s: st.floats(0.5, 5.0) for s in ("critical", "important", "suggestion")}))
+def test_acted_on_metrics_in_unit_interval_and_weights_recorded(gold, predicted, weights):
+    r = scorers.score(gold, predicted, weights=weights)
+    assert r.args["weights"] == weights
+    for m in ("recall_fixed", "recall_weighted", "weighted_f1"):
+        v = r.metrics[m]
+        assert v is None or 0.0 <= v <= 1.0
+    fixed = [g for g, f in zip(r.gold, gold.findings) if f.resolution == "fixed"]
+    assert r.counts["gold_fixed"] == len(fixed)
+    assert r.counts["found_fixed"] == sum(g.status == "found" for g in fixed)
+    # equal weights make the weighted recall the plain recall
+    flat = scorers.score(gold, predicted, weights={s: 2.0 for s in weights})
+    assert flat.metrics["recall_weighted"] == pytest.approx(flat.metrics["recall"])

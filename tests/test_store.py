@@ -4,8 +4,8 @@ import multiprocessing as mp
 
 import pytest
 
-from harness.errors import NotFound, StoreError
-from harness.models import Finding, Location, Report, Severity
+from harness.core.errors import NotFound, StoreError
+from harness.core.models import Finding, Location, Report, Severity
 from harness.store import Store, migrations
 from harness.store import gold
 

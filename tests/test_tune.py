@@ -8,7 +8,7 @@ import json
 import pytest
 
 from cli import main
-from harness.errors import HarnessError, NotFound
+from harness.core.errors import HarnessError, NotFound
 from harness.store import Store
 from harness.store.programs import get_tune_run, trials
 from harness.tune import HeldOutSplitError, TuneCases, TuneOptions, tune
@@ -125,16 +125,16 @@ def test_test_split_is_refused(store):
 
 def test_tuning_reads_train_and_dev_only(store, monkeypatch):
     populate(store)
-    import harness.dataset
+    import harness.benchmark.dataset
 
     asked: list[str] = []
-    real = harness.dataset.load_cases
+    real = harness.benchmark.dataset.load_cases
 
     def spy(st, split="test", limit=None, **kw):
         asked.append(split)
         return real(st, split, limit, **kw)
 
-    monkeypatch.setattr(harness.dataset, "load_cases", spy)
+    monkeypatch.setattr(harness.benchmark.dataset, "load_cases", spy)
     cases = TuneCases(store)
     tune(store, TuneOptions(model="task", optimizer="bootstrap", threads=1), lm_factory=script_factory(Script()),
          cases=cases)
@@ -161,7 +161,7 @@ def test_ctrl_c_keeps_the_best_candidate(store, optimizer):
     assert run["status"] == "interrupted" and run["program_hash"] == res.program_hash
     assert run["dev_after"] == lin["dev_after"] == max(s for _, s, _ in trials(store, lin["tune_id"]))
     # the kept program is the best candidate, and it loads
-    from harness.programs import get_program
+    from harness.benchmark.programs import get_program
 
     assert get_program(res.program, store=store).review.predict.signature.instructions
 

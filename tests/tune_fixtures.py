@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import runner_data
-from harness.hashing import content_hash
-from harness.runner.models import CallStats
+from harness.core.hashing import content_hash
+from harness.core.runs import CallStats
 from harness.store import Store
 
 MAGIC = "Cite the exact new-side line range of every finding."
@@ -34,7 +34,7 @@ _OUT_FIELD = re.compile(r"^\d+\. `(\w+)`", re.M)
 
 def populate(st: Store) -> None:
     """The runner's synthetic reports (runner_data) plus a stored split over them."""
-    from harness.store.dataset import put_split
+    from harness.store.inputs import put_split
 
     runner_data.populate(st, len(SPLIT))
     put_split(st, "default", 7, [0.6, 0.3, 0.1], content_hash(SPLIT),

@@ -32,12 +32,12 @@ from typing import Any, Callable, Protocol
 
 from pydantic import BaseModel
 
-from harness.errors import ModelError
-from harness.hashing import content_hash
+from harness.core.errors import ModelError
+from harness.core.hashing import content_hash
+from harness.core.runs import CallStats
+from harness.core.secrets import redact, remember_url_credentials
 from harness.lm.engines import KEYLESS_PLACEHOLDER
 from harness.lm.limiter import AdaptiveLimiter
-from harness.lm.secrets import redact, remember_url_credentials
-from harness.runner.models import CallStats
 
 
 class CallCache(Protocol):
@@ -374,7 +374,7 @@ class ModelClient:
     def _litellm_engine(self) -> Any:
         if self.settings.model.startswith("offline/"):
             # the built-in deterministic baseline is a litellm custom provider: route it first
-            from harness.heuristic_reviewer import register
+            from harness.lm.heuristic_reviewer import register
 
             register()
         from dspy.clients.engines.litellm_engine import LiteLLMEngine

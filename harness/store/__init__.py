@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import duckdb
 import polars as pl
 
-from harness.errors import StoreError
+from harness.core.errors import StoreError
 
 DEFAULT_DB = "harness.duckdb"
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

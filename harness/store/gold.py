@@ -14,8 +14,8 @@ from typing import Iterable, Iterator
 import polars as pl
 import pyarrow as pa
 
-from harness.errors import NotFound
-from harness.models import Finding, Report
+from harness.core.errors import NotFound
+from harness.core.models import Finding, Report
 from harness.store import Store
 
 _CHILD_TABLES = (
@@ -37,7 +37,7 @@ _SCHEMAS: dict[str, pa.Schema] = {name: pa.schema(cols) for name, cols in {
                   ("available", _B)],
     "findings": [("report_id", _S), ("idx", _I), ("id", _S), ("severity", _S), ("title", _S),
                  ("agents", _STRS), ("locations", _LOC), ("body", _S), ("tags", _STRS),
-                 ("reconciliation", _S)],
+                 ("reconciliation", _S), ("resolution", _S)],
     "agent_findings": [("report_id", _S), ("agent", _S), ("model", _S), ("pass", _I), ("idx", _I),
                        ("id", _S), ("severity", _S), ("title", _S), ("locations", _LOC), ("body", _S),
                        ("tags", _STRS), ("withdrawn", _B)],
@@ -68,7 +68,7 @@ def report_rows(report: Report) -> dict[str, list[dict]]:
                               available=r.available) for i, r in enumerate(report.reviewers)]
     rows["findings"] = [dict(report_id=rid, idx=i, id=f.id, severity=f.severity.value, title=f.title,
                              agents=f.agents, locations=_locs(f), body=f.body, tags=f.tags,
-                             reconciliation=f.reconciliation)
+                             reconciliation=f.reconciliation, resolution=f.resolution)
                         for i, f in enumerate(report.findings)]
     # several passes of one agent share (report, agent): idx runs on across them
     seen: dict[str, int] = {}

@@ -1,7 +1,5 @@
-"""SQL for prompt tuning: tune runs, their trials, and the tuned-program listing.
-
-The program state itself is stored by `harness.store.dataset.put_program` (table `programs`);
-this module records how each tuned program came to be (`tune_runs`, `tune_trials`).
+"""SQL for saved programs and how they came to be: the `programs` table (state, config,
+lineage), tune runs and their trials (`tune_runs`, `tune_trials`), and the tuned-program listing.
 """
 
 from __future__ import annotations
@@ -9,8 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.errors import NotFound
-from harness.hashing import canonical_json
+import polars as pl
+
+from harness.core.errors import HarnessError, NotFound
+from harness.core.hashing import canonical_json
 from harness.store import Store
 
 _RUN_COLS = ("tune_id", "base_program", "base_hash", "optimizer", "budget", "metric", "model",
@@ -77,3 +77,45 @@ def list_tuned(st: Store):
         FROM programs p LEFT JOIN latest t ON t.program_hash = p.hash
         ORDER BY p.created_at DESC, p.hash
     """)
+
+
+# -- saved programs -----------------------------------------------------------------------
+
+def put_program(st: Store, hash_: str, name: str, base: str, config: dict, state: dict,
+                lineage: dict) -> bool:
+    """Store a program under its hash; False when that hash is already stored (content is equal)."""
+    if st.one("SELECT 1 FROM programs WHERE hash = ?", [hash_]):
+        return False
+    st.execute("INSERT INTO programs (hash, name, base, config, state, lineage) VALUES (?,?,?,?,?,?)",
+               [hash_, name, base, canonical_json(config), canonical_json(state), canonical_json(lineage)])
+    return True
+
+
+def find_program(st: Store, ref: str) -> dict[str, Any]:
+    """A saved program by full hash, unique hash prefix or name (newest of that name)."""
+    rows = st.all(
+        "SELECT hash, name, base, config, state, lineage, created_at FROM programs"
+        " WHERE hash = ? OR starts_with(hash, ?) OR name = ? ORDER BY created_at DESC", [ref, ref, ref])
+    exact = [r for r in rows if r[0] == ref]
+    by_prefix = {r[0] for r in rows if r[0].startswith(ref)}
+    if exact:
+        row = exact[0]
+    elif len(by_prefix) > 1:
+        raise HarnessError(f"program prefix {ref!r} is ambiguous ({len(by_prefix)} programs)",
+                           hint="give more characters of the hash")
+    elif rows:
+        row = rows[0]
+    else:
+        raise NotFound(f"no saved program {ref!r} in {st.path}", hint="see `harness programs`")
+    return {"hash": row[0], "name": row[1], "base": row[2], "config": json.loads(row[3]),
+            "state": json.loads(row[4]), "lineage": json.loads(row[5]), "created_at": row[6]}
+
+
+def list_programs(st: Store) -> pl.DataFrame:
+    return _frame(st, "SELECT hash, name, base, lineage, created_at FROM programs ORDER BY created_at DESC")
+
+
+def _frame(st: Store, sql: str, params: list | None = None) -> pl.DataFrame:
+    # Store.frame calls DuckDBPyConnection.pl(), which duckdb 2.0 only has on relations.
+    with st._lock:
+        return st.con.sql(sql, params=params).pl()

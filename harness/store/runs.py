@@ -13,10 +13,10 @@ from typing import Any
 
 import polars as pl
 
-from harness.errors import NotFound
-from harness.hashing import canonical_json, content_hash
-from harness.lm.secrets import redact
-from harness.runner.models import CaseResult, CaseStatus, RunConfig, RunStatus
+from harness.core.errors import NotFound
+from harness.core.hashing import canonical_json, content_hash
+from harness.core.secrets import redact
+from harness.core.runs import CaseResult, CaseStatus, RunConfig, RunStatus
 from harness.store import Store
 
 # -- model-call cache ---------------------------------------------------------------------
@@ -40,7 +40,7 @@ def cache_size(st: Store) -> int:
     return int(row[0]) if row else 0
 
 
-# -- case memo (harness.runner.memo) -------------------------------------------------------
+# -- case memo (harness.core.memo) -------------------------------------------------------
 
 
 def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -263,7 +263,7 @@ class RunWriter:
 
     def _raise_if_failed(self) -> None:
         if self.error is not None:
-            from harness.errors import StoreError
+            from harness.core.errors import StoreError
 
             raise StoreError(f"writing run results failed: {self.error}") from self.error
 
@@ -284,7 +284,7 @@ class RunWriter:
 
 
 def _memo_value(case: CaseResult) -> dict[str, Any] | None:
-    from harness.runner.memo import memo_value
+    from harness.core.memo import memo_value
 
     return memo_value(case)
 

@@ -8,14 +8,13 @@ from typing import Any, Sequence
 
 import polars as pl
 
-from harness.errors import NotFound
-from harness.hashing import canonical_json
-from harness.lm.secrets import redact
-from harness.models import Finding
+from harness.core.errors import NotFound
+from harness.core.hashing import canonical_json
+from harness.core.models import Finding
+from harness.core.scores import COUNT_FIELDS, METRIC_FIELDS, ScoreResult
+from harness.core.scores import args_hash as _args_hash
+from harness.core.secrets import redact
 from harness.store import Store
-from scorers.base import args_hash as _args_hash
-from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS
-from scorers.result import ScoreResult
 
 _LABEL_COLS = ("run_id", "report_id", "epoch", "scorer", "args_hash", "side", "idx", "label", "gold_id",
                "prediction_index", "severity", "gold_severity", "severity_match", "affinity",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.store import Store
 
 TUNE_SPLITS = ("train", "dev")
@@ -31,8 +31,8 @@ class TuneCases:
 
     def split_info(self) -> tuple[int, str]:
         """(seed, content hash) of the stored split: lineage cites the exact split used."""
-        from harness.errors import NotFound
-        from harness.store import dataset as sql
+        from harness.core.errors import NotFound
+        from harness.store import inputs as sql
 
         got = sql.get_split(self.store, self.split_name)
         if got is None:
@@ -46,8 +46,8 @@ class TuneCases:
                 f"tuning never reads the {split!r} split: it is held out so that `harness bench "
                 f"--split test` measures the tuned program on reports the optimiser never saw",
                 hint="tuning trains on 'train' and selects on 'dev'")
-        from harness.dataset import load_cases
-        from harness.scoring import build_golds
+        from harness.benchmark.dataset import load_cases
+        from harness.gold.build import build_golds
 
         self.loaded.append(split)
         cases = [c for c in load_cases(self.store, split, split_name=self.split_name) if c.runnable]
@@ -64,7 +64,7 @@ def to_example(case: Any, gold: Any) -> Any:
     metric, and the gold findings as `findings` (the label a labeled few-shot demo shows)."""
     import dspy
 
-    from harness.programs.signatures import ReviewFinding
+    from harness.benchmark.programs.signatures import ReviewFinding
 
     label = [_flat(f, ReviewFinding) for f in gold.findings]
     return dspy.Example(**case.inputs, gold=gold, findings=label,

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 OPTIMIZERS = ("gepa", "mipro", "bootstrap")
 BUDGETS = ("light", "medium", "heavy")

@@ -19,8 +19,8 @@ from typing import Any, Callable, Iterator
 
 from pydantic import BaseModel, Field
 
-from harness.errors import HarnessError
-from harness.hashing import content_hash
+from harness.core.errors import HarnessError
+from harness.core.hashing import content_hash
 from harness.store import Store
 from harness.tune.cases import TuneCases
 from harness.tune.optimizers import METRICS, Plan, Tracker, compile_program, knobs
@@ -73,8 +73,8 @@ def client_lm_factory(cache: Any, *, api_base: str | None = None, timeout: float
     varied proposals), the task model at 0 so that re-evaluations hit the model-call cache."""
 
     def make(model: str, role: str) -> tuple[Any, Any]:
+        from harness.core.runs import CallStats
         from harness.lm import ModelClient, ModelSettings
-        from harness.runner.models import CallStats
 
         settings = ModelSettings(model=model, api_base=api_base, timeout=timeout, concurrency=concurrency,
                                  temperature=1.0 if role == "reflection" else 0.0)
@@ -128,8 +128,8 @@ def preflight(program: Any, example: Any, lm: Any) -> None:
     key as a zero score and go on: such errors end the tune here, with their own message."""
     import dspy
 
+    from harness.benchmark.programs import run_program
     from harness.lm import model_error_in
-    from harness.programs import run_program
 
     try:
         with dspy.context(lm=lm):
@@ -171,7 +171,7 @@ def tune(store: Store, opts: TuneOptions, *, lm_factory: LMFactory | None = None
 def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[TuneProgress], None] | None,
           cases: TuneCases | None) -> TuneResult:
     import scorers
-    from harness.programs import get_program, program_hash, save_program
+    from harness.benchmark.programs import get_program, program_hash, save_program
     from harness.store import programs as sql
 
     if opts.metric not in METRICS:
@@ -268,7 +268,7 @@ def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[
 
 def _one_line(exc: BaseException) -> str:
     """The stored reason of a failed tune (provider errors can echo credentials: redacted)."""
-    from harness.lm.secrets import redact
+    from harness.core.secrets import redact
 
     if isinstance(exc, HarnessError):
         return redact(exc.one_line())

@@ -46,13 +46,12 @@ def predictors_of(state: dict[str, Any]) -> list[PredictorView]:
 
 def show_program(store: Store, ref: str) -> ProgramView:
     """A saved program by hash, unique hash prefix (`saved:` optional) or name."""
-    from harness.programs import SAVED_PREFIX
-    from harness.store import dataset as sql
-    from harness.store.programs import tune_runs_of
+    from harness.benchmark.programs import SAVED_PREFIX
+    from harness.store import programs as sql
 
     saved = sql.find_program(store, ref.removeprefix(SAVED_PREFIX))
     runs = [{k: (str(v) if hasattr(v, "isoformat") else v) for k, v in r.items() if k != "options"}
-            for r in tune_runs_of(store, saved["hash"])]
+            for r in sql.tune_runs_of(store, saved["hash"])]
     return ProgramView(hash=saved["hash"], name=saved["name"], base=saved["base"], config=saved["config"],
                        lineage=saved["lineage"], predictors=predictors_of(saved["state"]), tune_runs=runs,
                        created_at=str(saved["created_at"]) if saved["created_at"] else None)

@@ -1,0 +1,440 @@
+"""`run_bench`: a review program (or a replayed reviewer) over a split of the gold set.
+
+Execution: a thread per in-flight case (DSPy programs and litellm's client are synchronous),
+at most `concurrency` cases in flight; model calls additionally pass the adaptive limiter
+(harness.lm), which shrinks on 429s. Each finished case is written by the main thread, in
+one transaction with its predictions (batched by the run's writer), so a killed run keeps
+whole cases only, and `resume` runs the rest, plus the cases that ended in error (they left
+no result): every case is scored exactly once.
+
+Failure policy: a parse failure (garbage, schema-breaking JSON, empty or truncated answer)
+is an outcome, scored as an empty review with the raw answer kept; a case whose model calls
+failed for good is an error with its reason; after more than `max_errors` errors no new case
+starts and the run ends 'failed'; a fatal model error (unknown model, missing key, endpoint
+down) stops the run at once with that one-line message.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, Callable, Iterator, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from harness.core.errors import HarnessError, ModelError
+from harness.core.hashing import content_hash
+from harness.core.models import Finding, Report
+from harness.core.secrets import MASK, redact
+from harness.core.runs import (
+    BenchResult, CallStats, CaseResult, CaseStatus, Metrics, RunConfig, RunStatus,
+)
+from harness.store import Store
+from scorers.base import Scorer
+
+
+class Outcome(BaseModel):
+    """What a solver produced for one case, before scoring."""
+
+    status: CaseStatus
+    findings: list[Finding] = []
+    raw: str | None = None
+    error: str | None = None
+    tool_calls: int = 0
+
+
+class Progress(Protocol):
+    def __call__(self, done: int, total: int, errors: int, spent: float) -> None: ...
+
+
+class Solver(Protocol):
+    """What produces a case's findings: a review program on a model, a replayed recorded review."""
+
+    def solve(self, case: Any, report: Report, epoch: int, stats: CallStats) -> Outcome: ...
+
+
+class FatalRunError(ModelError):
+    """Every further case would fail the same way (see harness.lm.ModelCallError.fatal)."""
+
+
+# -- solvers: produce findings for one case ------------------------------------------------
+
+
+class ProgramSolver:
+    def __init__(self, program: Callable[[], Any], client: Any):
+        self._program = program  # built on first use: a fully memoised run never imports DSPy
+        self._lock = threading.Lock()
+        self.client = client
+
+    @property
+    def program(self) -> Any:
+        with self._lock:
+            return self._program()
+
+    def solve(self, case: Any, report: Report, epoch: int, stats: CallStats) -> Outcome:
+        if not case.runnable:
+            return Outcome(status=CaseStatus.skipped, error=case.reason or f"input {case.status}")
+        import dspy
+
+        from harness.benchmark.programs import run_program
+        # no DSPy history: it would keep every prompt of a long run in memory (and costs a uuid4 per call)
+        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True):
+            result = run_program(self.program, case.inputs)
+        # a cut-off answer says so, whether or not its fragment happened to parse
+        if stats.last_finish_reason == "length":
+            return Outcome(status=CaseStatus.parse_failure, raw=stats.last_text,
+                           error="answer truncated at max tokens (finish_reason=length)",
+                           tool_calls=result.tool_calls)
+        if result.status == "parse_error" and not result.findings:
+            return Outcome(status=CaseStatus.parse_failure, raw=result.raw or stats.last_text,
+                           error=result.error or "answer did not parse", tool_calls=result.tool_calls)
+        # per_file / panel keep the findings of the parts that parsed; the failures are noted
+        return Outcome(status=CaseStatus.ok, findings=result.findings, tool_calls=result.tool_calls,
+                       raw=result.raw, error=result.error)
+
+
+class ReplaySolver:
+    def __init__(self, agent: str, parse: Callable[..., Any] | None = None):
+        from harness.benchmark.replay import ReplayProvider
+
+        self.agent = agent
+        self.provider = ReplayProvider(agent)
+        self.parse = parse
+
+    def solve(self, case: Any, report: Report, epoch: int, stats: CallStats) -> Outcome:
+        from harness.benchmark.replay import replay_findings
+        from harness.core.errors import ParseError
+
+        text = self.provider.answer(report)
+        if text is None:
+            return Outcome(status=CaseStatus.skipped, error=f"no recorded review by {self.agent}")
+        stats.last_text = text
+        try:
+            findings = replay_findings(text, self.agent, self.parse)
+        except ParseError as exc:
+            return Outcome(status=CaseStatus.parse_failure, raw=text, error=exc.one_line())
+        return Outcome(status=CaseStatus.ok, findings=findings)
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], Any] | None, str, str]:
+    """(module factory or None for replay, program name, program hash).
+
+    The hash of a program whose code was seen before comes from the memo: building the module
+    (and importing DSPy) waits for the first case that actually has to run it.
+    """
+    from harness.benchmark.replay import is_replay, replay_agent, replay_program_hash
+
+    if is_replay(model):
+        agent = replay_agent(model)
+        return None, f"replay:{agent}", replay_program_hash(agent)
+    from harness.core import memo
+    from harness.store import runs as sql
+
+    saved = None
+    if program.startswith("saved:"):
+        from harness.store.programs import find_program
+
+        saved = find_program(store, program[len("saved:"):])["hash"]
+    key = memo.program_key(program, saved)
+    built: list[Any] = []
+
+    def module() -> Any:
+        if not built:
+            from harness.benchmark.programs import get_program
+
+            built.append(get_program(program, store=store))
+        return built[0]
+
+    known = sql.memo_get_many(store, [key]).get(key)
+    if known is not None:
+        return module, program, known["hash"]
+    from harness.benchmark.programs import program_hash
+
+    phash = program_hash(module())
+    sql.memo_put(store, key, "program", {"hash": phash})
+    return module, program, phash
+
+
+_EXECUTION = ("concurrency", "timeout", "max_errors", "max_retries")
+
+
+def run_bench(
+    store: Store,
+    config: RunConfig | None = None,
+    *,
+    resume: str | None = None,
+    progress: Progress | None = None,
+    score_fn: Scorer | None = None,
+    parse: Callable[..., Any] | None = None,
+    backoff_s: float = 0.5,
+    **settings: Any,
+) -> BenchResult:
+    """Run (or resume) a benchmark and return its totals; every finished case is scored and stored
+    as it ends.
+
+    `config` says what to run (RunConfig holds every default); keyword `settings` are RunConfig
+    fields, a shorthand for `RunConfig(**settings)` (or, with `resume`, the execution settings
+    to change). `score_fn` replaces the named scorer (tests); its name and args are recorded.
+    """
+    from harness.store import runs as sql
+
+    if config is None and not resume and not settings.get("model"):
+        raise HarnessError("--model is required (or --resume RUN_ID)")
+    try:
+        given = config.model_copy(update=settings) if config is not None else (
+            None if resume else RunConfig.model_validate(settings))
+        if given is not None:
+            given = RunConfig.model_validate(given.model_dump())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise HarnessError(f"bad run setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    api_base: str | None
+    if resume:
+        run = sql.get_run(store, resume)
+        run_id = run["run_id"]
+        stored = RunConfig.model_validate(run["config"])
+        # execution settings may change on resume (a slower network, a smaller quota); results don't
+        cfg = stored.model_copy(update={k: settings[k] for k in _EXECUTION if settings.get(k) is not None})
+        api_base = settings.get("api_base") or (config.api_base if config is not None else None)
+        if not api_base and stored.api_base and MASK in stored.api_base:
+            raise HarnessError(f"run {run_id} was started with credentials in --api-base (stored redacted)",
+                               hint="pass --api-base again to resume")
+        api_base = api_base or stored.api_base
+        _check_settings(cfg)
+        module, _, phash = _program_for(store, cfg.model, cfg.program)
+        if phash != cfg.program_hash:
+            raise HarnessError(f"run {run_id}: program {cfg.program!r} changed since the run started",
+                               hint="start a new run instead of resuming")
+        scorer = score_fn or _scorer_for(store, cfg.scorer, cfg.scorer_args)
+    else:
+        assert given is not None
+        _check_settings(given)
+        api_base = given.api_base
+        module, name, phash = _program_for(store, given.model, given.program)
+        scorer = score_fn or _scorer_for(store, given.scorer, given.scorer_args)
+        cfg = given.model_copy(update={"program": name, "program_hash": phash, "scorer": scorer.name,
+                                       "scorer_args": dict(scorer.args),
+                                       "api_base": redact(api_base) if api_base else None})
+        run_id = content_hash({"config": cfg.identity(), "nonce": uuid.uuid4().hex}, 16)
+
+    from harness.benchmark.dataset import load_cases
+    from harness.gold.build import build_golds
+    from harness.store.gold import iter_reports
+
+    cases = load_cases(store, cfg.split, cfg.limit)
+    reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
+    planned = [(c, e) for c in cases for e in range(cfg.epochs)]
+    if resume:
+        sql.forget_errors(store, run_id)  # errors left no result: a resume retries them
+        done = sql.finished_cases(store, run_id)
+        sql.mark_running(store, run_id)
+    else:
+        done = set()
+        sql.create_run(store, run_id, cfg, len(planned))
+    todo = [(c, e) for c, e in planned if (c.report_id, e) not in done]
+
+    writer = sql.RunWriter(store)
+    if module is None:
+        from harness.benchmark.replay import replay_agent
+
+        solver: Solver = ReplaySolver(replay_agent(cfg.model), parse)
+    else:
+        from harness.lm import ModelClient, ModelSettings
+
+        settings_ = ModelSettings(model=cfg.model, api_base=api_base, temperature=cfg.temperature,
+                                  max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
+                                  concurrency=cfg.concurrency, backoff_s=backoff_s)
+        solver = ProgramSolver(module, ModelClient(settings_, writer))
+    golds = build_golds(store, list(reports), reports)
+    memo_keys: dict[tuple[str, int], str] = {}
+    if module is not None and score_fn is None:  # a program run; replaying a recorded review is cheap to redo
+        from harness.core import memo
+
+        gold_ids = {rid: memo.gold_identity(g) for rid, g in golds.items()}
+        memo_keys = {(c.report_id, e): memo.case_key(cfg, c.inputs, e, gold_ids[c.report_id])
+                     for c, e in todo if c.runnable}
+
+    t0 = time.perf_counter()
+    try:
+        status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds), reports, todo, cfg,
+                                   progress, done=len(done), total=len(planned), memo_keys=memo_keys)
+    finally:
+        writer.close()
+    _finish(store, run_id, cfg, status, message, time.perf_counter() - t0)
+    return bench_result(store, run_id)
+
+
+def _check_settings(cfg: RunConfig) -> None:
+    if cfg.concurrency < 1 or cfg.epochs < 1 or cfg.max_errors < 0:
+        raise HarnessError("--concurrency and --epochs must be at least 1, --max-errors at least 0")
+
+
+def _scorer_for(store: Store, name: str, args: dict[str, Any]) -> Scorer:
+    from harness.benchmark.case_score import LEGACY_ARGS, make_scorer
+
+    return make_scorer(name, args or LEGACY_ARGS, store)
+
+
+class CaseScorer:
+    """The run's scorer with the gold of every report of the run (built once, before any case)."""
+
+    def __init__(self, scorer: Scorer, golds: dict[str, Any]):
+        self.scorer = scorer
+        self.golds = golds
+
+    def __call__(self, report_id: str, findings: list[Finding]) -> tuple[Any, str]:
+        from harness.benchmark.case_score import score_case
+
+        gold = self.golds[report_id]
+        return score_case(self.scorer, gold, findings), gold.gold_hash()
+
+
+def _finish(store: Store, run_id: str, cfg: RunConfig, status: RunStatus, message: str | None,
+            wall_add_s: float) -> None:
+    """Close the run with its totals: the headline metrics come from the run's own scored view."""
+    import scorers
+    from harness.store import runs as sql
+    from harness.store.scores import view_counts
+
+    c = view_counts(store, run_id, cfg.scorer, scorers.args_hash(cfg.scorer_args))
+    m = scorers.metrics_from_counts(c, bool(cfg.scorer_args.get("strict", True)))
+    metrics = Metrics(precision=m.get("precision"), recall=m.get("recall"), f1=m.get("f1"),
+                      tp=int(c["tp"]), fp=int(c["fp"]), fn=int(c["fn"]), recall_weighted=m.get("recall_weighted"),
+                      recall_fixed=m.get("recall_fixed")) if c["cases"] else Metrics()
+    sql.finish_run(store, run_id, status, message, wall_add_s, metrics.model_dump())
+
+
+def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: CaseScorer, reports: dict[str, Report],
+             todo: list[tuple[Any, int]], cfg: RunConfig, progress: Progress | None, *, done: int,
+             total: int, memo_keys: dict[tuple[str, int], str] | None = None) -> tuple[RunStatus, str | None]:
+    from harness.core.memo import replay
+    from harness.store import runs as sql
+
+    prior = sql.case_totals(store, run_id)
+    errors, spent = int(prior["errors"]), float(prior["spent"])
+    stop = threading.Event()
+
+    def one(case: Any, epoch: int, memo_key: str | None) -> tuple[CaseResult, str | None]:
+        if stop.is_set():
+            raise _Cancelled()
+        return run_case(run_id, solver, score_fn, case, reports[case.report_id], epoch), memo_key
+
+    pending = _memo_lookup(store, todo, memo_keys or {})
+    in_flight: set[Future] = set()
+    status, message = RunStatus.complete, None
+    if progress:
+        progress(done, total, errors, spent)
+
+    def finish(result: CaseResult, memo_key: str | None) -> None:
+        nonlocal done, spent, errors, status, message
+        writer.case(result, memo_key)
+        done += 1
+        spent += result.stats.spent
+        if result.status == CaseStatus.error:
+            errors += 1
+            if errors > cfg.max_errors and not stop.is_set():
+                stop.set()
+                status = RunStatus.failed
+                message = (f"error budget exhausted: {errors} case errors > --max-errors "
+                           f"{cfg.max_errors}; last: {result.error}")
+        if progress:
+            progress(done, total, errors, spent)
+
+    pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="bench")
+    try:
+        def fill() -> None:
+            while not stop.is_set() and len(in_flight) < cfg.concurrency:
+                nxt = next(pending, None)
+                if nxt is None:
+                    return
+                case, epoch, memo_key, hit = nxt
+                if hit is not None:  # memoised: this case's stored result, no DSPy, no scoring
+                    finish(replay(hit, run_id), None)
+                    continue
+                in_flight.add(pool.submit(one, case, epoch, memo_key))
+
+        fill()
+        while in_flight:
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                in_flight.discard(fut)
+                try:
+                    result, memo_key = fut.result()
+                except _Cancelled:
+                    continue
+                except FatalRunError as exc:
+                    stop.set()
+                    status, message = RunStatus.failed, exc.one_line()
+                    continue
+                finish(result, memo_key)
+            fill()
+    except BaseException as exc:  # KeyboardInterrupt, or a bug: what finished stays stored
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        writer.close()
+        _finish(store, run_id, cfg, RunStatus.interrupted, f"interrupted: {type(exc).__name__}", 0.0)
+        raise
+    pool.shutdown(wait=True)
+    return status, message
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _memo_lookup(store: Store, todo: list[tuple[Any, int]], memo_keys: dict[tuple[str, int], str],
+                 chunk: int = 256) -> Iterator[tuple[Any, int, str | None, dict | None]]:
+    """(case, epoch, memo key, memoised value or None), fetching the memo a chunk at a time."""
+    from harness.store import runs as sql
+
+    for i in range(0, len(todo), chunk):
+        part = todo[i:i + chunk]
+        keys = [(c, e, memo_keys.get((c.report_id, e))) for c, e in part]
+        found = sql.memo_get_many(store, [k for _, _, k in keys if k]) if memo_keys else {}
+        for c, e, k in keys:
+            yield c, e, k, found.get(k) if k else None
+
+
+def run_case(run_id: str, solver: Solver, score_fn: CaseScorer, case: Any, report: Report, epoch: int) -> CaseResult:
+    """One case: solve, classify failures, score. Raises FatalRunError only."""
+    from harness.lm import model_error_in
+
+    stats = CallStats()
+    t0 = time.perf_counter()
+    try:
+        out = solver.solve(case, report, epoch, stats)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes the case's recorded reason
+        me = model_error_in(exc)
+        if me is not None and me.fatal:
+            raise FatalRunError(me.one_line()) from exc
+        reason = me.one_line() if me is not None else f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        out = Outcome(status=CaseStatus.error, error=reason, raw=stats.last_text)
+    res = CaseResult(run_id=run_id, report_id=case.report_id, epoch=epoch, status=out.status, error=out.error,
+                     raw_response=out.raw if out.status != CaseStatus.ok or out.error else None, stats=stats,
+                     tool_calls=out.tool_calls)
+    if out.status in (CaseStatus.ok, CaseStatus.parse_failure):
+        findings = out.findings if out.status == CaseStatus.ok else []
+        res.findings = findings
+        res.score, res.gold_hash = score_fn(case.report_id, findings)
+    res.duration_s = time.perf_counter() - t0
+    return res
+
+
+def bench_result(store: Store, run_id: str) -> BenchResult:
+    from harness.store import runs as sql
+
+    run = sql.get_run(store, run_id)
+    t = sql.case_totals(store, run["run_id"])
+    return BenchResult(
+        run_id=run["run_id"], status=RunStatus(run["status"]), message=run["message"], model=run["model"],
+        program=run["program"], program_hash=run["program_hash"], split=run["split"], cases=run["cases"],
+        finished=t["finished"], scored=t["scored"], parse_failures=t["parse_failures"], errors=t["errors"],
+        skipped=t["skipped"], model_calls=t["model_calls"], cache_hits=t["cache_hits"], retries=t["retries"],
+        input_tokens=t["input_tokens"], output_tokens=t["output_tokens"], cost=t["cost"], spent=t["spent"],
+        wall_s=run["wall_s"], metrics=Metrics.model_validate(run["metrics"] or {}),
+    )

@@ -1,0 +1,1 @@
+"""`harness demo`: the whole pipeline offline on the shipped synthetic sample (`pipeline`)."""

@@ -1,0 +1,328 @@
+"""Read what a report says about an agent's original findings into `Statement`s.
+
+Consolidators write things like "Gemini C1 (template stall): critical → important I1",
+"Codex P1 closed-channel panic: CRITICAL → IMPORTANT I2", "Claude I2 (cliexit envelope) →
+reframed as Design Observation", "rejected as a false positive", "dropped per the resolutions
+gate (declined Rounds 1–5)", "(Claude S4, Codex I1, Gemini C1) and was dropped", or, in the
+retro paragraph under an agent's heading, "two Important dropped by the gate (I1 ..., I5 ...)".
+
+The reading is deliberately structural rather than file-specific: find references to an
+agent's finding (agent name + optional pass marker + optional id, or a bare id inside that
+agent's retro paragraph), cut the text that follows each reference up to the next one, and
+classify the first sentence of it. A reference with no action of its own borrows the action
+around its parenthesis or of the next reference in the same sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from harness.core.models import Severity
+
+
+class Action(StrEnum):
+    false_positive = "false_positive"
+    dropped = "dropped"
+    demoted = "demoted"
+    merged = "merged"
+    moved = "moved"  # became a consolidated finding (severity decides kept / down / up)
+    downgraded = "downgraded"
+    upgraded = "upgraded"
+    kept = "kept"
+
+
+@dataclass
+class Statement:
+    agent: str | None
+    action: Action
+    text: str
+    source: str = "reconciliation"
+    finding_id: str | None = None  # the agent's own id (C1, I2, S10)
+    pass_: int | None = None
+    description: str | None = None
+    from_severity: Severity | None = None
+    to_severity: Severity | None = None
+    consolidated_id: str | None = None
+    consolidated_only: bool = False  # a note attached to that consolidated finding
+
+
+_SEV = r"(critical|important|suggestions?)"
+_ARROW = r"(?:→|->|=>|⇒|⟶)"
+_ID = r"[CIS]\d{1,2}"
+
+_FP = re.compile(r"false[- ]positive|hallucinat|\brejected\b|\binvalid\b", re.I)
+_DEMOTED = re.compile(
+    r"demot|refram|re-?classified as (?:a )?design|design[- ](?:observation|concern|strength)|"
+    r"acknowledged[- ]limitation|testing[- ]gap|" + _ARROW + r"\s*\**\s*(?:an?\s+)?observation", re.I)
+_DROPPED = re.compile(
+    r"\bdrop(?:ped|s)?\b|\bdeclined\b|declined[- ]in[- ]prior|out[- ]of[- ]scope|\bretract|\bwithdr[ae]w|"
+    r"not carried|removed from|\bdiscarded\b|\bexcluded\b", re.I)
+_MERGED = re.compile(r"\bmerged\b|\bfolded\b|combined (?:into|with)|consolidated into|absorbed", re.I)
+_DOWN = re.compile(r"downgrad|severity reduced|\breduced to\b|\blowered\b", re.I)
+_UP = re.compile(r"upgrad|promot|\belevated\b|\braised to\b", re.I)
+_KEPT = re.compile(r"\bkept\b|\bretained\b|\bheld up\b|\bunchanged\b|\bstands\b", re.I)
+_TRANSITION = re.compile(
+    r"(?:" + _SEV + r"\**\s*" + _ARROW + r"|from\s+\**" + _SEV + r"\**\s+to)\s*\**\s*" + _SEV, re.I)
+_TO_SEV = re.compile(r"(?:" + _ARROW + r"|\b(?:to|as)\b)\s*(?:an?\s+)?\**\s*" + _SEV + r"\b", re.I)
+_FROM_SEV = re.compile(
+    r"(?:flagged|rated|raised|filed|labell?ed|originally)\b[^.;]{0,40}?\b" + _SEV + r"\b|"
+    r"^\s*\(\s*" + _SEV + r"\b|\bat\s+\**" + _SEV + r"\**\s+severity", re.I)
+_TARGET_ID = re.compile(r"(?<![A-Za-z0-9])(" + _ID + r")(?![0-9A-Za-z])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\**\s+(?=[A-Z*(`\"])|\n\s*\n")
+_SEGMENT_SPLIT = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.)\s)")
+
+
+def _sev(word: str | None) -> Severity | None:
+    if not word:
+        return None
+    w = word.lower().rstrip("s")
+    return Severity(w) if w in Severity.__members__ else None
+
+
+def _ref_pattern(agents: list[str]) -> re.Pattern[str]:
+    names = "|".join(re.escape(a) for a in sorted(agents, key=len, reverse=True))
+    return re.compile(
+        r"(?<![\w-])(?P<agent>" + names + r")(?:['’]s)?"
+        r"(?:\s+(?:raised|labell?ed|flagged|filed|rated)\s+its)?"
+        r"(?P<mods>(?:\s+(?:original|own|pass[- ]?\d+|P\d+|round[- ]?\d+|R\d+|"
+        r"critical|important|suggestion))*)"
+        r"(?:[\s:]*\(?\s*(?P<id>" + _ID + r")(?![0-9A-Za-z]))?",
+        re.I)
+
+
+_CONTINUATION = re.compile(r"\s*(?:,|/|&|\band\b)\s*(?:and\s+)?(?P<id>" + _ID + r")(?![0-9A-Za-z])")
+_BARE_REF = re.compile(r"(?<![\w→>-])(?<!→ )(?<!-> )(?P<id>" + _ID + r")(?![0-9A-Za-z])")
+_TARGET_BEFORE = re.compile(r"(?:" + _ARROW + r"|\b(?:to|into|as|became|now|consolidated|with|see|and)\b)\s*\(?\s*\**\s*$",
+                            re.I)
+
+
+def _first_sentence(text: str) -> str:
+    m = _SENTENCE_END.search(text)
+    return text[: m.start()] if m else text
+
+
+_QUOTED = re.compile(r"`[^`]*`|\"[^\"]*\"|“[^”]*”")
+_LEAD_DESC = re.compile(r"^\s*[:—–-]?\s*\([^)]*\)")
+_OUT_OF_FINDINGS = re.compile(r"out of the (?:findings|report|consolidat)|\bentirely\b", re.I)
+_ACTION_START = re.compile(r"^\W*(?:dropped|rejected|declined|downgraded|demoted|merged|kept|retained|upgraded|"
+                           r"promoted|reframed|withdrawn)\b", re.I)
+
+
+def _classify(part: str) -> tuple[Action | None, Severity | None, Severity | None, str | None]:
+    """(action, from severity, to severity, consolidated id) of a piece of text.
+
+    Quoted and code spans are the agent's own words ("it drops every error"), not the
+    consolidator's verdict, so they are blanked before the verbs are read."""
+    part = _QUOTED.sub(lambda m: " " * len(m.group(0)), part)
+    lead = _LEAD_DESC.match(part)
+    if lead and not _TRANSITION.search(lead.group(0)):
+        part = " " * lead.end() + part[lead.end():]
+    trans = _TRANSITION.search(part)
+    frm = to = None
+    if trans:
+        frm = _sev(trans.group(1) or trans.group(2))
+        to = _sev(trans.group(3))
+    else:
+        m = _TO_SEV.search(part)
+        if m and (_DOWN.search(part) or _UP.search(part) or re.search(_ARROW, part)):
+            to = _sev(m.group(1))
+    # the consolidated id is the first one after the first arrow / into / to / as, past a
+    # leading "(description)" that may hold the agent's own wording
+    lead = re.match(r"\s*[:—–-]?\s*\([^)]*\)", part)
+    start = lead.end() if lead else 0
+    arrow = re.compile(_ARROW + r"|\b(?:into|to|as|consolidated)\b", re.I).search(part, start)
+    tid = None
+    for m in _TARGET_ID.finditer(part, arrow.start() if arrow else start):
+        tid = m.group(1).upper()
+        break
+    if _FP.search(part):
+        return Action.false_positive, frm, to, None
+    if _DOWN.search(part) and _OUT_OF_FINDINGS.search(part) and tid is None:
+        return Action.dropped, frm, to, None  # "downgraded out of the findings entirely"
+    if trans is None and tid is None and _DEMOTED.search(part):
+        return Action.demoted, frm, to, None
+    if re.search(_SEV + r"\**\s*" + _ARROW + r"\s*\**\s*(?:dropped|declined)", part, re.I):
+        return (Action.demoted if _DEMOTED.search(part) else Action.dropped), frm, to, None
+    if trans is None and tid is None and _DROPPED.search(part):
+        return Action.dropped, frm, to, None
+    if trans is None and to is None and tid is not None and _DEMOTED.search(part[: part.find(tid)]):
+        return Action.demoted, frm, to, None
+    if _MERGED.search(part) and trans is None and not _DOWN.search(part) and not _UP.search(part):
+        return Action.merged, frm, to, tid
+    if trans is not None or to is not None:
+        return Action.moved, frm, to, tid
+    if _DOWN.search(part):
+        return Action.downgraded, frm, to, tid
+    if _UP.search(part):
+        return Action.upgraded, frm, to, tid
+    if tid is not None and re.search(_ARROW, part):
+        return Action.moved, frm, to, tid
+    if _KEPT.search(part):
+        return Action.kept, frm, to, tid
+    return None, frm, to, None
+
+
+@dataclass
+class _Ref:
+    start: int
+    end: int
+    agent: str | None
+    fid: str | None
+    pass_: int | None
+    mods: str
+
+
+def _refs(seg: str, agents: list[str], default_agent: str | None) -> list[_Ref]:
+    refs: list[_Ref] = []
+    canon = {a.lower(): a for a in agents}
+    taken: list[tuple[int, int]] = []
+    for m in _ref_pattern(agents).finditer(seg):
+        mods = m.group("mods") or ""
+        pm = re.search(r"(?:pass[- ]?|P)(\d+)", mods, re.I)
+        fid = m.group("id").upper() if m.group("id") else None
+        agent = canon.get(m.group("agent").lower(), m.group("agent"))
+        refs.append(_Ref(m.start(), m.end(), agent, fid, int(pm.group(1)) if pm else None, mods))
+        taken.append((m.start(), m.end()))
+        # "Gemini C1, I1, I2 → all dropped": the ids that follow belong to the same agent
+        pos = m.end()
+        while fid:
+            c = _CONTINUATION.match(seg, pos)
+            if not c:
+                break
+            refs.append(_Ref(c.start("id"), c.end(), agent, c.group("id").upper(), refs[-1].pass_, mods))
+            taken.append((c.start("id"), c.end()))
+            pos = c.end()
+    if default_agent:
+        for m in _BARE_REF.finditer(seg):
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            if _TARGET_BEFORE.search(seg[max(0, m.start() - 16): m.start()]):
+                continue  # "→ S4", "into I5": a consolidated id, not the agent's own
+            if re.match(r"\s*" + _ARROW + r"?\s*$", seg[max(0, m.start() - 3): m.start()]) and \
+                    re.search(_ARROW + r"\s*$", seg[: m.start()]):
+                continue
+            refs.append(_Ref(m.start(), m.end(), default_agent, m.group("id").upper(), None, ""))
+    refs.sort(key=lambda r: r.start)
+    return refs
+
+
+def _bare(seg: str, r: "_Ref") -> bool:
+    """A reference that is only an id (retro paragraph), not "Agent ID"."""
+    return bool(r.fid) and seg[r.start:r.end].strip("( ").upper() == r.fid
+
+
+def _paren_context(seg: str, pos: int) -> tuple[str, str] | None:
+    """Text before the '(' enclosing `pos` (same clause) and after its ')' (same sentence)."""
+    depth = 0
+    for i in range(pos - 1, -1, -1):
+        ch = seg[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            if depth == 0:
+                close = seg.find(")", pos)
+                if close < 0:
+                    return None
+                before = seg[:i]
+                cut = max(before.rfind(". "), before.rfind(")"), before.rfind(";"), before.rfind("\n"))
+                return before[cut + 1:], _first_sentence(seg[close + 1:])
+            depth -= 1
+    return None
+
+
+def _description(tail: str) -> str | None:
+    t = tail.lstrip(" :—–-")
+    q = re.match(r"\s*\(([^)]{3,200})\)", t) or re.match(r"\s*[\"“]([^\"”]{3,200})[\"”]", t)
+    if q:
+        d = q.group(1)
+    else:
+        m = re.search(r":|" + _ARROW + r"|\s[—–]\s|\(|\.\s", t)
+        d = t[: m.start()] if m else t[:120]
+    d = re.sub(r"[`*\"“”]", "", d).strip(" ,;")
+    d = re.sub(r"^(?:critical|important|suggestion)\s*,\s*", "", d, flags=re.I)
+    return d if len(d) >= 3 else None
+
+
+def statements_from_text(text: str, agents: list[str], *, source: str = "reconciliation",
+                         default_agent: str | None = None) -> list[Statement]:
+    """Every statement about an agent finding in a paragraph, list or retro note."""
+    out: list[Statement] = []
+    for seg in _SEGMENT_SPLIT.split(text or ""):
+        seg = re.sub(r"[ \t]*\n[ \t]*", " ", seg).strip()
+        if not seg:
+            continue
+        refs = _refs(seg, agents, default_agent)
+        parsed = []
+        for k, r in enumerate(refs):
+            nxt = refs[k + 1].start if k + 1 < len(refs) else len(seg)
+            tail = seg[r.end:nxt]
+            own = _first_sentence(tail)
+            nxt_sentence = _first_sentence(tail[len(own):].lstrip(" .)*"))
+            if len(own.strip(" .,;:)*")) < 3 and own != tail and _ACTION_START.match(nxt_sentence):
+                own = own + " " + nxt_sentence  # "(Claude I1). Dropped per the gate."
+            action, frm, to, cid = _classify(own)
+            if action is None:
+                # "dropped by the gate (I1 ..., I5 ...)" / "(Claude S4, Codex I1) and was dropped"
+                ctx = _paren_context(seg, r.start)
+                if ctx is not None and r.mods == "" and r.agent == default_agent and not _bare(seg, r):
+                    pass
+                elif ctx is not None and _bare(seg, r):
+                    # a bare id in a retro paragraph: only the verb right before its parenthesis
+                    ctx = (ctx[0][-80:],)
+                for part in ctx or ():
+                    a2, _f2, t2, c2 = _classify(part)
+                    if a2 is not None and c2 is None:
+                        action, to = a2, t2
+                        break
+            fm = _FROM_SEV.search(own)
+            if frm is None and fm:
+                frm = _sev(next(g for g in fm.groups() if g))
+            if frm is None and r.mods:
+                frm = _sev(next((w for w in r.mods.split() if _sev(w)), None))
+            parsed.append([r, action, frm, to, cid, tail])
+        # a reference with no action of its own borrows the next one's in the same sentence
+        for k, p in enumerate(parsed):
+            if p[1] is not None:
+                continue
+            for q in parsed[k + 1:]:
+                between = seg[p[0].end:q[0].start]
+                if _SENTENCE_END.search(between):
+                    break
+                if q[1] is not None:
+                    p[1], p[4] = q[1], (q[4] if q[1] in (Action.dropped, Action.false_positive,
+                                                         Action.demoted) else None)
+                    break
+        for r, action, frm, to, cid, tail in parsed:
+            if action is None:
+                continue
+            if r.fid is None and r.pass_ is None and frm is None and \
+                    not re.match(r"[^.;]{0,100}?(?::|" + _ARROW + ")", tail):
+                continue  # "Codex contributed ...": a bare agent name names no finding
+            if r.fid and cid == r.fid:
+                cid = None
+            out.append(Statement(agent=r.agent, action=action, text=seg, source=source, finding_id=r.fid,
+                                 pass_=r.pass_, description=_description(tail), from_severity=frm,
+                                 to_severity=to, consolidated_id=cid))
+    return out
+
+
+def statements_from_note(note: str, agents: list[str], *, consolidated_id: str,
+                         description: str | None = None) -> list[Statement]:
+    """A "Reconciliation note" on a consolidated finding: each agent it names raised that finding."""
+    out: list[Statement] = []
+    seen: set[str] = set()
+    flat = re.sub(r"\s*\n\s*", " ", note or "").strip()
+    for r in _refs(flat, agents, None):
+        if r.agent is None or r.agent in seen:
+            continue
+        seen.add(r.agent)
+        tail = flat[r.end:]
+        fm = _FROM_SEV.search(_first_sentence(tail))
+        frm = _sev(next(g for g in fm.groups() if g)) if fm else None
+        action = Action.false_positive if _FP.search(flat) else Action.moved
+        out.append(Statement(agent=r.agent, action=action, text=flat, source="note", finding_id=r.fid,
+                             pass_=r.pass_, description=description, from_severity=frm,
+                             consolidated_id=consolidated_id, consolidated_only=True))
+    return out

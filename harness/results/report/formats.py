@@ -1,0 +1,149 @@
+"""Writing a BenchReport: markdown (default), json, csv and parquet; html lives in harness.results.report.html.
+
+csv and parquet hold the aggregate: one row per reviewer with every metric, interval bound and
+usage figure as a column (the per-report tables are in md, json and html).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from harness.core.errors import HarnessError
+from harness.results.report.document import INTERVAL_METRICS, BenchReport, Estimate, ReviewerSummary
+
+FORMATS = ("md", "json", "csv", "parquet", "html")
+DASH = "—"
+
+
+def _v(x: float | None, digits: int = 2) -> str:
+    return DASH if x is None else f"{x:.{digits}f}"
+
+
+def _ci(e: Estimate | None) -> str:
+    if e is None or e.value is None:
+        return DASH
+    if e.low is None or e.high is None:
+        return _v(e.value)
+    return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
+
+
+def _s(x: float | None) -> str:
+    return DASH if x is None else f"{x:.2f} s"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _scorer_line(r: ReviewerSummary) -> str:
+    a = r.scorer_args
+    return f"scorer `{r.scorer}` (k={a.get('k')}, {'strict' if a.get('strict', True) else 'lenient'})"
+
+
+def to_markdown(rep: BenchReport) -> str:
+    from harness.gold.render import render_retro_table
+
+    revs = rep.reviewers
+    if not revs:
+        return "No scored cases.\n"
+    runs = [r for r in revs if r.run_id in rep.runs]
+    out = ["# Benchmark report", ""]
+    out.append("Runs: " + ", ".join(f"`{r.run_id}` ({r.reviewer}, split {r.split}, {r.status})" for r in runs)
+               + ". Historical panel: " + (", ".join(r.reviewer for r in revs if r.kind == "replay") or "none")
+               + f" (replayed). {_scorer_line(revs[0]).capitalize()}; 95% intervals from {rep.n_boot} bootstrap"
+               " replicates over reports. Strict precision counts every unmatched finding as a false positive;"
+               " lenient only re-raised known false positives.")
+    out += ["", "## Quality", ""]
+    out.append(_table(["Reviewer", "Kind", "Reports", "Precision (strict)", "Precision (lenient)", "Recall",
+                       "F1 (strict)", "F1 (lenient)"],
+                      [[r.reviewer, r.kind, str(r.n_reports), *(_ci(r.intervals.get(m)) for m in INTERVAL_METRICS)]
+                       for r in revs]))
+    out += ["", "## Severity, known false positives, unique insights", ""]
+    out.append(_table(["Reviewer", "Recall critical", "Recall important", "Recall suggestion",
+                       "Severity accuracy", "Over-call rate", "Known FPs re-raised", "Unique insights"],
+                      [[r.reviewer, _v(r.metrics.get("recall_critical")), _v(r.metrics.get("recall_important")),
+                        _v(r.metrics.get("recall_suggestion")), _v(r.metrics.get("severity_accuracy")),
+                        _v(r.metrics.get("over_call_rate")),
+                        f"{r.known_fp_reraised}/{int(r.counts.get('n_known_fp', 0))}",
+                        f"{r.unique_insights}/{r.found}"] for r in revs]))
+    out += ["", "## Line tolerance sweep (recall with the gold range widened by ±k lines)", ""]
+    out.append(_table(["Reviewer", "k=0", "k=3", "k=10", "File hit rate"],
+                      [[r.reviewer, _v(r.metrics.get("recall_k0")), _v(r.metrics.get("recall_k3")),
+                        _v(r.metrics.get("recall_k10")), _v(r.metrics.get("file_hit_rate"))] for r in revs]))
+    out += ["", "## Cost, tokens, latency", ""]
+    out.append(_table(["Reviewer", "Cases", "Scored", "Errors", "Skipped", "Tokens in", "Tokens out", "Cost",
+                       "Latency p50", "Latency p95", "Tool calls", "Model calls", "Cache hits"],
+                      [[r.reviewer, str(u.cases), str(u.scored), str(u.errors), str(u.skipped)] + (
+                          [DASH] * 8 if r.kind == "replay" else
+                          [f"{u.input_tokens:,}", f"{u.output_tokens:,}", f"${u.cost:.4f}", _s(u.latency_p50),
+                           _s(u.latency_p95), str(u.tool_calls), str(u.model_calls), str(u.cache_hits)])
+                       for r in revs for u in [r.usage]]))
+    out += ["", "Replayed reviewers make no model call: their cost, tokens and latency are not measured (—).",
+            "", "## Per report", ""]
+    for t in rep.reports:
+        out += [f"### {t.report_id}", "", render_retro_table(t.table), ""]
+    if rep.reports:
+        out.append("† carried over from the report's published Summary table (not measured by the replay).")
+    for n in rep.notes:
+        out += ["", f"_Note: {n}_"]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def to_frame(rep: BenchReport) -> pl.DataFrame:
+    """One row per reviewer: identity, intervals (value/low/high), metrics, counts, usage."""
+    rows = []
+    for r in rep.reviewers:
+        row = {"reviewer": r.reviewer, "run_id": r.run_id, "kind": r.kind, "model": r.model, "program": r.program,
+               "program_hash": r.program_hash, "split": r.split, "status": r.status, "scorer": r.scorer,
+               "n_reports": r.n_reports, "known_fp_reraised": r.known_fp_reraised, "found": r.found,
+               "unique_insights": r.unique_insights}
+        for m in INTERVAL_METRICS:
+            e = r.intervals.get(m) or Estimate(value=None)
+            row |= {m: e.value, f"{m}_low": e.low, f"{m}_high": e.high}
+        row |= {k: v for k, v in r.metrics.items() if k not in row}
+        row |= r.usage.model_dump()
+        rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def render(rep: BenchReport, fmt: str) -> str | bytes:
+    if fmt == "md":
+        return to_markdown(rep)
+    if fmt == "json":
+        return rep.model_dump_json(indent=2) + "\n"
+    if fmt == "csv":
+        return to_frame(rep).write_csv()
+    if fmt == "parquet":
+        import io
+
+        buf = io.BytesIO()
+        to_frame(rep).write_parquet(buf)
+        return buf.getvalue()
+    if fmt == "html":
+        from harness.results.report.html import to_html
+
+        return to_html(rep)
+    raise HarnessError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+
+
+def write(rep: BenchReport, fmt: str, output: str | Path | None) -> str | None:
+    """Write to `output`, or return the text for stdout (parquet needs a file)."""
+    data = render(rep, fmt)
+    if output is None:
+        if isinstance(data, bytes):
+            raise HarnessError("parquet is binary: give -o FILE")
+        return data
+    path = Path(output)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return None

@@ -1,0 +1,438 @@
+"""Recompute a report's per-agent retro Summary table from stored data, and check the published one.
+
+Rows follow the report's own Summary table (its names and order, per-severity rows in older
+reports); standard rows it lacks are appended, then rows no published table has: kept rate
+and the precision / recall of the agent's original findings against the consolidated set
+(via the scorer, with the fates' rejected findings as known false positives).
+
+Definitions (each matches how the published tables are written, see `--check`):
+
+* Findings / Totals: consolidated findings whose `[Agent]` attribution names the agent, by
+  consolidated severity.
+* Downgraded: the agent's findings whose fate is `downgraded` or `demoted` (the reports count a
+  finding reframed as a design observation as a downgrade), with the transitions.
+* Dropped: fates `dropped` + `false_positive`; False positives: fate `false_positive`.
+* Unique insights: consolidated findings credited to that agent alone.
+* Design observations: observations in the agent's own review; Files reviewed: rows of its
+  Coverage Summary; Coverage misses: files another agent's coverage lists and its own lacks.
+* Duration, Tool calls and metrics we cannot derive are carried over from the published
+  table and marked with †.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.core.models import Report, RetroCell, RetroRow, RetroTable, Severity
+from harness.gold.fates import REJECTED, Fate, FindingFate, Matcher, description_matcher, report_fates, scorer_matcher
+
+CARRIED = "†"
+CARRIED_NOTE = f"{CARRIED} carried over from the published table: not recomputable from the report's data."
+
+STANDARD_ROWS = ("Duration", "Findings", "Tool calls", "Design observations", "False positives",
+                 "Unique insights", "Files reviewed", "Coverage misses", "Totals", "Downgraded", "Dropped")
+EXTRA_ROWS = ("Kept rate", "Precision", "Recall")
+
+
+class Disagreement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str
+    agent: str
+    published: str
+    recomputed: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class RetroResult(BaseModel):
+    """One report's recomputed table, where each cell came from, and the check against the published one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report_id: str
+    table: RetroTable
+    sources: dict[str, dict[str, str]] = Field(default_factory=dict)  # metric -> agent -> recomputed|published|missing
+    published: RetroTable | None = None
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    compared: int = 0  # cells compared by the check
+    note: str | None = None
+
+
+# -- metric names ---------------------------------------------------------------------------
+
+def _plain(s: str) -> str:
+    return re.sub(r"\*|`", "", s).strip()
+
+
+def metric_key(name: str) -> str:
+    """Which recomputation a Summary-table row needs, from its printed name."""
+    m = _plain(name).lower()
+    rules = (
+        (r"duration|wall|elapsed|\btime\b", "duration"), (r"tool", "tool_calls"), (r"downgrad", "downgraded"),
+        (r"^dropped", "dropped"), (r"false pos", "false_positives"), (r"^design", "design_observations"),
+        (r"^unique", "unique_insights"), (r"files? reviewed|reviewed files", "files_reviewed"),
+        (r"coverage miss", "coverage_misses"), (r"^totals?$", "totals"), (r"^(raw )?findings$", "findings"),
+        (r"^critical( findings| issues)?$", "critical"), (r"^important( findings| issues)?$", "important"),
+        (r"^suggestions?( findings)?$", "suggestion"), (r"^kept rate$", "kept_rate"),
+        (r"^precision$", "precision"), (r"^recall$", "recall"),
+    )
+    for pat, key in rules:
+        if re.search(pat, m):
+            return key
+    return "other"
+
+
+# -- per-agent facts ------------------------------------------------------------------------
+
+def columns(report: Report) -> tuple[list[str], list[str]]:
+    """Agent columns and their printed labels: the published table's, else the reviewers'."""
+    s = report.published_retro.summary
+    if s is not None and s.columns:
+        labels = [s.column_labels[i] if i < len(s.column_labels) else c for i, c in enumerate(s.columns)]
+        return list(s.columns), labels
+    agents = [r.agent for r in report.reviewers if r.available] or [a.agent for a in report.agent_reviews]
+    agents = list(dict.fromkeys(agents))
+    return agents, [model_of(report, a) for a in agents]
+
+
+def model_of(report: Report, agent: str) -> str:
+    for r in report.reviewers:
+        if r.agent.lower() == agent.lower() and r.model:
+            return r.model
+    ar = report.agent_review(agent)
+    return (ar.model if ar and ar.model else None) or agent
+
+
+def _credited(report: Report, agent: str):
+    a = agent.lower()
+    return [f for f in report.findings if any(x.lower() == a for x in f.agents)]
+
+
+def _counts_cell(counts: dict[str, int]) -> str:
+    parts = [f"{counts[s.value]}{s.letter}" for s in Severity if counts.get(s.value)]
+    return " ".join(parts) if parts else "none"
+
+
+def _coverage_paths(report: Report) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for ar in report.agent_reviews:
+        out.setdefault(ar.agent.lower(), set()).update(_plain(p) for p in ar.coverage)
+    return out
+
+
+def _fraction(num: int, den: int) -> tuple[str, float | None]:
+    if den == 0:
+        return "—", None
+    return f"{100 * num / den:.0f}% ({num}/{den})", num / den
+
+
+class _Facts:
+    """Everything the recomputed cells of one report need, computed once."""
+
+    def __init__(self, report: Report, fates: Sequence[FindingFate], precision_recall: Callable | None):
+        self.report = report
+        self.fates = fates
+        self.coverage = _coverage_paths(report)
+        self.union = set().union(*self.coverage.values()) if self.coverage else set()
+        self._pr = precision_recall
+        self._pr_cache: dict[str, tuple[float | None, float | None, str]] = {}
+
+    def agent_fates(self, agent: str) -> list[FindingFate]:
+        return [f for f in self.fates if f.agent.lower() == agent.lower()]
+
+    def pr(self, agent: str):
+        if agent not in self._pr_cache:
+            self._pr_cache[agent] = self._pr(self.report, agent, self.fates) if self._pr else (None, None, "")
+        return self._pr_cache[agent]
+
+    def cell(self, key: str, agent: str) -> tuple[str, Any, list[str]] | None:
+        """(raw, value, evidence) of a recomputable cell; None when the metric is not recomputable."""
+        r = self.report
+        credited = _credited(r, agent)
+        fates = self.agent_fates(agent)
+        ar = r.agent_review(agent)
+        if key in ("findings", "totals"):
+            counts = {s.value: sum(f.severity == s for f in credited) for s in Severity}
+            ev = [f"{f.id} ({f.severity.value}) [{', '.join(f.agents)}]" for f in credited]
+            return _counts_cell(counts), counts, ev
+        if key in ("critical", "important", "suggestion"):
+            got = [f for f in credited if f.severity.value == key]
+            return str(len(got)), len(got), [f"{f.id} [{', '.join(f.agents)}]" for f in got]
+        if key == "downgraded":
+            got = [f for f in fates if f.fate in (Fate.downgraded, Fate.demoted)]
+            trans = Counter(f"{f.severity.letter}→{f.consolidated_severity.letter if f.consolidated_severity else 'obs'}"
+                            for f in got)
+            raw = str(len(got)) + (f" ({', '.join(t if n == 1 or len(trans) == 1 else f'{n} {t}' for t, n in sorted(trans.items()))})"
+                                   if got else "")
+            return raw, {"count": len(got), "transitions": sorted(trans)}, [_fate_line(f) for f in got]
+        if key == "dropped":
+            got = [f for f in fates if f.fate in REJECTED]
+            return str(len(got)), len(got), [_fate_line(f) for f in got]
+        if key == "false_positives":
+            got = [f for f in fates if f.fate == Fate.false_positive]
+            return str(len(got)), len(got), [_fate_line(f) for f in got]
+        if key == "unique_insights":
+            got = [f for f in credited if len({a.lower() for a in f.agents}) == 1]
+            return str(len(got)), len(got), [f"{f.id} [{', '.join(f.agents)}]" for f in got]
+        if key == "design_observations":
+            if ar is None or ar.omitted:
+                return None
+            got = [o for o in ar.observations if o.kind.value.startswith("design")]
+            return str(len(got)), len(got), [f"{o.kind.value}: {o.title or o.text[:60]}" for o in got]
+        if key == "files_reviewed":
+            own = self.coverage.get(agent.lower())
+            if not own:
+                return None
+            return str(len(own)), len(own), []
+        if key == "coverage_misses":
+            own = self.coverage.get(agent.lower())
+            if not own:
+                return None
+            missed = sorted(self.union - own)
+            return str(len(missed)), len(missed), missed
+        if key == "kept_rate":
+            kept = sum(f.fate in (Fate.kept, Fate.upgraded, Fate.merged) for f in fates)
+            raw, val = _fraction(kept, len(fates))
+            return raw, val, [_fate_line(f) for f in fates]
+        if key in ("precision", "recall"):
+            p, rec, ev = self.pr(agent)
+            v = p if key == "precision" else rec
+            return ("—" if v is None else f"{v:.2f}"), v, [ev] if ev else []
+        return None
+
+
+def _fate_line(f: FindingFate) -> str:
+    to = f" → {f.consolidated_id}" if f.consolidated_id else ""
+    return f"{f.agent} {f.finding_id or '#' + str(f.idx + 1)} ({f.severity.value}) {f.fate.value}{to} [{f.source}]: {f.evidence}"
+
+
+def scorer_precision_recall(scorer: str = "default", **args) -> Callable:
+    """Precision / recall of an agent's original findings against the consolidated set, via the scorer."""
+
+    def pr(report: Report, agent: str, fates: Sequence[FindingFate]):
+        import scorers
+
+        ar_findings = [f for ar in report.agent_reviews if ar.agent.lower() == agent.lower() for f in ar.findings]
+        if not ar_findings:
+            return None, None, ""
+        gold = scorers.gold_for_report(report, fates)
+        res = scorers.score(gold, ar_findings, scorer=scorer, **args)
+        m = res.metrics
+        lc = res.label_counts()
+        return m.get("precision"), m.get("recall"), (
+            f"{lc['true_positive']} true positive, {lc['known_false_positive']} known false positive, "
+            f"{lc['novel']} novel of {len(ar_findings)}; {sum(g.status == 'found' for g in res.gold)}"
+            f"/{len(res.gold)} consolidated found")
+
+    return pr
+
+
+# -- recompute and check --------------------------------------------------------------------
+
+def _published_value(metric: str, cell: RetroCell) -> Any:
+    """The comparable value of a published cell (zero-filled severity counts, transition counts)."""
+    v = cell.value
+    key = metric_key(metric)
+    if key in ("findings", "totals") and isinstance(v, dict):
+        return {s.value: int(v.get(s.value, 0) or 0) for s in Severity}
+    if key == "downgraded" and isinstance(v, dict):
+        return int(v.get("count", 0))
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return v
+    return None
+
+
+def _comparable(key: str, value: Any) -> Any:
+    if key == "downgraded" and isinstance(value, dict):
+        return value["count"]
+    return value
+
+
+def recompute(report: Report, fates: Sequence[FindingFate], *, precision_recall: Callable | None = None,
+              check: bool = False) -> RetroResult:
+    """The report's Summary table recomputed from its data (and, with `check`, the disagreements)."""
+    cols, labels = columns(report)
+    published = report.published_retro.summary
+    names = [r.metric for r in published.rows] if published is not None else []
+    have = {metric_key(n) for n in names}
+    if "critical" in have or "important" in have:  # per-severity rows stand in for Findings
+        have |= {"findings", "totals"}
+    names += [n for n in STANDARD_ROWS if metric_key(n) not in have]
+    names += list(EXTRA_ROWS)
+    facts = _Facts(report, fates, precision_recall)
+    rows, sources, disagreements, compared = [], {}, [], 0
+    for name in names:
+        key = metric_key(name)
+        pub_row = published.row(_plain(name)) if published is not None else None
+        if pub_row is None and published is not None:
+            pub_row = next((r for r in published.rows if r.metric == name), None)
+        cells, src = {}, {}
+        for agent in cols:
+            pub = pub_row.cells.get(agent) if pub_row else None
+            got = facts.cell(key, agent)
+            if got is None:
+                if pub is not None:
+                    cells[agent] = RetroCell(raw=f"{_plain(pub.raw)} {CARRIED}", value=pub.value)
+                    src[agent] = "published"
+                else:
+                    cells[agent] = RetroCell(raw="—", value=None)
+                    src[agent] = "missing"
+                continue
+            raw, value, evidence = got
+            if key == "totals" and name.startswith("**"):
+                raw = f"**{raw}**"
+            cells[agent] = RetroCell(raw=raw, value=value)
+            src[agent] = "recomputed"
+            if check and pub is not None:
+                pv = _published_value(name, pub)
+                if pv is None:
+                    continue
+                compared += 1
+                if pv != _comparable(key, value):
+                    disagreements.append(Disagreement(metric=_plain(name), agent=agent, published=_plain(pub.raw),
+                                                      recomputed=_plain(raw), evidence=evidence))
+        rows.append(RetroRow(metric=name, cells=cells))
+        sources[_plain(name)] = src
+    table = RetroTable(columns=cols, column_labels=labels, rows=rows,
+                       transposed=published.transposed if published is not None else False)
+    note = None if published is not None else (report.published_retro.absent_reason or "no published Summary table")
+    return RetroResult(report_id=report.id, table=table, sources=sources, published=published,
+                       disagreements=disagreements, compared=compared, note=note)
+
+
+# -- store side -----------------------------------------------------------------------------
+
+def agent_fact_rows(report: Report) -> list[list[Any]]:
+    """One `retro_agents` row per reviewer of the report."""
+    cols, _ = columns(report)
+    agents = list(dict.fromkeys(cols + [a.agent for a in report.agent_reviews]))
+    pub = report.published_retro.summary
+    out = []
+    for agent in agents:
+        credited = _credited(report, agent)
+        by = Counter(f.severity.value for f in credited)
+        unique = sum(len({a.lower() for a in f.agents}) == 1 for f in credited)
+        duration = tools = None
+        if pub is not None:
+            for r in pub.rows:
+                c = r.cells.get(agent)
+                if c is None or c.value is None:
+                    continue
+                key = metric_key(r.metric)
+                if key == "duration" and isinstance(c.value, (int, float)):
+                    duration = float(c.value)
+                elif key == "tool_calls":
+                    v = c.value
+                    tools = int(v.get("total")) if isinstance(v, dict) and v.get("total") is not None else \
+                        (int(v) if isinstance(v, (int, float)) else None)
+        out.append([report.id, agent, model_of(report, agent), report.content_hash, report.date, report.pr,
+                     by["critical"], by["important"], by["suggestion"], unique, len(report.findings),
+                     duration, tools])
+    return out
+
+
+def refresh(st, ids: Sequence[str] | None = None, *, force: bool = False, matcher: Matcher | None = None) -> int:
+    """Compute and store fates for reports whose stored fates are missing or stale. Returns how many."""
+    from harness.store import fates as retro_store
+    from harness.store import gold as gold_store
+
+    todo = list(ids) if force and ids is not None else retro_store.stale_report_ids(st)
+    if ids is not None and not force:
+        todo = [i for i in todo if i in set(ids)]
+    if force and ids is None:
+        todo = gold_store.report_ids(st)
+    if not todo:
+        return 0
+    matcher = matcher or scorer_matcher()
+    describe = description_matcher()
+    fate_rows, agent_rows = [], []
+    for report in gold_store.iter_reports(st, todo):
+        fate_rows += [f.row() for f in report_fates(report, matcher, describe)]
+        agent_rows += agent_fact_rows(report)
+    retro_store.put_fates(st, todo, fate_rows, agent_rows)
+    return len(todo)
+
+
+def stored_fates(st, report_id: str) -> list[FindingFate]:
+    from harness.store import fates as retro_store
+
+    return [FindingFate.from_row(r) for r in retro_store.fate_rows(st, report_id)]
+
+
+def retro(st, report_ids: Sequence[str] | None = None, *, check: bool = False) -> list[RetroResult]:
+    """Recomputed (and checked) tables of the given stored reports, or of all of them."""
+    from harness.store import gold as gold_store
+
+    if report_ids is not None:
+        for rid in report_ids:
+            gold_store.get_report(st, rid)  # NotFound with a hint
+    refresh(st, report_ids)
+    pr = scorer_precision_recall()
+    out = []
+    for report in gold_store.iter_reports(st, list(report_ids) if report_ids is not None else None):
+        out.append(recompute(report, stored_fates(st, report.id), precision_recall=pr, check=check))
+    return out
+
+
+# -- output ---------------------------------------------------------------------------------
+
+def to_markdown(results: Sequence[RetroResult], check: bool = False) -> str:
+    from harness.gold.render import render_retro_table
+
+    parts = []
+    for res in results:
+        head = f"## {res.report_id}"
+        if res.note:
+            head += f"\n\n_{res.note}_"
+        parts.append(head + "\n\n" + render_retro_table(res.table))
+        if any(s == "published" for src in res.sources.values() for s in src.values()):
+            parts.append(CARRIED_NOTE)
+        if check:
+            parts.append(check_markdown(res))
+    return "\n\n".join(parts) + "\n"
+
+
+def check_markdown(res: RetroResult) -> str:
+    if res.published is None:
+        return "No published Summary table to check."
+    if not res.disagreements:
+        return f"Check: all {res.compared} comparable cells agree with the published table."
+    lines = [f"Check: {len(res.disagreements)} of {res.compared} comparable cells disagree with the published table.", ""]
+    for d in res.disagreements:
+        lines.append(f"- **{d.metric}** / {d.agent}: published `{d.published}`, recomputed `{d.recomputed}`")
+        lines += [f"  - {e}" for e in d.evidence]
+    return "\n".join(lines)
+
+
+def to_json(results: Sequence[RetroResult]) -> str:
+    return json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False)
+
+
+def to_csv(results: Sequence[RetroResult]) -> str:
+    """Long format: one line per cell, with the published cell beside it."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["report_id", "metric", "agent", "model", "recomputed", "source", "published", "agrees"])
+    for res in results:
+        labels = dict(zip(res.table.columns, res.table.column_labels))
+        bad = {(d.metric, d.agent) for d in res.disagreements}
+        for row in res.table.rows:
+            name = _plain(row.metric)
+            prow = res.published.row(name) if res.published is not None else None
+            for agent, c in row.cells.items():
+                p = prow.cells.get(agent) if prow else None
+                src = res.sources.get(name, {}).get(agent, "")
+                agrees = "" if p is None or src != "recomputed" else ("no" if (name, agent) in bad else "yes")
+                w.writerow([res.report_id, name, agent, labels.get(agent, agent), _plain(c.raw), src,
+                            _plain(p.raw) if p else "", agrees])
+    return buf.getvalue()

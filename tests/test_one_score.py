@@ -12,6 +12,7 @@ from harness.core.errors import HarnessError
 from harness.core.hashing import content_hash
 from harness.core.models import AgentReview, Finding, Location, PublishedRetro, Report, Reviewer, Severity
 from harness.benchmark.runner import run_bench
+from harness.core.runs import RunConfig
 from harness.store import Store
 from openai_server import OpenAIServer, Reply, chat_answer
 from report_fixture import demo_once, run_ids, store_copy
@@ -209,8 +210,8 @@ def test_bench_k_is_recorded_on_the_run_and_scores_under_it(store, tmp_path):
     far = [dict(FINDINGS[0], line_start=20, line_end=20)]  # 8 lines below the gold range
     with OpenAIServer(responder=lambda body: Reply(content=chat_answer(findings=far))) as srv:
         k3 = run_bench(store, model="openai/test-model", split="all", api_base=srv.url, concurrency=1)
-        k10 = run_bench(store, model="openai/test-model", split="all", api_base=srv.url, concurrency=1,
-                        scorer_args={"k": 10})
+        k10 = run_bench(store, RunConfig(model="openai/test-model", split="all", api_base=srv.url, concurrency=1,
+                                         scorer_args={"k": 10}))
     assert get_run(store, k10.run_id)["config"]["scorer_args"]["k"] == 10
     assert get_run(store, k3.run_id)["config"]["scorer_args"]["k"] == 3
     assert [v["args"]["k"] for v in views(store, k10.run_id)] == [10]

@@ -199,9 +199,13 @@ def score_cmd(
 @app.command("retro")
 def retro_cmd(
     report_id: Optional[str] = typer.Argument(None, help="Report id (see `harness reports`)."),
-    check: bool = typer.Option(False, "--check", help="Compare with the published table cell by cell."),
+    check: bool = typer.Option(False, "--check", help="Compare with the published table cell by cell "
+                               "(exit 0: all decidable cells agree, 1: some flagged, 2: error)."),
+    fates: bool = typer.Option(False, "--fates", help="Each original finding's fate, target, evidence and "
+                               "deciding rule, per reviewer model."),
     all_: bool = typer.Option(False, "--all", help="Every stored report."),
     fmt: str = typer.Option("md", "--format", help="md, json or csv."),
+    as_json: bool = typer.Option(False, "--json", help="JSON (one object for one report id, a list with --all)."),
 ) -> None:
     """Recompute a report's agent retro Summary table from the stored data (and check the published one)."""
     from harness.retro import tables as retro
@@ -210,12 +214,25 @@ def retro_cmd(
         fail(f"unknown format {fmt!r} (md, json or csv)")
     if not all_ and not report_id:
         fail("give a report id or --all")
+    if fates:
+        if all_ or not report_id:
+            fail("--fates takes one report id")
+        with open_store() as st:
+            audit = retro.fates_audit(st, report_id)
+        if as_json or fmt == "json":
+            emit_json(audit)
+        else:
+            sys.stdout.write(retro.fates_markdown(audit))
+        return
     with open_store() as st:
         results = retro.retro(st, None if all_ else [report_id], check=check)
-    out = {"md": lambda: retro.to_markdown(results, check), "json": lambda: retro.to_json(results) + "\n",
-           "csv": lambda: retro.to_csv(results)}[fmt]()
+    if as_json and not all_:
+        out = retro.to_json_one(results[0]) + "\n"
+    else:
+        out = {"md": lambda: retro.to_markdown(results, check), "json": lambda: retro.to_json(results) + "\n",
+               "csv": lambda: retro.to_csv(results)}["json" if as_json else fmt]()
     sys.stdout.write(out)
-    if check and any(r.disagreements for r in results):
+    if check and retro.check_exit_code(results):
         raise typer.Exit(1)
 
 

@@ -128,3 +128,97 @@ def test_pr_309_findings_cells_disagree_as_the_issue_says():
     assert got[("Findings", "Claude")] == ("1I 7S", "2I 8S")
     assert got[("Findings", "Codex")] == ("2I", "3I 1S")
     assert ("Findings", "Gemini") not in got
+
+
+def test_severity_labels_of_published_downgraded_cells():
+    from harness.retro.tables import severity_labels
+
+    assert severity_labels("3 (I→S)") == (3, {"I→S": 3})
+    assert severity_labels("2 (C→I, S→obs)") == (2, {"C→I": 1, "S→obs": 1})
+    assert severity_labels("3 (2 I→S, C→I)") == (3, {"I→S": 2, "C→I": 1})
+    assert severity_labels("1 (C1→I2)") == (1, {"C→I": 1})
+    assert severity_labels("1 (I→Design Obs)") == (1, {"I→obs": 1})
+    assert severity_labels("0") == (0, {})
+    assert severity_labels("2 (downgraded)") == (2, None)  # a count without labels
+    assert severity_labels("3 (I→S, C→I)") == (3, None)  # labels that do not add up: not comparable
+    assert severity_labels("n/a") == (None, None)
+
+
+def test_check_compares_severity_change_labels_not_only_counts():
+    r = sample()
+    row = r.published_retro.summary.row("Downgraded")
+    # Codex I2 went to a design observation: a published `I→S` has the right count, the wrong label
+    row.cells["Codex"] = RetroCell(raw="1 (I→S)", value={"count": 1, "transitions": ["I→S"]})
+    res = recompute(r, report_fates(r, scorer_matcher()), check=True)
+    cell = next(c for c in res.cells if (c.row, c.agent) == ("Downgraded", "Codex"))
+    assert cell.agree is False and cell.recomputed == "1 (I→obs)"
+
+
+def test_convention_is_decided_from_the_reports_own_numbers():
+    from harness.retro.tables import findings_convention
+
+    r = sample()
+    # Codex credited 1I 1S (I2, S2), original 2I 1S; Gemini credited 1C 1I, original 2C 1S
+    conv, why = findings_convention(r)
+    assert conv == "credited" and "2 of 3" in why  # Codex and Gemini cells equal their credited counts
+    row = r.published_retro.summary.row("Findings")
+    for agent, raw, v in (("Claude", "3I 3S", (0, 3, 3)), ("Codex", "2I 1S", (0, 2, 1)), ("Gemini", "3C 1S", (3, 0, 1))):
+        row.cells[agent] = RetroCell(raw=raw, value=dict(zip(("critical", "important", "suggestion"), v)))
+    conv, _ = findings_convention(r)
+    assert conv == "original"
+    res = recompute(r, report_fates(r, scorer_matcher()), check=True)
+    assert not [c for c in res.cells if c.row == "Findings" and c.agree is False]
+
+
+def test_total_line_and_undecided_cells():
+    r = sample()
+    r.published_retro.summary.row("Dropped").cells["Codex"] = RetroCell(raw="some", value=None)
+    res = recompute(r, report_fates(r, scorer_matcher()), check=True)
+    line = res.total_line()
+    decided = [c for c in res.cells if c.agree is not None]
+    assert line.startswith(f"{sum(c.agree for c in decided)} of {len(decided)} cells agree; "
+                           f"{sum(not c.agree for c in decided)} flagged")
+    assert "could not decide Dropped/Codex" in line
+
+
+def test_cli_fates_and_check_json_contract(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from cli import main
+    from harness.store import Store
+    from harness.store.gold import put_report
+
+    db = tmp_path / "h.duckdb"
+    r = sample().model_copy(update={"content_hash": "x"})
+    with Store(db) as st:
+        put_report(st, r)
+    buf = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", buf)
+    assert main(["--db", str(db), "retro", "r1", "--fates", "--json"]) == 0
+    out = json.loads(buf.getvalue())
+    assert set(out) == {"report", "convention", "fates"} and out["report"] == "r1"
+    assert out["convention"] in ("original", "credited")
+    keys = {"agent", "family", "finding_id", "idx", "severity", "title", "fate", "consolidated_id", "evidence", "rule"}
+    assert all(set(f) == keys for f in out["fates"])
+    # one entry per original finding, each agent's review order, idx from 0
+    want = [(ar.agent, i, f.id) for ar in r.agent_reviews for i, f in enumerate(ar.findings)]
+    assert [(f["agent"], f["idx"], f["finding_id"]) for f in out["fates"]] == want
+    got = {(f["agent"], f["finding_id"]): f for f in out["fates"]}
+    assert (got[("Gemini", "C3")]["fate"], got[("Gemini", "C3")]["rule"]) == ("false_positive", "reconciliation")
+
+    buf.seek(0)
+    buf.truncate()
+    assert main(["--db", str(db), "retro", "r1", "--check", "--json"]) == 1
+    out = json.loads(buf.getvalue())
+    assert out["report_id"] == "r1"
+    cells = {(c["row"], c["agent"]): c for c in out["cells"]}
+    assert all(set(c) == {"agent", "row", "published", "recomputed", "agree", "evidence"} for c in out["cells"])
+    assert cells[("Dropped", "Gemini")]["agree"] is False
+    assert cells[("Downgraded", "Gemini")]["agree"] is True
+
+    buf.seek(0)
+    buf.truncate()
+    main(["--db", str(db), "retro", "r1", "--fates"])
+    md = buf.getvalue()
+    assert "### Gemini" in md and "| reconciliation |" in md

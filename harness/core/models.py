@@ -124,6 +124,7 @@ class ObservationKind(StrEnum):
     design_strength = "design_strength"
     testing_gap = "testing_gap"
     limitation = "limitation"
+    declined = "declined"  # "Declined in prior rounds": re-raised findings a prior round declined
 
 
 class Observation(_Model):

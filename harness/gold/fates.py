@@ -5,17 +5,33 @@ An agent's original finding (appendix of a deep-review report) ends up `kept`, `
 became), `dropped` (declined, out of scope, withdrawn), `false_positive`, `demoted` (to a design
 observation, testing gap or acknowledged limitation) or `unmatched` (no trace of it).
 
-Two kinds of evidence are combined:
+Evidence comes from the report's own words (reconciliation paragraphs and notes, "Declined in
+prior rounds" entries, the retro's per-agent paragraphs, read into `Statement`s by
+`harness.gold.reconciliation`), from the agent's own review (retraction notes) and from the
+scorer's one-to-one matcher (per agent against the consolidated findings that credit it).
+Each piece of evidence is tagged with the `Rule` it comes from, and **one precedence rule**
+decides, strongest first (`PRECEDENCE`; a weaker piece never replaces a stronger one, and on a
+tie the first, most specific, piece stands):
 
-* the report's own words: reconciliation paragraphs and notes, the retro's per-agent
-  paragraphs and "declined in prior rounds" lists, read into `Statement`s (agent, the agent's
-  finding id or a short description, action, consolidated id) by `harness.gold.reconciliation`;
-* the scorer's one-to-one matcher, run per agent against the consolidated findings that
-  credit that agent (their `[Agent]` attribution), then against the rest.
+1. `reconciliation`: an explicit reconciliation statement naming the agent's finding (a
+   reconciliation paragraph or section at any heading level, a "Reconciliation note" on a
+   consolidated finding, a "Declined in prior rounds" entry naming it);
+2. `retraction`: the agent retracted it in its own review (struck through, "Withdrawn",
+   `*(Removed — …)*`, "(… moving to Acknowledged Limitations.)", "moved to S2");
+3. `matcher`: a strong matcher pairing with a consolidated finding crediting the agent
+   (affinity >= `STRONG_AFFINITY`), severity comparison giving kept / downgraded / upgraded;
+4. `retro`: an agent-qualified statement in a retro paragraph ("Claude I4", "its I2",
+   "Gemini's S1");
+5. everything else, in this order: a match with a "Declined in prior rounds" entry
+   (`declined_match`, dropped: a known false positive), a weak matcher pairing
+   (`weak_matcher`), a second finding matching an already-paired consolidated finding
+   (`merge_match`), a resemblance to a design observation / limitation
+   (`observation_match`, demoted); `none` when nothing accounts for it.
 
-Explicit statements win over the matcher; the matcher's pairing gives the consolidated id
-and the severity comparison (agent severity vs consolidated severity) gives kept /
-downgraded / upgraded. The result is the gold label set programs are scored against.
+A bare id in a retro paragraph ("(S1)", "Round 1's declined S5") is usually a consolidated or
+earlier-round id: it never decides a fate alone; it is recorded as supporting evidence when
+it agrees with the fate decided otherwise. The result is the gold label set programs are
+scored against.
 """
 
 from __future__ import annotations
@@ -26,13 +42,39 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.core.models import AgentReview, Finding, Location, Observation, Report, Severity
+from harness.core.models import AgentReview, Finding, Location, Observation, ObservationKind, Report, Severity
 from harness.gold.reconciliation import (
     Action,
     Statement,
     statements_from_note,
     statements_from_text,
 )
+
+
+class Rule(StrEnum):
+    """Which kind of evidence decided a fate; the members are in precedence order."""
+
+    reconciliation = "reconciliation"
+    retraction = "retraction"
+    matcher = "matcher"
+    retro = "retro"
+    declined_match = "declined_match"
+    weak_matcher = "weak_matcher"
+    merge_match = "merge_match"
+    observation_match = "observation_match"
+    none = "none"
+
+
+#: bump when the rules change: stored fates computed by other rules are recomputed
+RULES_VERSION = "12.1"
+
+#: the one precedence rule: strongest first
+PRECEDENCE: tuple[Rule, ...] = tuple(Rule)
+
+
+def strength(rule: Rule | str) -> int:
+    """Higher is stronger: a piece of evidence replaces another only when strictly stronger."""
+    return len(PRECEDENCE) - PRECEDENCE.index(Rule(rule))
 
 
 class Fate(StrEnum):
@@ -53,12 +95,13 @@ SURVIVED = frozenset({Fate.kept, Fate.downgraded, Fate.upgraded, Fate.merged})
 
 
 class FindingFate(BaseModel):
-    """The fate of one original agent finding, with the evidence that decided it."""
+    """The fate of one original agent finding, with the evidence and the rule that decided it."""
 
     model_config = ConfigDict(extra="forbid")
 
     report_id: str
     agent: str
+    family: str | None = None
     model: str | None = None
     pass_: int | None = None
     idx: int  # position among the agent's findings in the report (all passes), as stored
@@ -69,8 +112,11 @@ class FindingFate(BaseModel):
     consolidated_id: str | None = None
     consolidated_severity: Severity | None = None
     affinity: float | None = None  # matcher affinity with the consolidated finding
-    source: str = "matcher"  # matcher | reconciliation | note | retro | observation | withdrawn | none
+    # where the deciding words are: matcher | reconciliation | note | declined | observation |
+    # retro | closing | withdrawn | retraction | none
+    source: str = "matcher"
     evidence: str = ""
+    rule: Rule = Rule.none
 
     @property
     def index(self) -> int:
@@ -82,11 +128,17 @@ class FindingFate(BaseModel):
         return [self.report_id, self.agent, self.idx, self.model, self.pass_, self.finding_id,
                 self.severity.value, self.title, self.fate.value, self.consolidated_id,
                 self.consolidated_severity.value if self.consolidated_severity else None,
-                self.affinity, self.source, self.evidence]
+                self.affinity, self.source, self.evidence, self.rule.value, self.family]
 
     @classmethod
     def from_row(cls, row: dict) -> "FindingFate":
-        return cls(**{("pass_" if k == "pass" else k): v for k, v in row.items()})
+        return cls(**{("pass_" if k == "pass" else k): v for k, v in row.items() if v is not None or k != "rule"})
+
+    def audit(self) -> dict:
+        """The `retro --fates --json` entry (the issue's contract shape)."""
+        return {"agent": self.agent, "family": self.family or self.agent, "finding_id": self.finding_id,
+                "idx": self.idx, "severity": self.severity.value, "title": self.title, "fate": self.fate.value,
+                "consolidated_id": self.consolidated_id, "evidence": self.evidence, "rule": self.rule.value}
 
 
 # A matcher pairs predicted findings with gold findings one-to-one:
@@ -202,30 +254,146 @@ def _consolidated_by_id(report: Report) -> dict[str, Finding]:
     return {f.id.upper(): f for f in report.findings if f.id}
 
 
-def _statements(report: Report) -> list[Statement]:
-    """Every statement the report makes about an agent's original findings, most specific first."""
+def _agent_names(report: Report) -> list[str]:
+    """Names an agent is called by in the report's text, each mapping to itself."""
     agents = [r.agent for r in report.reviewers] + [ar.agent for ar in report.agent_reviews]
-    agents = list(dict.fromkeys(a for a in agents if a))
-    out: list[Statement] = []
+    return list(dict.fromkeys(a for a in agents if a))
+
+
+def _family(report: Report, agent: str) -> str:
+    for r in list(report.reviewers) + list(report.agent_reviews):
+        if r.agent.lower() == agent.lower():
+            return getattr(r, "family", None) or r.agent
+    return agent
+
+
+def _note_agent(heading: str, agents: list[str], report: Report) -> str | None:
+    """The agent a retro paragraph heading ("[Claude]", "Claude Opus 4.6") is about."""
+    h = heading.lower()
+    exact = [a for a in agents if a.lower() == h.strip("[] ")]
+    if exact:
+        return exact[0]
+    hits = [a for a in agents if a.lower() in h or h.strip("[] ") in a.lower()]
+    if not hits:
+        hits = [a for a in agents if _family(report, a).lower() in h]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _statements(report: Report) -> list[tuple[Statement, Rule]]:
+    """Every statement the report makes about an agent's original findings, with the rule its
+    kind of text carries; most specific first."""
+    agents = _agent_names(report)
+    out: list[tuple[Statement, Rule]] = []
     retro = report.published_retro
-    for text, source in ((retro.reconciliation, "reconciliation"), (retro.closing, "reconciliation")):
-        if text:
-            out += statements_from_text(text, agents, source=source)
+    if retro.reconciliation:
+        out += [(s, Rule.reconciliation) for s in statements_from_text(retro.reconciliation, agents)]
     for f in report.findings:
         if f.reconciliation:
-            out += statements_from_note(f.reconciliation, agents, consolidated_id=f.id, description=f.title)
-    for heading, text in retro.agent_notes.items():
-        agent = next((a for a in agents if a.lower() in heading.lower()), None)
-        out += statements_from_text(text, agents, source="retro", default_agent=agent)
+            out += [(s, Rule.reconciliation)
+                    for s in statements_from_note(f.reconciliation, agents, consolidated_id=f.id, description=f.title)]
     for o in report.observations:
-        out += [s for s in statements_from_text(o.text, agents, source="observation")
-                if s.action in (Action.dropped, Action.false_positive)]
+        if o.kind == ObservationKind.declined:
+            # "Re-raised this round by Codex (I1) and Gemini (C1). Dropped per the gate."
+            out += [(s, Rule.reconciliation) for s in _declined_statements(o, agents)]
+        else:
+            out += [(s, Rule.reconciliation) for s in statements_from_text(o.text, agents, source="observation")
+                    if s.action in (Action.dropped, Action.false_positive, Action.demoted) and s.finding_id]
+    for ar in report.agent_reviews:
+        if not ar.findings and ar.text:
+            # a review kept outside the report, summarised in the appendix ("See review-x.md:
+            # I2 (clock skew) dropped as false positive"): its bare ids are that agent's own
+            out += [(s, Rule.reconciliation) for s in
+                    statements_from_text(ar.text, agents, source="appendix", default_agent=ar.agent)]
+    if retro.closing:
+        out += [(s, Rule.retro) for s in statements_from_text(retro.closing, agents, source="closing")]
+    for heading, text in retro.agent_notes.items():
+        agent = _note_agent(heading, agents, report)
+        for s in statements_from_text(text, agents, source="retro", default_agent=agent):
+            out.append((s, Rule.retro if s.qualified else Rule.none))  # a bare id never decides
+    return out
+
+
+_RAW_ID = re.compile(r"\(?\b(?P<id>[CIS]\d{1,2})\s+raw\b|\((?P<pid>[CIS]\d{1,2})\)")
+
+
+def _declined_statements(o: Observation, agents: list[str]) -> list[Statement]:
+    """A prior-round decline entry: each agent finding it names was dropped."""
+    text = re.sub(r"\s*\n\s*", " ", o.text)
+    names = "|".join(re.escape(a) for a in sorted(agents, key=len, reverse=True))
+    if not names:
+        return []
+    out: list[Statement] = []
+    ms = list(re.finditer(r"(?<![\w-])(?P<agent>" + names + r")(?:['’]s)?\b", text, re.I))
+    canon = {a.lower(): a for a in agents}
+    for k, m in enumerate(ms):
+        stop = ms[k + 1].start() if k + 1 < len(ms) else len(text)
+        window = text[m.end():stop]
+        sentence_end = re.search(r"[.;](?:\s|$)", window)
+        window = window[: sentence_end.start()] if sentence_end else window
+        idm = re.match(r"[\s:]*\(?\s*(?P<id>[CIS]\d{1,2})(?![0-9A-Za-z])", window) or _RAW_ID.search(window)
+        if idm is None:
+            continue
+        fid = (idm.group("id") or idm.groupdict().get("pid") or "").upper()
+        out.append(Statement(agent=canon[m.group("agent").lower()], action=Action.dropped, text=o.text,
+                             source="declined", finding_id=fid, description=o.title or None,
+                             sentence=f"declined in prior rounds: {o.title or o.text[:120]}"))
     return out
 
 
 #: index offset of fates known only from the report's words (the agent's review is omitted
 #: or has no parsed findings); `scorers.gold_for_report` ignores indexes past the review
 STATEMENT_ONLY_IDX = 10_000
+
+#: a first-pass matcher pairing at or above this affinity is strong evidence
+STRONG_AFFINITY = 0.5
+
+_RETRACT_VERB = r"(?:removed|remove|withdrawn|withdrawing|withdraw|retracted|retracting|retract|dropped|dropping|" \
+                r"not (?:an?|a real) (?:issue|bug|problem)|false positive|invalid)"
+_RETRACT_HEAD = re.compile(r"^\W*(?:(?:update|edit|note|correction|self-correction|on reflection|on second look)\W+)?"
+                           + _RETRACT_VERB + r"\b", re.I)
+_RETRACT_CAP = re.compile(r"^\W*(?:Removed|Withdrawn|Withdrawing|Retracted|Retracting|Dropped|Dropping)\b\s*[—–:.,;-]")
+_MOVE = re.compile(r"\b(?:mov(?:ed|ing)|merg(?:ed|ing)|fold(?:ed|ing)|demot(?:ed|ing)|relocat(?:ed|ing))\s+"
+                   r"(?:it\s+|this\s+)?(?:in)?to\s+(?:the\s+|an?\s+)?(?:\*\*)?"
+                   r"(?P<target>[CIS]\d{1,2}\b|acknowledged[- ]limitations?|design[- ]observations?|design[- ]concerns?|"
+                   r"testing[- ]gaps?|limitations?|observations?)", re.I)
+_NOTE = re.compile(r"\*\((?P<a>[^()]{2,300})\)\*|_\((?P<b>[^()]{2,300})\)_|(?<![*\w])\*(?P<c>[^*\n]{3,300})\*(?![*\w])|"
+                   r"(?<![\w*])_(?P<d>[^_\n]{3,300})_(?![\w])|\((?P<e>[^()\n]{3,300})\)")
+
+
+def retraction(f: Finding) -> tuple[Fate, str | None, str] | None:
+    """(fate, target id, the note) when the agent retracted `f` inside its own review.
+
+    Struck-through or "Withdrawn" findings (parsed as `withdrawn`), and parenthesised or
+    italic notes: `*(Removed — self-healing.)*`, `(Withdrawn — not an issue.)`, `(… moving to
+    Acknowledged Limitations.)` (demoted), `moved to S2` / `merged into I3` (merged into that
+    finding). A plain parenthesis must open with a capitalised retraction verb and a dash or
+    colon, or name where the finding moved, so "(removed lines)" in a location is not one."""
+    text = f"{f.title}\n{f.body}"
+    for m in _NOTE.finditer(text):
+        italic = m.group("a") or m.group("b") or m.group("c") or m.group("d")
+        note = (italic or m.group("e") or "").strip()
+        mv = _MOVE.search(note)
+        if italic is not None and (m.group("a") or m.group("b")):
+            hit = bool(_RETRACT_HEAD.match(note) or mv)
+        elif italic is not None:  # *Withdrawn: …*: a clause of its own, not one emphasised word
+            hit = bool(mv or (_RETRACT_HEAD.match(note) and re.search(r"[—–:.,;-]\s*\w", note)))
+        else:
+            hit = bool(_RETRACT_CAP.match(note) or (mv and re.match(r"^\W*(?:\.\.\.|…)?\s*\w*\s*\w*\s*"
+                                                                      r"(?:mov|merg|fold|demot|relocat)", note, re.I)))
+            hit = hit or bool(mv and re.search(r"(?:^|[;.—–]\s*)(?:mov|merg|fold|demot|relocat)\w*\s", note, re.I))
+        if not hit:
+            continue
+        if mv:
+            target = mv.group("target")
+            if re.fullmatch(r"[CIS]\d{1,2}", target, re.I):
+                if target.upper() == (f.id or "").upper():
+                    continue
+                return Fate.merged, target.upper(), note
+            return Fate.demoted, None, note
+        return Fate.dropped, None, note
+    if f.withdrawn:
+        return Fate.dropped, None, "withdrawn by the agent in its review"
+    return None
 
 
 def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = None) -> list[FindingFate]:
@@ -236,94 +404,139 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
     cons = report.findings
     by_id = _consolidated_by_id(report)
     statements = _statements(report)
-    observations = [_observation_as_finding(o) for o in report.observations]
+    declined = [_observation_as_finding(o) for o in report.observations if o.kind == ObservationKind.declined]
+    observations = [_observation_as_finding(o) for o in report.observations if o.kind != ObservationKind.declined]
     out: list[FindingFate] = []
-    for agent, items in _reviews_by_agent(report):
+    reviews = _reviews_by_agent(report)
+    for agent, items in reviews:
         findings = [f for _, _, f in items]
-        fates: dict[int, FindingFate] = {}
+        family = _family(report, agent)
+        cands: dict[int, list[FindingFate]] = {}
+        support: dict[int, list[tuple[FindingFate, Statement]]] = {}
 
         def make(i: int, fate: Fate, cid: str | None = None, aff: float | None = None,
-                 source: str = "matcher", evidence: str = "") -> FindingFate:
+                 source: str = "matcher", evidence: str = "", rule: Rule = Rule.none) -> FindingFate:
             idx, ar, f = items[i]
             c = by_id.get(cid.upper()) if cid else None
-            return FindingFate(report_id=report.id, agent=agent, model=ar.model, pass_=ar.pass_, idx=idx,
-                               finding_id=f.id, severity=f.severity, title=f.title, fate=fate,
+            return FindingFate(report_id=report.id, agent=agent, family=family, model=ar.model, pass_=ar.pass_,
+                               idx=idx, finding_id=f.id, severity=f.severity, title=f.title, fate=fate,
                                consolidated_id=c.id if c else cid, affinity=aff,
                                consolidated_severity=c.severity if c else None,
-                               source=source, evidence=evidence)
+                               source=source, evidence=evidence, rule=rule)
 
-        # (a) matcher: first against the consolidated findings crediting this agent
+        def add(i: int, ff: FindingFate) -> None:
+            cands.setdefault(i, []).append(ff)
+
+        # matcher: first against the consolidated findings crediting this agent
         credited = [j for j, c in enumerate(cons) if _credits(c, agent)]
-        pairs: dict[int, tuple[int, float]] = {}
+        paired: dict[int, FindingFate] = {}
         if credited and findings:
             got = matcher([cons[j] for j in credited], findings)
-            pairs = {pi: (credited[gi], aff) for pi, (gi, aff) in got.items()}
-        for pi, (gj, aff) in pairs.items():
-            c = cons[gj]
-            fates[pi] = make(pi, _severity_fate(findings[pi].severity, c.severity), c.id, aff,
-                             evidence=f"matched {c.id} [{', '.join(c.agents)}] (affinity {aff:.2f})")
+            for pi, (gi, aff) in got.items():
+                c = cons[credited[gi]]
+                strong = aff >= STRONG_AFFINITY
+                paired[pi] = make(pi, _severity_fate(findings[pi].severity, c.severity), c.id, aff,
+                                  evidence=f"matched {c.id} [{', '.join(c.agents)}] (affinity {aff:.2f})",
+                                  rule=Rule.matcher if strong else Rule.weak_matcher)
+                add(pi, paired[pi])
         # second pass: leftovers that pair with an already-taken credited finding were merged
-        rest = [i for i in range(len(findings)) if i not in fates]
+        rest = [i for i in range(len(findings)) if i not in paired]
         if rest and credited:
             got = matcher([cons[j] for j in credited], [findings[i] for i in rest])
             for pi, (gi, aff) in got.items():
                 if aff >= MERGE_MIN_AFFINITY:
                     c = cons[credited[gi]]
-                    fates[rest[pi]] = make(rest[pi], Fate.merged, c.id, aff,
-                                           evidence=f"second finding of {agent} matching {c.id} "
-                                                    f"(affinity {aff:.2f})")
-        # (b) the report's own words override the matcher
-        for st in statements:
+                    add(rest[pi], make(rest[pi], Fate.merged, c.id, aff, evidence=(
+                        f"second finding of {agent} matching {c.id} (affinity {aff:.2f})"), rule=Rule.merge_match))
+        # a prior round declined it: dropped (a known false positive)
+        if declined and findings:
+            got = matcher(declined, findings)
+            for pi, (gi, aff) in got.items():
+                if aff >= DEMOTE_MIN_AFFINITY:
+                    add(pi, make(pi, Fate.dropped, None, aff, source="declined", rule=Rule.declined_match,
+                                 evidence=f"matches the prior-round decline: {declined[gi].title[:120]} "
+                                          f"(affinity {aff:.2f})"))
+        # the agent's own retraction notes
+        for i, f in enumerate(findings):
+            got_r = retraction(f)
+            if got_r is not None:
+                fate, target, note = got_r
+                add(i, make(i, fate, None, None, source="withdrawn" if f.withdrawn and note.startswith("withdrawn by")
+                             else "retraction", evidence=note, rule=Rule.retraction).model_copy(
+                    update={"consolidated_id": target} if target else {}))
+        # the report's own words
+        for st, rule in statements:
             if st.agent is None or st.agent.lower() != agent.lower():
                 continue
             if st.consolidated_only and st.consolidated_id:
                 # a note on a consolidated finding: it speaks of the agent finding paired with it
-                hits = [i for i, ff in fates.items()
+                hits = [i for i, ff in paired.items()
                         if ff.consolidated_id and ff.consolidated_id.upper() == st.consolidated_id.upper()]
                 i = hits[0] if hits else _resolve(st, items, matcher, describe)
             else:
                 i = _resolve(st, items, matcher, describe)
             if i is None:
                 continue
-            prev = fates.get(i)
-            if prev is not None and prev.source not in ("matcher",) and _rank(st.source) >= _rank(prev.source):
-                continue  # a more specific statement already decided it
-            got = _fate_from_statement(st, i, items, by_id, make, prev)
-            if got.fate != Fate.unmatched:
-                fates[i] = got
-        # (c) withdrawn by the agent itself
-        for i, f in enumerate(findings):
-            if f.withdrawn and (i not in fates or fates[i].source == "matcher"):
-                fates[i] = make(i, Fate.dropped, source="withdrawn", evidence="withdrawn by the agent in its review")
-        # (d) leftovers that resemble a design observation / limitation were demoted
-        rest = [i for i in range(len(findings)) if i not in fates]
+            got_s = _fate_from_statement(st, i, items, by_id, make, paired.get(i), rule)
+            if got_s is None:
+                continue
+            if rule == Rule.none:
+                support.setdefault(i, []).append((got_s, st))
+            else:
+                add(i, got_s)
+        # leftovers that resemble a design observation / limitation were demoted
+        rest = [i for i in range(len(findings)) if i not in cands]
         if rest and observations:
             got = matcher(observations, [findings[i] for i in rest])
             for pi, (gi, aff) in got.items():
                 if aff >= DEMOTE_MIN_AFFINITY:
                     o = observations[gi]
-                    fates[rest[pi]] = make(rest[pi], Fate.demoted, None, aff, source="observation",
-                                           evidence=f"resembles {o.id.replace('#', ' #')}: {o.title[:100]} "
-                                                    f"(affinity {aff:.2f})")
+                    add(rest[pi], make(rest[pi], Fate.demoted, None, aff, source="observation",
+                                       rule=Rule.observation_match,
+                                       evidence=f"resembles {o.id.replace('#', ' #')}: {o.title[:100]} "
+                                                f"(affinity {aff:.2f})"))
+        fates: dict[int, FindingFate] = {}
         for i in range(len(findings)):
-            if i not in fates:
-                fates[i] = make(i, Fate.unmatched, source="none", evidence="no consolidated finding, "
-                                "observation or statement accounts for it")
+            best = decide(cands.get(i, []))
+            if best is None:
+                best = make(i, Fate.unmatched, source="none", rule=Rule.none,
+                            evidence="no consolidated finding, observation or statement accounts for it")
+            extra = [st.sentence or st.text for ff, st in support.get(i, []) if ff.fate == best.fate]
+            if extra:
+                best = best.model_copy(update={"evidence": f"{best.evidence} (also: {extra[0]})"})
+            fates[i] = best
+        # a retraction "moved to S2" points at the agent's own finding: take its consolidated id
+        own = {f.id.upper(): i for i, f in enumerate(findings) if f.id}
+        for i, ff in fates.items():
+            if ff.rule == Rule.retraction and ff.fate == Fate.merged and ff.consolidated_id in own:
+                tgt = fates[own[ff.consolidated_id]]
+                fates[i] = ff.model_copy(update={"consolidated_id": tgt.consolidated_id,
+                                                 "consolidated_severity": tgt.consolidated_severity,
+                                                 "evidence": f"{ff.evidence} (its {ff.consolidated_id})"})
         out += [fates[i] for i in sorted(fates)]
-    out += _statement_only(report, statements, {a for a, items in _reviews_by_agent(report) if items}, by_id)
+    out += _statement_only(report, statements, {a for a, items in reviews if items}, by_id)
     return out
 
 
-def _statement_only(report: Report, statements: list[Statement], with_findings: set[str],
+def decide(evidence: Sequence[FindingFate]) -> FindingFate | None:
+    """The precedence rule: the strongest piece of evidence; the first of equally strong ones."""
+    best: FindingFate | None = None
+    for ff in evidence:
+        if best is None or strength(ff.rule) > strength(best.rule):
+            best = ff
+    return best
+
+
+def _statement_only(report: Report, statements: list[tuple[Statement, Rule]], with_findings: set[str],
                     by_id: dict[str, Finding]) -> list[FindingFate]:
     """Fates the report states for agents whose original findings are not in it (omitted review)."""
     out: list[FindingFate] = []
     seen: set[tuple[str, str]] = set()
     models = {r.agent.lower(): r.model for r in report.reviewers}
-    for st in statements:
+    for st, rule in statements:
         if st.agent is None or st.agent in with_findings or st.consolidated_only:
             continue
-        if st.source not in ("reconciliation", "observation"):
+        if rule != Rule.reconciliation:
             continue  # retro paragraphs mix consolidated and original ids: too weak alone
         key = (st.agent, st.finding_id or (st.description or "").lower())
         if key in seen:
@@ -335,47 +548,48 @@ def _statement_only(report: Report, statements: list[Statement], with_findings: 
         f = Finding(id=st.finding_id or "", severity=sev, title=st.description or st.finding_id or "")
         n = sum(1 for x in out if x.agent == st.agent)
 
-        def make(_i, fate, cid=None, aff=None, source="", evidence="", _f=f, _n=n, _agent=st.agent):
+        def make(_i, fate, cid=None, aff=None, source="", evidence="", rule=Rule.none, _f=f, _n=n,
+                 _agent=st.agent):
             c = by_id.get(cid.upper()) if cid else None
-            return FindingFate(report_id=report.id, agent=_agent, model=models.get(_agent.lower()),
+            return FindingFate(report_id=report.id, agent=_agent, family=_family(report, _agent),
+                               model=models.get(_agent.lower()),
                                idx=STATEMENT_ONLY_IDX + _n, finding_id=_f.id, severity=_f.severity,
                                title=_f.title, fate=fate, consolidated_id=c.id if c else cid,
                                consolidated_severity=c.severity if c else None, affinity=aff,
-                               source=source, evidence=evidence)
+                               source=source, evidence=evidence, rule=rule)
 
-        ff = _fate_from_statement(st, 0, [(0, None, f)], by_id, make, None)
+        ff = _fate_from_statement(st, 0, [(0, None, f)], by_id, make, None, rule)
         if ff is not None and ff.fate != Fate.unmatched:
             out.append(ff)
     return out
 
 
-_SOURCE_RANK = {"reconciliation": 3, "note": 3, "retro": 2, "observation": 1, "matcher": 0}
-
-
-def _rank(source: str) -> int:
-    return _SOURCE_RANK.get(source, 0)
-
-
-def _fate_from_statement(st: Statement, i: int, items, by_id, make, prev: FindingFate | None) -> FindingFate:
+def _fate_from_statement(st: Statement, i: int, items, by_id, make, prev: FindingFate | None,
+                         rule: Rule) -> FindingFate | None:
+    """The fate a statement gives finding `i`; None when it says nothing decisive."""
     f = items[i][2]
-    ev = st.text.strip()
+    ev = (st.sentence or st.text).strip()
     cid = st.consolidated_id or (prev.consolidated_id if prev else None)
     c = by_id.get(cid.upper()) if cid else None
     aff = prev.affinity if prev and prev.consolidated_id == cid else None
+
+    def mk(fate: Fate, target: str | None = None, a: float | None = None) -> FindingFate:
+        return make(i, fate, target, a, st.source, ev, rule)
+
     if st.action == Action.false_positive:
-        return make(i, Fate.false_positive, None, None, st.source, ev)
+        return mk(Fate.false_positive)
     if st.action == Action.dropped:
-        return make(i, Fate.dropped, None, None, st.source, ev)
+        return mk(Fate.dropped)
     if st.action == Action.demoted:
-        return make(i, Fate.demoted, None, None, st.source, ev)
+        return mk(Fate.demoted)
     if st.action == Action.merged and c is not None and c.severity == f.severity:
-        return make(i, Fate.merged, c.id, aff, st.source, ev)
+        return mk(Fate.merged, c.id, aff)
     if c is not None:
-        return make(i, _severity_fate(f.severity, c.severity), c.id, aff, st.source, ev)
+        return mk(_severity_fate(f.severity, c.severity), c.id, aff)
     if st.to_severity is not None:
-        return make(i, _severity_fate(f.severity, st.to_severity), cid, aff, st.source, ev)
+        return mk(_severity_fate(f.severity, st.to_severity), cid, aff)
     if st.action == Action.merged:
-        return make(i, Fate.merged, cid, aff, st.source, ev)
-    if prev is not None:  # a statement with no decisive content: keep the matcher's fate, add the words
-        return prev.model_copy(update={"evidence": f"{prev.evidence}; {st.source}: {ev}"})
-    return make(i, Fate.unmatched, cid, None, st.source, ev)
+        return mk(Fate.merged, cid, aff)
+    if st.action == Action.kept and prev is not None:
+        return mk(prev.fate, prev.consolidated_id, prev.affinity)
+    return None

@@ -46,13 +46,18 @@ class Statement:
     to_severity: Severity | None = None
     consolidated_id: str | None = None
     consolidated_only: bool = False  # a note attached to that consolidated finding
+    sentence: str = ""  # the statement itself (its sentence), the evidence a fate quotes
+    #: the reference names the agent ("Claude I4", "its I2", "Gemini's S1"); False for a bare id
+    #: in a retro paragraph ("(S1)"), which may be a consolidated or earlier-round id
+    qualified: bool = True
 
 
 _SEV = r"(critical|important|suggestions?)"
 _ARROW = r"(?:→|->|=>|⇒|⟶)"
 _ID = r"[CIS]\d{1,2}"
 
-_FP = re.compile(r"false[- ]positive|hallucinat|\brejected\b|\binvalid\b", re.I)
+_FP = re.compile(r"false[- ]positive|hallucinat|\brejected\b|\binvalid\b|\bmisdirected\b|"
+                 r"\bdo(?:es)? not hold up\b|\bdid not hold up\b", re.I)
 _DEMOTED = re.compile(
     r"demot|refram|re-?classified as (?:a )?design|design[- ](?:observation|concern|strength)|"
     r"acknowledged[- ]limitation|testing[- ]gap|" + _ARROW + r"\s*\**\s*(?:an?\s+)?observation", re.I)
@@ -62,6 +67,8 @@ _DROPPED = re.compile(
 _MERGED = re.compile(r"\bmerged\b|\bfolded\b|combined (?:into|with)|consolidated into|absorbed", re.I)
 _DOWN = re.compile(r"downgrad|severity reduced|\breduced to\b|\blowered\b", re.I)
 _UP = re.compile(r"upgrad|promot|\belevated\b|\braised to\b", re.I)
+_MOVED_TO = re.compile(r"\b(?:demoted|moved|reproduced|became|consolidated|folded|recorded|filed|kept)\s+"
+                       r"(?:\w+\s+)?(?:to|as|into|in)\b", re.I)
 _KEPT = re.compile(r"\bkept\b|\bretained\b|\bheld up\b|\bunchanged\b|\bstands\b", re.I)
 _TRANSITION = re.compile(
     r"(?:" + _SEV + r"\**\s*" + _ARROW + r"|from\s+\**" + _SEV + r"\**\s+to)\s*\**\s*" + _SEV, re.I)
@@ -92,9 +99,12 @@ def _ref_pattern(agents: list[str]) -> re.Pattern[str]:
         re.I)
 
 
-_CONTINUATION = re.compile(r"\s*(?:,|/|&|\band\b)\s*(?:and\s+)?(?P<id>" + _ID + r")(?![0-9A-Za-z])")
+_CONTINUATION = re.compile(r"\s*(?:\([^()]{0,120}\)\s*|`[^`]{0,80}`\s*)?(?:,|/|&|\band\b)\s*(?:and\s+)?(?:its\s+)?"
+                          r"(?P<id>" + _ID + r")(?![0-9A-Za-z])")
+_ITS_REF = re.compile(r"\b(?:its|their)\s+(?:(?:own|original|raw|pass[- ]?\d+|critical|important|suggestion)\s+)*"
+                      r"(?P<id>" + _ID + r")(?![0-9A-Za-z])", re.I)
 _BARE_REF = re.compile(r"(?<![\w→>-])(?<!→ )(?<!-> )(?P<id>" + _ID + r")(?![0-9A-Za-z])")
-_TARGET_BEFORE = re.compile(r"(?:" + _ARROW + r"|\b(?:to|into|as|became|now|consolidated|with|see|and)\b)\s*\(?\s*\**\s*$",
+_TARGET_BEFORE = re.compile(r"(?:" + _ARROW + r"|\b(?:to|into|as|became|now|consolidated|with|see)\b)\s*\(?\s*\**\s*$",
                             re.I)
 
 
@@ -135,6 +145,8 @@ def _classify(part: str) -> tuple[Action | None, Severity | None, Severity | Non
     arrow = re.compile(_ARROW + r"|\b(?:into|to|as|consolidated)\b", re.I).search(part, start)
     tid = None
     for m in _TARGET_ID.finditer(part, arrow.start() if arrow else start):
+        if _EARLIER_ROUND.search(part[max(0, m.start() - 30):m.start()]):
+            continue  # "declined Round 2 S5": another round's id, not where this one went
         tid = m.group(1).upper()
         break
     if _FP.search(part):
@@ -147,8 +159,10 @@ def _classify(part: str) -> tuple[Action | None, Severity | None, Severity | Non
         return (Action.demoted if _DEMOTED.search(part) else Action.dropped), frm, to, None
     if trans is None and tid is None and _DROPPED.search(part):
         return Action.dropped, frm, to, None
-    if trans is None and to is None and tid is not None and _DEMOTED.search(part[: part.find(tid)]):
-        return Action.demoted, frm, to, None
+    if trans is None and to is None and tid is not None and _DEMOTED.search(part[: part.find(tid)]) and \
+            not re.search(r"demot\w*\s+(?:to\s+)?(?:an?\s+)?\**\s*(?:suggestion|important|critical)?\s*\**\s*\(?\s*$",
+                          part[: part.find(tid)], re.I):
+        return Action.demoted, frm, to, None  # "reframed as a design observation (see S3)", not "demoted to S4"
     if _MERGED.search(part) and trans is None and not _DOWN.search(part) and not _UP.search(part):
         return Action.merged, frm, to, tid
     if trans is not None or to is not None:
@@ -157,7 +171,7 @@ def _classify(part: str) -> tuple[Action | None, Severity | None, Severity | Non
         return Action.downgraded, frm, to, tid
     if _UP.search(part):
         return Action.upgraded, frm, to, tid
-    if tid is not None and re.search(_ARROW, part):
+    if tid is not None and (re.search(_ARROW, part) or _MOVED_TO.search(part)):
         return Action.moved, frm, to, tid
     if _KEPT.search(part):
         return Action.kept, frm, to, tid
@@ -172,12 +186,27 @@ class _Ref:
     fid: str | None
     pass_: int | None
     mods: str
+    qualified: bool = True
 
 
-def _refs(seg: str, agents: list[str], default_agent: str | None) -> list[_Ref]:
+def _raw_refs(seg: str, agents: list[str], default_agent: str | None) -> list[_Ref]:
+    """Every reference to an agent finding in a segment, before the subject rule."""
     refs: list[_Ref] = []
     canon = {a.lower(): a for a in agents}
     taken: list[tuple[int, int]] = []
+
+    def chain(r: _Ref) -> None:
+        # "Gemini C1, I1, I2 → all dropped", "Claude I1 (race) and I5 (panic)": the ids that
+        # follow belong to the same agent
+        pos = r.end
+        while True:
+            c = _CONTINUATION.match(seg, pos)
+            if not c:
+                break
+            refs.append(_Ref(c.start("id"), c.end(), r.agent, c.group("id").upper(), r.pass_, r.mods, r.qualified))
+            taken.append((c.start("id"), c.end()))
+            pos = c.end()
+
     for m in _ref_pattern(agents).finditer(seg):
         mods = m.group("mods") or ""
         pm = re.search(r"(?:pass[- ]?|P)(\d+)", mods, re.I)
@@ -185,27 +214,85 @@ def _refs(seg: str, agents: list[str], default_agent: str | None) -> list[_Ref]:
         agent = canon.get(m.group("agent").lower(), m.group("agent"))
         refs.append(_Ref(m.start(), m.end(), agent, fid, int(pm.group(1)) if pm else None, mods))
         taken.append((m.start(), m.end()))
-        # "Gemini C1, I1, I2 → all dropped": the ids that follow belong to the same agent
-        pos = m.end()
-        while fid:
-            c = _CONTINUATION.match(seg, pos)
-            if not c:
-                break
-            refs.append(_Ref(c.start("id"), c.end(), agent, c.group("id").upper(), refs[-1].pass_, mods))
-            taken.append((c.start("id"), c.end()))
-            pos = c.end()
+        if fid:
+            chain(refs[-1])
     if default_agent:
+        for m in _ITS_REF.finditer(seg):
+            if any(s <= m.start("id") < e for s, e in taken):
+                continue
+            refs.append(_Ref(m.start(), m.end(), default_agent, m.group("id").upper(), None, ""))
+            taken.append((m.start(), m.end()))
+            chain(refs[-1])
         for m in _BARE_REF.finditer(seg):
             if any(s <= m.start() < e for s, e in taken):
                 continue
             if _TARGET_BEFORE.search(seg[max(0, m.start() - 16): m.start()]):
                 continue  # "→ S4", "into I5": a consolidated id, not the agent's own
+            if _EARLIER_ROUND.search(seg[max(0, m.start() - 30): m.start()]):
+                continue  # "Round 1's declined S5", "same finding as round 7 S8": another round's id
             if re.match(r"\s*" + _ARROW + r"?\s*$", seg[max(0, m.start() - 3): m.start()]) and \
                     re.search(_ARROW + r"\s*$", seg[: m.start()]):
                 continue
-            refs.append(_Ref(m.start(), m.end(), default_agent, m.group("id").upper(), None, ""))
+            refs.append(_Ref(m.start(), m.end(), default_agent, m.group("id").upper(), None, "", qualified=False))
     refs.sort(key=lambda r: r.start)
     return refs
+
+
+_EARLIER_ROUND = re.compile(r"(?:\b(?:round|pass)[\s-]*\d+|\b[RP]\d+)['’]?s?\s+(?:declined\s+|raw\s+)?$|"
+                            r"\bdeclined\s+(?:in\s+)?$", re.I)
+_STATEMENT_END = re.compile(_SENTENCE_END.pattern + r"|;\s+")
+_OPENING_NOISE = re.compile(r"[*_`>#\-+\s]|\d+[.)]|\breconciliation(?: note)?\b\s*[:.—–-]?", re.I)
+_CO_SUBJECT_GAP = re.compile(r"^\s*(?:\([^()]{0,160}\)\s*|`[^`]{0,80}`\s*)?(?:,\s*and|,|/|&|\band\b)\s*$", re.I)
+_NEW_CLAUSE_GAP = re.compile(r"(?:[,:]|\band\b|\bwhile\b)\s*\**\s*$", re.I)
+
+
+def _opens(prefix: str) -> bool:
+    """Whether the text before a reference leaves it at the opening of its statement."""
+    rest = _OPENING_NOISE.sub(" ", prefix)
+    if re.search(_ARROW, rest):
+        return False
+    return len(rest.split()) <= 4
+
+
+def _finding_like(seg: str, r: _Ref) -> bool:
+    if r.fid or r.pass_ is not None or _sev(next((w for w in r.mods.split() if _sev(w)), None)):
+        return True
+    # "Gemini's spec.state convergence: critical → important": a description, then a verdict
+    return bool(re.match(r"[^.;]{0,100}?(?::|" + _ARROW + ")", seg[r.end:]))
+
+
+def _refs(seg: str, agents: list[str], default_agent: str | None) -> list[_Ref]:
+    """The subject references of a segment.
+
+    A statement (a sentence, or a clause after ";") is about the finding it opens with, and
+    the ids listed with it ("Claude I1 (race) and I5 (panic)", "(Claude S4, Codex I1)"). An agent
+    named later inside it ("withdrawn by Claude → suggestion S5", "same severity as Codex I2")
+    does not start a new statement, except an agent finding that opens a clause after the first
+    one's verdict ("Gemini C1 → dropped, Codex I2 → kept")."""
+    raw = _raw_refs(seg, agents, default_agent)
+    if not raw:
+        return []
+    bounds = [0] + [m.end() for m in _STATEMENT_END.finditer(seg)] + [len(seg) + 1]
+    out: list[_Ref] = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        inside = [r for r in raw if lo <= r.start < hi]
+        cands = [r for r in inside if _finding_like(seg, r)]
+        if not cands:
+            continue
+        opening = [r for r in cands if _opens(seg[lo:r.start])]
+        subject = opening[0] if opening else cands[0]
+        group = [subject]
+        for r in inside:
+            if r.start <= subject.start:
+                continue
+            between = seg[group[-1].end:r.start]
+            if _CO_SUBJECT_GAP.match(between):
+                group.append(r)
+            elif r.fid and r.qualified and _NEW_CLAUSE_GAP.search(between) and \
+                    _classify(between)[0] is not None:
+                group.append(r)  # a second statement in the same sentence
+        out += group
+    return out
 
 
 def _bare(seg: str, r: "_Ref") -> bool:
@@ -245,6 +332,14 @@ def _description(tail: str) -> str | None:
     return d if len(d) >= 3 else None
 
 
+def _sentence_at(seg: str, starts: list[int], r: _Ref, own: str) -> str:
+    """The sentence a reference stands in, through the end of its own statement."""
+    lo = max(b for b in starts if b <= r.start)
+    end = _SENTENCE_END.search(seg, r.end)
+    hi = max(end.start() if end else len(seg), min(len(seg), r.end + len(own)))
+    return seg[lo:hi].strip()
+
+
 def statements_from_text(text: str, agents: list[str], *, source: str = "reconciliation",
                          default_agent: str | None = None) -> list[Statement]:
     """Every statement about an agent finding in a paragraph, list or retro note."""
@@ -266,9 +361,9 @@ def statements_from_text(text: str, agents: list[str], *, source: str = "reconci
             if action is None:
                 # "dropped by the gate (I1 ..., I5 ...)" / "(Claude S4, Codex I1) and was dropped"
                 ctx = _paren_context(seg, r.start)
-                if ctx is not None and r.mods == "" and r.agent == default_agent and not _bare(seg, r):
+                if ctx is not None and r.mods == "" and r.agent == default_agent and r.qualified:
                     pass
-                elif ctx is not None and _bare(seg, r):
+                elif ctx is not None and not r.qualified:
                     # a bare id in a retro paragraph: only the verb right before its parenthesis
                     ctx = (ctx[0][-80:],)
                 for part in ctx or ():
@@ -281,20 +376,21 @@ def statements_from_text(text: str, agents: list[str], *, source: str = "reconci
                 frm = _sev(next(g for g in fm.groups() if g))
             if frm is None and r.mods:
                 frm = _sev(next((w for w in r.mods.split() if _sev(w)), None))
-            parsed.append([r, action, frm, to, cid, tail])
+            parsed.append([r, action, frm, to, cid, tail, own])
         # a reference with no action of its own borrows the next one's in the same sentence
         for k, p in enumerate(parsed):
             if p[1] is not None:
                 continue
             for q in parsed[k + 1:]:
-                between = seg[p[0].end:q[0].start]
-                if _SENTENCE_END.search(between):
+                stop = _SENTENCE_END.search(seg, p[0].end)
+                if stop is not None and stop.start() < q[0].start:
                     break
                 if q[1] is not None:
                     p[1], p[4] = q[1], (q[4] if q[1] in (Action.dropped, Action.false_positive,
                                                          Action.demoted) else None)
                     break
-        for r, action, frm, to, cid, tail in parsed:
+        starts = [0] + [m.end() for m in _STATEMENT_END.finditer(seg)]
+        for r, action, frm, to, cid, tail, own in parsed:
             if action is None:
                 continue
             if r.fid is None and r.pass_ is None and frm is None and \
@@ -304,7 +400,8 @@ def statements_from_text(text: str, agents: list[str], *, source: str = "reconci
                 cid = None
             out.append(Statement(agent=r.agent, action=action, text=seg, source=source, finding_id=r.fid,
                                  pass_=r.pass_, description=_description(tail), from_severity=frm,
-                                 to_severity=to, consolidated_id=cid))
+                                 to_severity=to, consolidated_id=cid, qualified=r.qualified,
+                                 sentence=_sentence_at(seg, starts, r, own)))
     return out
 
 
@@ -314,7 +411,7 @@ def statements_from_note(note: str, agents: list[str], *, consolidated_id: str,
     out: list[Statement] = []
     seen: set[str] = set()
     flat = re.sub(r"\s*\n\s*", " ", note or "").strip()
-    for r in _refs(flat, agents, None):
+    for r in _raw_refs(flat, agents, None):
         if r.agent is None or r.agent in seen:
             continue
         seen.add(r.agent)
@@ -324,5 +421,7 @@ def statements_from_note(note: str, agents: list[str], *, consolidated_id: str,
         action = Action.false_positive if _FP.search(flat) else Action.moved
         out.append(Statement(agent=r.agent, action=action, text=flat, source="note", finding_id=r.fid,
                              pass_=r.pass_, description=description, from_severity=frm,
-                             consolidated_id=consolidated_id, consolidated_only=True))
+                             consolidated_id=consolidated_id, consolidated_only=True,
+                             sentence=f"{consolidated_id}: {_first_sentence(flat[max(0, r.start - 60):])}"
+                             if r.start > 60 else f"{consolidated_id}: {_first_sentence(flat)}"))
     return out

@@ -55,6 +55,7 @@ OBSERVATION_SECTIONS = (
     ("Design Observations", "Strengths", ObservationKind.design_strength),
     ("Testing Gaps", None, ObservationKind.testing_gap),
     ("Acknowledged Limitations", None, ObservationKind.limitation),
+    ("Declined in Prior Rounds", None, ObservationKind.declined),
 )
 WITHDRAWN_MARK = "**Withdrawn.**"
 _SAYS_WITHDRAWN = re.compile(r"^\W*withdrawn\b", re.I | re.M)  # the body already says so

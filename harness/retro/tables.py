@@ -7,10 +7,13 @@ and the precision / recall of the agent's original findings against the consolid
 
 Definitions (each matches how the published tables are written, see `--check`):
 
-* Findings / Totals: consolidated findings whose `[Agent]` attribution names the agent, by
-  consolidated severity.
+* Findings / Totals (and Critical / Important / Suggestion rows): under the report's own
+  convention (`findings_convention`, decided per report from its published numbers): either
+  the consolidated findings whose `[Agent]` attribution names the agent, by consolidated
+  severity (`credited`), or the agent's own original findings by its own severity (`original`).
 * Downgraded: the agent's findings whose fate is `downgraded` or `demoted` (the reports count a
-  finding reframed as a design observation as a downgrade), with the transitions.
+  finding reframed as a design observation as a downgrade), with the severity-change labels
+  (`I→S`, `C→I`, `S→obs`); `--check` compares the labels too, not only the count.
 * Dropped: fates `dropped` + `false_positive`; False positives: fate `false_positive`.
 * Unique insights: consolidated findings credited to that agent alone.
 * Design observations: observations in the agent's own review; Files reviewed: rows of its
@@ -32,7 +35,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.models import Report, RetroCell, RetroRow, RetroTable, Severity
-from harness.gold.fates import REJECTED, Fate, FindingFate, Matcher, description_matcher, report_fates, scorer_matcher
+from harness.gold.fates import (
+    REJECTED,
+    RULES_VERSION,
+    Fate,
+    FindingFate,
+    Matcher,
+    description_matcher,
+    report_fates,
+    scorer_matcher,
+)
 
 CARRIED = "†"
 CARRIED_NOTE = f"{CARRIED} carried over from the published table: not recomputable from the report's data."
@@ -52,6 +64,19 @@ class Disagreement(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
+class CellCheck(BaseModel):
+    """One published cell checked against its recomputation (`retro --check --json` "cells")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str
+    row: str
+    published: str
+    recomputed: str
+    agree: bool | None  # None: the check could not decide (see `evidence`)
+    evidence: list[str] = Field(default_factory=list)
+
+
 class RetroResult(BaseModel):
     """One report's recomputed table, where each cell came from, and the check against the published one."""
 
@@ -64,6 +89,22 @@ class RetroResult(BaseModel):
     disagreements: list[Disagreement] = Field(default_factory=list)
     compared: int = 0  # cells compared by the check
     note: str | None = None
+    convention: str = "credited"  # what the published Findings cell counts: original | credited
+    convention_evidence: str = ""
+    cells: list[CellCheck] = Field(default_factory=list)  # every published cell the check looked at
+
+    @property
+    def undecided(self) -> list[CellCheck]:
+        return [c for c in self.cells if c.agree is None]
+
+    def total_line(self) -> str:
+        """`N of M cells agree; K flagged` (M: cells it could decide), and the cells it could not."""
+        decided = [c for c in self.cells if c.agree is not None]
+        line = (f"{sum(c.agree for c in decided)} of {len(decided)} cells agree; "
+                f"{sum(not c.agree for c in decided)} flagged")
+        if self.undecided:
+            line += "; could not decide " + ", ".join(f"{c.row}/{c.agent}" for c in self.undecided)
+        return line
 
 
 # -- metric names ---------------------------------------------------------------------------
@@ -116,6 +157,98 @@ def _credited(report: Report, agent: str):
     return [f for f in report.findings if any(x.lower() == a for x in f.agents)]
 
 
+def _original(report: Report, agent: str):
+    a = agent.lower()
+    return [f for ar in report.agent_reviews if ar.agent.lower() == a for f in ar.findings]
+
+
+def _severity_counts(findings) -> dict[str, int]:
+    return {s.value: sum(f.severity == s for f in findings) for s in Severity}
+
+
+def _published_counts(report: Report, agent: str) -> dict[str, int] | None:
+    """The published Findings (or Critical / Important / Suggestion rows) of one agent, zero-filled."""
+    pub = report.published_retro.summary
+    if pub is None:
+        return None
+    for row in pub.rows:
+        if metric_key(row.metric) == "findings":
+            c = row.cells.get(agent)
+            if c is not None and isinstance(c.value, dict):
+                return {s.value: int(c.value.get(s.value, 0) or 0) for s in Severity}
+            return None
+    got, seen = {s.value: 0 for s in Severity}, False
+    for row in pub.rows:
+        key = metric_key(row.metric)
+        if key in got:
+            c = row.cells.get(agent)
+            if c is not None and isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                got[key], seen = int(c.value), True
+    return got if seen else None
+
+
+ORIGINAL = "original"
+CREDITED = "credited"
+
+
+def findings_convention(report: Report) -> tuple[str, str]:
+    """What this report's published `Findings` cell counts, decided from its own numbers.
+
+    Older reports count each agent's own original findings (by its own severity); most later
+    ones count the consolidated findings credited to the agent, listing the agent's dropped
+    findings in a `Dropped` row. Per agent column we see which of the two the published cell
+    equals; the majority decides. On a tie (neither or both fit as often), a `Dropped` row
+    means `credited`, its absence `original`; with no published table, `credited`."""
+    pub = report.published_retro.summary
+    if pub is None:
+        return CREDITED, "no published Summary table"
+    orig = cred = n = 0
+    for agent in pub.columns:
+        got = _published_counts(report, agent)
+        if got is None or not _original(report, agent):
+            continue
+        n += 1
+        orig += got == _severity_counts(_original(report, agent))
+        cred += got == _severity_counts(_credited(report, agent))
+    has_dropped = any(metric_key(r.metric) == "dropped" for r in pub.rows)
+    why = (f"published Findings equal the agent's original findings for {orig} of {n} agents, "
+           f"the consolidated findings credited to it for {cred} of {n}")
+    if orig != cred:
+        return (ORIGINAL if orig > cred else CREDITED), why
+    return ((CREDITED, why + "; tie: the table has a Dropped row") if has_dropped else
+            (ORIGINAL, why + "; tie: the table has no Dropped row"))
+
+
+_LABEL = re.compile(r"(?:\b(\d+)\s*[x×]?\s*)?\b([CIS])\d*\s*(?:→|->|=>)\s*"
+                    r"(?:([CIS])\d*\b|(obs\w*|design(?:[ -]obs\w*)?|DO\b|limitation\w*|testing[ -]gap\w*|gap\w*)|"
+                    r"(drop\w*|declin\w*|FP\b|false[ -]pos\w*))", re.I)
+
+
+def severity_labels(raw: str) -> tuple[int | None, Counter | None]:
+    """(count, labels) of a Downgraded cell: `3 (I→S)` -> 3, {I→S: 3}; `2 (C→I, S→obs)` ->
+    2, {C→I: 1, S→obs: 1}; `1 (C1→I2)` -> 1, {C→I: 1}. Labels are None when the cell has none,
+    or when their multiplicities cannot be read against the count."""
+    text = _plain(raw)
+    m = re.match(r"\s*(\d+)", text)
+    count = int(m.group(1)) if m else (0 if re.match(r"\s*(?:none|—|-)?\s*$", text, re.I) else None)
+    found = []
+    for lm in _LABEL.finditer(text):
+        to = lm.group(3).upper() if lm.group(3) else ("obs" if lm.group(4) else "dropped")
+        found.append((int(lm.group(1)) if lm.group(1) else None, f"{lm.group(2).upper()}→{to}"))
+    if not found or count is None:
+        return count, (Counter() if count == 0 else None)
+    if len(found) == 1 and found[0][0] is None:
+        return count, Counter({found[0][1]: count})
+    labels = Counter()
+    for n, lab in found:
+        labels[lab] += n if n is not None else 1
+    return count, (labels if sum(labels.values()) == count else None)
+
+
+def _transition(f: FindingFate) -> str:
+    return f"{f.severity.letter}→{f.consolidated_severity.letter if f.consolidated_severity else 'obs'}"
+
+
 def _counts_cell(counts: dict[str, int]) -> str:
     parts = [f"{counts[s.value]}{s.letter}" for s in Severity if counts.get(s.value)]
     return " ".join(parts) if parts else "none"
@@ -137,8 +270,10 @@ def _fraction(num: int, den: int) -> tuple[str, float | None]:
 class _Facts:
     """Everything the recomputed cells of one report need, computed once."""
 
-    def __init__(self, report: Report, fates: Sequence[FindingFate], precision_recall: Callable | None):
+    def __init__(self, report: Report, fates: Sequence[FindingFate], precision_recall: Callable | None,
+                 convention: str = CREDITED):
         self.report = report
+        self.convention = convention
         self.fates = fates
         self.coverage = _coverage_paths(report)
         self.union = set().union(*self.coverage.values()) if self.coverage else set()
@@ -159,20 +294,27 @@ class _Facts:
         credited = _credited(r, agent)
         fates = self.agent_fates(agent)
         ar = r.agent_review(agent)
-        if key in ("findings", "totals"):
-            counts = {s.value: sum(f.severity == s for f in credited) for s in Severity}
-            ev = [f"{f.id} ({f.severity.value}) [{', '.join(f.agents)}]" for f in credited]
-            return _counts_cell(counts), counts, ev
-        if key in ("critical", "important", "suggestion"):
-            got = [f for f in credited if f.severity.value == key]
-            return str(len(got)), len(got), [f"{f.id} [{', '.join(f.agents)}]" for f in got]
+        if key in ("findings", "totals", "critical", "important", "suggestion"):
+            if self.convention == ORIGINAL:
+                own = _original(r, agent)
+                if not own and (ar is None or ar.omitted or getattr(ar, "status", None) == "external"):
+                    return None  # no original review to count
+                pool = own
+                ev_of = lambda f: f"{agent} {f.id or '?'} ({f.severity.value}): {f.title[:80]}"  # noqa: E731
+            else:
+                pool = credited
+                ev_of = lambda f: f"{f.id} ({f.severity.value}) [{', '.join(f.agents)}]"  # noqa: E731
+            if key in ("findings", "totals"):
+                return _counts_cell(_severity_counts(pool)), _severity_counts(pool), [ev_of(f) for f in pool]
+            got = [f for f in pool if f.severity.value == key]
+            return str(len(got)), len(got), [ev_of(f) for f in got]
         if key == "downgraded":
             got = [f for f in fates if f.fate in (Fate.downgraded, Fate.demoted)]
-            trans = Counter(f"{f.severity.letter}→{f.consolidated_severity.letter if f.consolidated_severity else 'obs'}"
-                            for f in got)
+            trans = Counter(_transition(f) for f in got)
             raw = str(len(got)) + (f" ({', '.join(t if n == 1 or len(trans) == 1 else f'{n} {t}' for t, n in sorted(trans.items()))})"
                                    if got else "")
-            return raw, {"count": len(got), "transitions": sorted(trans)}, [_fate_line(f) for f in got]
+            return raw, {"count": len(got), "transitions": sorted(trans), "labels": dict(trans)}, \
+                [_fate_line(f) for f in got]
         if key == "dropped":
             got = [f for f in fates if f.fate in REJECTED]
             return str(len(got)), len(got), [_fate_line(f) for f in got]
@@ -211,7 +353,8 @@ class _Facts:
 
 def _fate_line(f: FindingFate) -> str:
     to = f" → {f.consolidated_id}" if f.consolidated_id else ""
-    return f"{f.agent} {f.finding_id or '#' + str(f.idx + 1)} ({f.severity.value}) {f.fate.value}{to} [{f.source}]: {f.evidence}"
+    return (f"{f.agent} {f.finding_id or '#' + str(f.idx + 1)} ({f.severity.value}) {f.fate.value}{to} "
+            f"[{f.rule.value}]: {f.evidence}")
 
 
 def scorer_precision_recall(scorer: str = "default", **args) -> Callable:
@@ -258,10 +401,30 @@ def _comparable(key: str, value: Any) -> Any:
     return value
 
 
+def _check_cell(key: str, name: str, pub: RetroCell, value: Any) -> tuple[bool | None, str | None]:
+    """(agree, why undecided) of one published cell against its recomputed value."""
+    if key == "downgraded":
+        count, labels = severity_labels(pub.raw)
+        if count is None:
+            return None, f"published cell {_plain(pub.raw)!r} has no count"
+        got = value if isinstance(value, dict) else {"count": value, "labels": {}}
+        if count != got["count"]:
+            return False, None
+        if labels is None:
+            return True, None  # the count agrees; the labels (none, or unreadable) cannot be compared
+        return dict(labels) == {k: v for k, v in got.get("labels", {}).items() if v}, None
+    pv = _published_value(name, pub)
+    if pv is None:
+        return None, f"published cell {_plain(pub.raw)!r} is not a number or severity counts"
+    return pv == _comparable(key, value), None
+
+
 def recompute(report: Report, fates: Sequence[FindingFate], *, precision_recall: Callable | None = None,
-              check: bool = False) -> RetroResult:
-    """The report's Summary table recomputed from its data (and, with `check`, the disagreements)."""
+              check: bool = False, convention: tuple[str, str] | None = None) -> RetroResult:
+    """The report's Summary table recomputed from its data (and, with `check`, every published
+    cell checked under the report's own `Findings` convention, severity-change labels included)."""
     cols, labels = columns(report)
+    conv, conv_why = convention or findings_convention(report)
     published = report.published_retro.summary
     names = [r.metric for r in published.rows] if published is not None else []
     have = {metric_key(n) for n in names}
@@ -269,8 +432,8 @@ def recompute(report: Report, fates: Sequence[FindingFate], *, precision_recall:
         have |= {"findings", "totals"}
     names += [n for n in STANDARD_ROWS if metric_key(n) not in have]
     names += list(EXTRA_ROWS)
-    facts = _Facts(report, fates, precision_recall)
-    rows, sources, disagreements, compared = [], {}, [], 0
+    facts = _Facts(report, fates, precision_recall, conv)
+    rows, sources, disagreements, compared, cells_out = [], {}, [], 0, []
     for name in names:
         key = metric_key(name)
         pub_row = published.row(_plain(name)) if published is not None else None
@@ -294,11 +457,14 @@ def recompute(report: Report, fates: Sequence[FindingFate], *, precision_recall:
             cells[agent] = RetroCell(raw=raw, value=value)
             src[agent] = "recomputed"
             if check and pub is not None:
-                pv = _published_value(name, pub)
-                if pv is None:
+                agree, why = _check_cell(key, name, pub, value)
+                cells_out.append(CellCheck(agent=agent, row=_plain(name), published=_plain(pub.raw),
+                                           recomputed=_plain(raw), agree=agree,
+                                           evidence=[why] if why else evidence))
+                if agree is None:
                     continue
                 compared += 1
-                if pv != _comparable(key, value):
+                if not agree:
                     disagreements.append(Disagreement(metric=_plain(name), agent=agent, published=_plain(pub.raw),
                                                       recomputed=_plain(raw), evidence=evidence))
         rows.append(RetroRow(metric=name, cells=cells))
@@ -307,7 +473,8 @@ def recompute(report: Report, fates: Sequence[FindingFate], *, precision_recall:
                        transposed=published.transposed if published is not None else False)
     note = None if published is not None else (report.published_retro.absent_reason or "no published Summary table")
     return RetroResult(report_id=report.id, table=table, sources=sources, published=published,
-                       disagreements=disagreements, compared=compared, note=note)
+                       disagreements=disagreements, compared=compared, note=note, convention=conv,
+                       convention_evidence=conv_why, cells=cells_out)
 
 
 # -- store side -----------------------------------------------------------------------------
@@ -346,7 +513,7 @@ def refresh(st, ids: Sequence[str] | None = None, *, force: bool = False, matche
     from harness.store import fates as retro_store
     from harness.store import gold as gold_store
 
-    todo = list(ids) if force and ids is not None else retro_store.stale_report_ids(st)
+    todo = list(ids) if force and ids is not None else retro_store.stale_report_ids(st, RULES_VERSION)
     if ids is not None and not force:
         todo = [i for i in todo if i in set(ids)]
     if force and ids is None:
@@ -355,11 +522,13 @@ def refresh(st, ids: Sequence[str] | None = None, *, force: bool = False, matche
         return 0
     matcher = matcher or scorer_matcher()
     describe = description_matcher()
-    fate_rows, agent_rows = [], []
+    fate_rows, agent_rows, report_rows = [], [], []
     for report in gold_store.iter_reports(st, todo):
         fate_rows += [f.row() for f in report_fates(report, matcher, describe)]
         agent_rows += agent_fact_rows(report)
-    retro_store.put_fates(st, todo, fate_rows, agent_rows)
+        conv, why = findings_convention(report)
+        report_rows.append([report.id, report.content_hash, RULES_VERSION, conv, why])
+    retro_store.put_fates(st, todo, fate_rows, agent_rows, report_rows)
     return len(todo)
 
 
@@ -369,9 +538,41 @@ def stored_fates(st, report_id: str) -> list[FindingFate]:
     return [FindingFate.from_row(r) for r in retro_store.fate_rows(st, report_id)]
 
 
+def fates_audit(st, report_id: str) -> dict:
+    """`harness retro ID --fates --json`: every original finding's fate, in each agent's review
+    order, with its target consolidated id, evidence sentence and deciding rule."""
+    from harness.store import gold as gold_store
+    from harness.store import fates as retro_store
+
+    report = gold_store.get_report(st, report_id)  # NotFound with a hint
+    refresh(st, [report_id])
+    conv = retro_store.convention(st, report_id) or findings_convention(report)
+    order = {a.lower(): k for k, a in enumerate(dict.fromkeys(ar.agent for ar in report.agent_reviews))}
+    fates = sorted(stored_fates(st, report_id), key=lambda f: (order.get(f.agent.lower(), len(order)), f.idx))
+    return {"report": report.id, "convention": conv[0], "fates": [f.audit() for f in fates]}
+
+
+def fates_markdown(audit: dict) -> str:
+    """Per reviewer model, each original finding: fate, target, deciding rule and evidence."""
+    from harness.gold.render import cell
+
+    out = [f"## Fates of the original findings: {cell(audit['report'])}", "",
+           f"Published `Findings` convention: {audit['convention']}.", ""]
+    agent = None
+    for f in audit["fates"]:
+        if f["agent"] != agent:
+            agent = f["agent"]
+            out += ["", f"### {cell(agent)}", "", "| # | Id | Severity | Title | Fate | Target | Rule | Evidence |",
+                    "|---|---|---|---|---|---|---|---|"]
+        out.append(f"| {f['idx']} | {cell(f['finding_id'])} | {f['severity']} | {cell(f['title'][:80])} | "
+                   f"{f['fate']} | {cell(f['consolidated_id'])} | {f['rule']} | {cell(f['evidence'][:300])} |")
+    return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+
+
 def retro(st, report_ids: Sequence[str] | None = None, *, check: bool = False) -> list[RetroResult]:
     """Recomputed (and checked) tables of the given stored reports, or of all of them."""
     from harness.store import gold as gold_store
+    from harness.store import fates as retro_store
 
     if report_ids is not None:
         for rid in report_ids:
@@ -380,7 +581,8 @@ def retro(st, report_ids: Sequence[str] | None = None, *, check: bool = False) -
     pr = scorer_precision_recall()
     out = []
     for report in gold_store.iter_reports(st, list(report_ids) if report_ids is not None else None):
-        out.append(recompute(report, stored_fates(st, report.id), precision_recall=pr, check=check))
+        out.append(recompute(report, stored_fates(st, report.id), precision_recall=pr, check=check,
+                             convention=retro_store.convention(st, report.id)))
     return out
 
 
@@ -405,13 +607,26 @@ def to_markdown(results: Sequence[RetroResult], check: bool = False) -> str:
 def check_markdown(res: RetroResult) -> str:
     if res.published is None:
         return "No published Summary table to check."
-    if not res.disagreements:
-        return f"Check: all {res.compared} comparable cells agree with the published table."
-    lines = [f"Check: {len(res.disagreements)} of {res.compared} comparable cells disagree with the published table.", ""]
+    lines = [f"Check: {res.total_line()}.",
+             f"The published Findings cell counts {res.convention} findings ({res.convention_evidence})."]
+    if res.disagreements:
+        lines.append("")
     for d in res.disagreements:
         lines.append(f"- **{d.metric}** / {d.agent}: published `{d.published}`, recomputed `{d.recomputed}`")
         lines += [f"  - {e}" for e in d.evidence]
+    for c in res.undecided:
+        lines.append(f"- could not decide **{c.row}** / {c.agent}: {'; '.join(c.evidence)}")
     return "\n".join(lines)
+
+
+def check_exit_code(results: Sequence[RetroResult]) -> int:
+    """`retro --check` exit code: 0 when every decidable cell agrees, 1 when any is flagged (cells it
+    could not decide do not count); errors exit 2 in the CLI."""
+    return 1 if any(r.disagreements for r in results) else 0
+
+
+def to_json_one(res: RetroResult) -> str:
+    return json.dumps(res.model_dump(mode="json"), indent=2, ensure_ascii=False)
 
 
 def to_json(results: Sequence[RetroResult]) -> str:

@@ -10,26 +10,29 @@ import polars as pl
 from harness.store import Store
 
 _FATE_COLS = ("report_id", "agent", "idx", "model", "pass", "finding_id", "severity", "title", "fate",
-              "consolidated_id", "consolidated_severity", "affinity", "source", "evidence")
+              "consolidated_id", "consolidated_severity", "affinity", "source", "evidence", "rule", "family")
 _AGENT_COLS = ("report_id", "agent", "model", "content_hash", "date", "pr", "credited_critical",
                "credited_important", "credited_suggestion", "unique_insights", "consolidated_total",
                "duration_s", "tool_calls")
 
 
-def stale_report_ids(st: Store) -> list[str]:
-    """Reports whose fates are missing or describe an older version of the report."""
+def stale_report_ids(st: Store, rules_version: str) -> list[str]:
+    """Reports whose fates are missing, describe an older version of the report, or were
+    computed by other fate rules."""
     rows = st.all(
-        "SELECT r.id FROM reports r LEFT JOIN (SELECT DISTINCT report_id, content_hash FROM retro_agents) a"
-        " ON a.report_id = r.id AND a.content_hash = r.content_hash WHERE a.report_id IS NULL ORDER BY r.id")
+        "SELECT r.id FROM reports r LEFT JOIN fate_reports f ON f.report_id = r.id"
+        " AND f.content_hash = r.content_hash AND f.rules_version = ? WHERE f.report_id IS NULL ORDER BY r.id",
+        [rules_version])
     return [r[0] for r in rows]
 
 
 def put_fates(st: Store, report_ids: Sequence[str], fates: Iterable[Sequence[Any]],
-              agents: Iterable[Sequence[Any]]) -> None:
-    """Replace the fates and reviewer facts of the given reports, all in one transaction."""
-    fates, agents = list(fates), list(agents)
+              agents: Iterable[Sequence[Any]], reports: Iterable[Sequence[Any]] = ()) -> None:
+    """Replace the fates, reviewer facts and per-report fate facts (report_id, content_hash,
+    rules_version, convention, convention_evidence) of the given reports, in one transaction."""
+    fates, agents, reports = list(fates), list(agents), list(reports)
     with st.transaction():
-        for t in ("fates", "retro_agents"):
+        for t in ("fates", "retro_agents", "fate_reports"):
             st.execute(f"DELETE FROM {t} WHERE list_contains(?, report_id)", [list(report_ids)])
         if fates:
             st.con.executemany(f"INSERT INTO fates ({', '.join(_FATE_COLS)}) VALUES "
@@ -37,6 +40,15 @@ def put_fates(st: Store, report_ids: Sequence[str], fates: Iterable[Sequence[Any
         if agents:
             st.con.executemany(f"INSERT INTO retro_agents ({', '.join(_AGENT_COLS)}) VALUES "
                                f"({', '.join('?' * len(_AGENT_COLS))})", agents)
+        if reports:
+            st.con.executemany("INSERT INTO fate_reports (report_id, content_hash, rules_version, convention,"
+                               " convention_evidence) VALUES (?, ?, ?, ?, ?)", reports)
+
+
+def convention(st: Store, report_id: str) -> tuple[str, str] | None:
+    """(convention, evidence) recorded for a report's published Findings cell."""
+    row = st.one("SELECT convention, convention_evidence FROM fate_reports WHERE report_id = ?", [report_id])
+    return (row[0], row[1]) if row else None
 
 
 def fate_rows(st: Store, report_id: str) -> list[dict[str, Any]]:

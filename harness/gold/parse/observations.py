@@ -75,6 +75,11 @@ def observations_in(doc: Doc, sections: list[Section], lo: int, hi: int, familie
                     i += 1
                     out.append(_obs(doc, ObservationKind.testing_gap, (it.start, it.end), i, families, coverage))
         elif s.kind == "limitations":
-            for i, rng in enumerate(_items(doc, s.body(doc)), 1):
+            # a "Declined in prior rounds" sub-section is its own kind, not a limitation
+            sub = next((c.k for c in sections if s.k < c.k < s.end and c.kind == "declined"), s.end)
+            for i, rng in enumerate(_items(doc, doc.blocks[s.k + 1:sub]), 1):
                 out.append(_obs(doc, ObservationKind.limitation, rng, i, families, coverage))
+        elif s.kind == "declined":
+            for i, rng in enumerate(_items(doc, s.body(doc)), 1):
+                out.append(_obs(doc, ObservationKind.declined, rng, i, families, coverage))
     return [o for o in out if not _EMPTY.match(o.text)]

@@ -13,7 +13,8 @@ from harness.gold.parse.values import parse_cell, strip_md
 
 _LABEL_TAIL = re.compile(r"\s+(?:—|–|-)\s+.*$")
 
-_RECON_PARA = re.compile(r"^\s*\*\*Reconciliation\b[^*]*\*\*|^\s*\*\*Reconciliation", re.I)
+#: a reconciliation paragraph: `**Reconciliation:**`, `**Reconciliation.**`, `Reconciliation:`, "Reconciliation note"
+_RECON_PARA = re.compile(r"^\s*(?:\*\*|__)?Reconciliation(?:\s+notes?)?(?:\*\*|__)?\s*(?:[:.—–-]|\*\*|$)", re.I)
 
 
 def _agent_label(cell: str, families) -> bool:
@@ -74,21 +75,30 @@ def parse_retro(doc: Doc, sec: Section | None, sections: list[Section], families
     retro = PublishedRetro(present=True)
     subs = [s for s in sections if sec.k < s.k < sec.end]
     top_level = min((s.level for s in subs), default=None)
+    recon_secs: list[str] = []
     for s in subs:
+        if s.kind == "reconciliation":  # `### Reconciliation`, `#### Reconciliation` under Summary, ...
+            text = _section_text(doc, s.body(doc))
+            if text:
+                recon_secs.append(text)
+            continue
         if s.level != top_level:
             continue
         label = strip_md(s.title)
         label = _LABEL_TAIL.sub("", label).strip("[] ")
         if looks_like_agent(label, families):
             retro.agent_notes[agent_family(label)] = _section_text(doc, s.body(doc))
-        elif s.kind == "reconciliation":
-            retro.reconciliation = _section_text(doc, s.body(doc))
+    if recon_secs:
+        retro.reconciliation = "\n\n".join(recon_secs)
+    recon_ranges = [(s.k, s.end) for s in subs if s.kind == "reconciliation"]
     blocks = doc.blocks[sec.k + 1:sec.end]
     table: RetroTable | None = None
     after_table: list[str] = []
     recon: list[str] = []
     in_recon = False
-    for b in blocks:
+    for k, b in enumerate(blocks, start=sec.k + 1):
+        if any(lo <= k < hi for lo, hi in recon_ranges):
+            continue  # read above as a reconciliation section
         if b.kind == "table":
             t = table_to_retro(b.rows, families)
             if t is None:
@@ -116,8 +126,8 @@ def parse_retro(doc: Doc, sec: Section | None, sections: list[Section], families
         in_recon = False
         if table is not None and b.kind == "paragraph":
             after_table.append(text)
-    if recon and not retro.reconciliation:
-        retro.reconciliation = "\n\n".join(recon)
+    if recon:
+        retro.reconciliation = "\n\n".join(([retro.reconciliation] if retro.reconciliation else []) + recon)
     retro.summary = table
     retro.closing = "\n\n".join(after_table) or None
     if table is None:

@@ -61,6 +61,9 @@ def classify(norm: str) -> tuple[str, Severity | None]:
         return "strengths", None
     if norm.startswith("testing") or norm.startswith("test coverage") or norm == "untested scenarios":
         return "testing", None
+    if norm.startswith("declined in prior") or norm.startswith("previously declined") or \
+            norm.startswith("declined (prior") or norm == "declined":
+        return "declined", None
     if norm.startswith("acknowledged limitation") or norm == "known limitations":
         return "limitations", None
     if norm.startswith("coverage summary") or norm == "coverage":

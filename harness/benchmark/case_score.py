@@ -2,10 +2,10 @@
 
 A case is scored once, when it finishes, by the scorer named on its run with the arguments
 recorded on the run (`RunConfig.scorer` / `scorer_args`), against the gold of
-`harness.scoring.build_golds`. The score is stored in `scores` / `score_labels` under the run's
-*view*: (scorer name, hash of its full arguments). `report`, `compare`, `gate` read a view;
-they never score. `rescore` is the explicit way to store another view of an old run (another
-`k`, lenient matching, an LLM judge) beside the first, from the findings the run stored.
+`harness.gold.build.build_golds`. The score is stored in `scores` / `score_labels` under the
+run's *view*: (scorer name, hash of its full arguments). `report`, `compare`, `gate` read a
+view; they never score. `rescore` is the explicit way to store another view of an old run
+(another `k`, lenient matching, an LLM judge) beside the first, from the findings it stored.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ that decides a case's stored result, so a hit is exactly what the full path woul
 
 - the program (its hash), the model settings that enter requests (model, temperature,
   max_tokens; never the endpoint or a key), the case's input hash and the epoch;
-- the scorer with its arguments and the gold it scores against (harness.scoring.build_golds);
+- the scorer with its arguments and the gold it scores against (harness.gold.build.build_golds);
 - the versions of the code between them: DSPy (it writes the prompts) and the sources of
   the review programs, the scorers and the harness models (a changed prompt, parser or
   scorer makes every key new).

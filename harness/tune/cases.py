@@ -60,7 +60,7 @@ class TuneCases:
 
 
 def to_example(case: Any, gold: Any) -> Any:
-    """A dspy.Example: the program's inputs, the gold (harness.scoring.build_golds) for the
+    """A dspy.Example: the program's inputs, the gold (harness.gold.build.build_golds) for the
     metric, and the gold findings as `findings` (the label a labeled few-shot demo shows)."""
     import dspy
 

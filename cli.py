@@ -441,6 +441,10 @@ def report_cmd(
                                               "reviewers [default: newest replay run per agent, run if missing]."),
     no_panel: bool = typer.Option(False, "--no-panel", help="Leave the historical reviewers out."),
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates for the 95% intervals."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only gold reports dated on or after YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only gold reports dated on or before YYYY-MM-DD."),
+    cutoff: Optional[str] = typer.Option(None, "--cutoff", help="Training cut-off YYYY-MM-DD: every metric before / "
+                                         "after it (default: per model, the cutoffs table of the config)."),
     k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
@@ -449,10 +453,20 @@ def report_cmd(
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
     with open_store() as st:
-        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot, k=k)
+        rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot,
+                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs(), k=k)
     text = write(rep, fmt, output)
     if text is not None:
         sys.stdout.write(text)
+
+
+def _cutoffs() -> dict:
+    """Per-model training cut-offs from the config ([tool.harness.cutoffs]), if any."""
+    try:
+        from harness.config import load_config
+    except ImportError:
+        return {}
+    return load_config().section("cutoffs")
 
 
 @app.command("compare")
@@ -530,6 +544,10 @@ def demo_cmd(
 
     res = run_demo(out, db, log=lambda line: typer.echo(f"- {line}"))
     typer.echo("\n## Report (quality)\n\n" + res.summary_md)
+    if res.acted_md:
+        typer.echo("\n## Acted on: fixed findings, severity weight, cost per found issue\n\n" + res.acted_md)
+    if res.cutoff_md:
+        typer.echo("\n## Before / after a training cut-off (example: --cutoff 2025-10-01)\n\n" + res.cutoff_md)
     typer.echo("\n## Leaderboard of the recorded reviewers\n\n" + res.leaderboard_md.rstrip())
     typer.echo(f"\nDone in {res.total_s:.1f} s. Open {Path(res.out_dir) / 'report.html'} in a browser.")
 

@@ -21,9 +21,9 @@ from typing import Any, Mapping
 import numpy as np
 import polars as pl
 
-from harness.core.scores import COUNT_FIELDS, METRIC_FIELDS, SEVERITIES, SWEEP_K  # noqa: F401  (re-exported)
+from harness.core.scores import (  # noqa: F401  (re-exported)
+    COUNT_FIELDS, DEFAULT_WEIGHTS, METRIC_FIELDS, SEVERITIES, SWEEP_K)
 
-DEFAULT_WEIGHTS = {"critical": 3.0, "important": 2.0, "suggestion": 1.0}
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, empty: np.ndarray | float) -> np.ndarray:

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from harness.gold.fates import PRECEDENCE, Fate, Rule, decide, report_fates, retraction, scorer_matcher, strength
-from harness.core.models import Finding, ObservationKind, PublishedRetro, Severity
+from harness.core.models import Finding, Location, ObservationKind, PublishedRetro, Severity
 from harness.gold.parse import parse_report
 from harness.gold.reconciliation import Action, statements_from_text
 from tests.test_fates import F, report
@@ -300,3 +300,30 @@ def test_check_of_the_parsed_report_agrees_everywhere(parsed):
     bad = [(c.row, c.agent, c.published, c.recomputed) for c in res.cells if c.agree is False]
     assert bad == []
     assert res.total_line().startswith(f"{len(res.cells)} of {len(res.cells)} cells agree; 0 flagged")
+
+
+def test_a_statement_without_id_is_placed_by_a_bare_retro_sentence_with_the_same_verdict():
+    # the description alone ("the flaky wrapper") resembles nothing; the retro names the id
+    recon = "Gemini P1 the flaky wrapper: critical → dropped (false positive, the script is fine)."
+    notes = {"[Gemini]": "Gemini's round was noisy: its wrapper claim (C3 raw) was a false positive."}
+    r = report(recon, notes)
+    r.published_retro.agent_notes = {"[Gemini]": "The wrapper claim (C3 raw) was a false positive."}
+    got = fates_of(r)
+    c3 = got[("Gemini", "C3")]
+    assert (c3.fate, c3.rule) == (Fate.false_positive, Rule.reconciliation)
+    assert "identified as C3" in c3.evidence
+    # the bare sentence alone does not decide
+    r.published_retro.reconciliation = None
+    assert fates_of(r)[("Gemini", "C3")].fate == Fate.unmatched
+
+
+def test_a_credited_finding_citing_other_lines_pairs_by_text_in_the_same_file():
+    r = report()
+    # Codex I1 cites line 300 of the file its credited consolidated I2 cites at line 10
+    codex = r.agent_reviews[1].findings
+    codex[0] = codex[0].model_copy(update={"locations": [Location(path="pkg/bootstrap.go", line_start=300, line_end=310)]})
+    got = fates_of(r)[("Codex", "I1")]
+    assert (got.fate, got.consolidated_id, got.rule) == (Fate.kept, "I2", Rule.weak_matcher)
+    # in another file it stays unpaired
+    codex[0] = codex[0].model_copy(update={"locations": [Location(path="pkg/other.go", line_start=300, line_end=310)]})
+    assert fates_of(r)[("Codex", "I1")].consolidated_id != "I2"

@@ -20,6 +20,8 @@ LABELS: tuple[str, ...] = ("true_positive", "known_false_positive", "novel")
 # the keys of ScoreResult.counts (additive) and .metrics (headline: what report / compare / gate pick from)
 SEVERITIES = ("critical", "important", "suggestion")
 SWEEP_K = (0, 3, 10)
+# severity weights of recall_weighted (the default scorer's `weights` argument, recorded with each score)
+DEFAULT_WEIGHTS = {"critical": 3.0, "important": 2.0, "suggestion": 1.0}
 
 COUNT_FIELDS: tuple[str, ...] = (
     "n_pred", "n_gold", "n_known_fp", "tp", "known_fp", "novel", "fp", "fn",

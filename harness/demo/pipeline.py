@@ -40,9 +40,24 @@ class DemoResult(BaseModel):
     runs: dict[str, str]  # reviewer -> run id
     files: list[str]
     summary_md: str  # the report's quality table
+    acted_md: str = ""  # recall of fixed findings, severity-weighted recall, cost per found issue
+    cutoff_md: str = ""  # every reviewer before / after DEMO_CUTOFF
     leaderboard_md: str
     timings: dict[str, float] = Field(default_factory=dict)
     total_s: float = 0.0
+
+
+# an example training cut-off inside the sample's dates (2025-06 to 2025-11): the report splits every
+# metric before / after it and says that six reports are too few to tell
+DEMO_CUTOFF = "2025-10-01"
+
+
+def _section(md: str, heading: str) -> str:
+    """The body of the markdown section starting with `heading` (up to the next `## `)."""
+    if heading not in md:
+        return ""
+    body = md.split(heading, 1)[1]
+    return body.split("\n", 1)[1].split("\n## ", 1)[0].strip() if "\n" in body else ""
 
 
 def sample_dir() -> Path:
@@ -178,7 +193,7 @@ def run_demo(out_dir: str | Path = "demo-out", db: str | Path | None = None,
 
         step("report")
         panel = [runs[f"replay:{a}"] for a in agents]
-        rep = build_report(st, [res.run_id], panel=panel)
+        rep = build_report(st, [res.run_id], panel=panel, cutoff=DEMO_CUTOFF)
         files = []
         for fmt in ("md", "html", "json"):
             path = out / f"report.{fmt}"
@@ -194,8 +209,9 @@ def run_demo(out_dir: str | Path = "demo-out", db: str | Path | None = None,
     from harness.results.report.formats import to_markdown
 
     md = to_markdown(rep)
-    quality = md.split("## Quality", 1)[1].split("\n## ", 1)[0].strip() if "## Quality" in md else ""
+    quality, acted, cut = (_section(md, h) for h in ("## Quality", "## Acted on", "## Before / after"))
     return DemoResult(out_dir=str(out), db=str(db_path), ingested=ingested, failed=failed,
                       retro_reports=len(results), retro_cells_compared=compared, retro_disagreements=disagree,
-                      inputs=n_inputs, runs=runs, files=files, summary_md=quality, leaderboard_md=board_md,
+                      inputs=n_inputs, runs=runs, files=files, summary_md=quality, acted_md=acted, cutoff_md=cut,
+                      leaderboard_md=board_md,
                       timings=timings, total_s=round(time.perf_counter() - t_all, 3))

@@ -66,7 +66,7 @@ class Rule(StrEnum):
 
 
 #: bump when the rules change: stored fates computed by other rules are recomputed
-RULES_VERSION = "12.1"
+RULES_VERSION = "12.3"
 
 #: the one precedence rule: strongest first
 PRECEDENCE: tuple[Rule, ...] = tuple(Rule)
@@ -147,8 +147,12 @@ Matcher = Callable[[Sequence[Finding], Sequence[Finding]], dict[int, tuple[int, 
 
 #: below this affinity a second-pass (many-to-one) pairing is not taken as a merge
 MERGE_MIN_AFFINITY = 0.35
+#: text affinity (locations set aside) for pairing a leftover with an unpaired credited finding
+CREDIT_MIN_AFFINITY = 0.35
 #: below this affinity an unmatched finding is not taken as demoted to an observation
 DEMOTE_MIN_AFFINITY = 0.35
+#: the same for an observation the report credits to no agent
+UNATTRIBUTED_DEMOTE_MIN_AFFINITY = 0.6
 
 
 def description_matcher() -> Matcher:
@@ -248,6 +252,17 @@ def _resolve(stmt: Statement, items: list[tuple[int, AgentReview, Finding]],
     if len(pool) == 1 and stmt.from_severity is not None:
         return pool[0][0]
     return None
+
+
+def _unlocated(f: Finding) -> Finding:
+    return f.model_copy(update={"locations": []})
+
+
+def _same_file(a: Finding, b: Finding) -> bool:
+    """Both cite a common file (by name), or one cites none."""
+    na = {loc.path.rsplit("/", 1)[-1] for loc in a.locations}
+    nb = {loc.path.rsplit("/", 1)[-1] for loc in b.locations}
+    return not na or not nb or bool(na & nb)
 
 
 def _consolidated_by_id(report: Report) -> dict[str, Finding]:
@@ -439,6 +454,20 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
                                   evidence=f"matched {c.id} [{', '.join(c.agents)}] (affinity {aff:.2f})",
                                   rule=Rule.matcher if strong else Rule.weak_matcher)
                 add(pi, paired[pi])
+        # credit pass: a consolidated finding crediting this agent came from one of its findings;
+        # one left unpaired (the report cites other lines) pairs by text with a leftover in the same file
+        taken = {c.consolidated_id for c in paired.values()}
+        unpaired = [j for j in credited if cons[j].id not in taken]
+        rest = [i for i in range(len(findings)) if i not in paired]
+        if unpaired and rest:
+            got = matcher([_unlocated(cons[j]) for j in unpaired], [_unlocated(findings[i]) for i in rest])
+            for pi, (gi, aff) in got.items():
+                i, c = rest[pi], cons[unpaired[gi]]
+                if aff >= CREDIT_MIN_AFFINITY and _same_file(findings[i], c):
+                    paired[i] = make(i, _severity_fate(findings[i].severity, c.severity), c.id, aff,
+                                     evidence=f"text matches {c.id} [{', '.join(c.agents)}], which credits {agent}, "
+                                              f"in the same file (affinity {aff:.2f})", rule=Rule.weak_matcher)
+                    add(i, paired[i])
         # second pass: leftovers that pair with an already-taken credited finding were merged
         rest = [i for i in range(len(findings)) if i not in paired]
         if rest and credited:
@@ -465,6 +494,7 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
                              else "retraction", evidence=note, rule=Rule.retraction).model_copy(
                     update={"consolidated_id": target} if target else {}))
         # the report's own words
+        unresolved: list[tuple[Statement, Rule]] = []
         for st, rule in statements:
             if st.agent is None or st.agent.lower() != agent.lower():
                 continue
@@ -476,6 +506,8 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
             else:
                 i = _resolve(st, items, matcher, describe)
             if i is None:
+                if rule != Rule.none and not st.finding_id:
+                    unresolved.append((st, rule))
                 continue
             got_s = _fate_from_statement(st, i, items, by_id, make, paired.get(i), rule)
             if got_s is None:
@@ -484,13 +516,28 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
                 support.setdefault(i, []).append((got_s, st))
             else:
                 add(i, got_s)
+        # a statement naming no id ("Codex P1 rename race: dropped (false positive)") that no
+        # description resolves: a bare-id retro sentence with the same verdict says which finding
+        # it is (the bare id does not decide alone; the statement does)
+        for st, rule in unresolved:
+            same = [(i, ff, bst) for i, sup in support.items() for ff, bst in sup
+                    if bst.action == st.action and bst.finding_id]
+            if len({i for i, _, _ in same}) == 1:
+                i, _, bst = same[0]
+                got_s = _fate_from_statement(st, i, items, by_id, make, paired.get(i), rule)
+                if got_s is not None:
+                    add(i, got_s.model_copy(update={"evidence": f"{got_s.evidence} (identified as {bst.finding_id} "
+                                                                f"by: {bst.sentence or bst.text})"}))
         # leftovers that resemble a design observation / limitation were demoted
         rest = [i for i in range(len(findings)) if i not in cands]
-        if rest and observations:
-            got = matcher(observations, [findings[i] for i in rest])
+        # an observation credited to other agents only is theirs; an unattributed one needs a
+        # closer resemblance than one credited to this agent
+        mine = [o for o in observations if not o.agents or _credits(o, agent)]
+        if rest and mine:
+            got = matcher(mine, [findings[i] for i in rest])
             for pi, (gi, aff) in got.items():
-                if aff >= DEMOTE_MIN_AFFINITY:
-                    o = observations[gi]
+                o = mine[gi]
+                if aff >= (DEMOTE_MIN_AFFINITY if o.agents else UNATTRIBUTED_DEMOTE_MIN_AFFINITY):
                     add(rest[pi], make(rest[pi], Fate.demoted, None, aff, source="observation",
                                        rule=Rule.observation_match,
                                        evidence=f"resembles {o.id.replace('#', ' #')}: {o.title[:100]} "

@@ -154,6 +154,11 @@ def _classify(part: str) -> tuple[Action | None, Severity | None, Severity | Non
     if _DOWN.search(part) and _OUT_OF_FINDINGS.search(part) and tid is None:
         return Action.dropped, frm, to, None  # "downgraded out of the findings entirely"
     if trans is None and tid is None and _DEMOTED.search(part):
+        drop = _DROPPED.search(part)
+        if drop is not None and drop.start() < _DEMOTED.search(part).start() and \
+                not re.search(r"\bdrop\w*\s+(?:in)?to\b", part[drop.start():drop.end() + 6], re.I):
+            # "dropped (acknowledged limitation, not a finding)": the verb first, then the reason
+            return Action.dropped, frm, to, None
         return Action.demoted, frm, to, None
     if re.search(_SEV + r"\**\s*" + _ARROW + r"\s*\**\s*(?:dropped|declined)", part, re.I):
         return (Action.demoted if _DEMOTED.search(part) else Action.dropped), frm, to, None
@@ -374,6 +379,9 @@ def statements_from_text(text: str, agents: list[str], *, source: str = "reconci
             fm = _FROM_SEV.search(own)
             if frm is None and fm:
                 frm = _sev(next(g for g in fm.groups() if g))
+            if frm is None:  # "…: important → dropped": the severity the agent gave it
+                fa = re.search(_SEV + r"\**\s*" + _ARROW, own, re.I)
+                frm = _sev(fa.group(1)) if fa else None
             if frm is None and r.mods:
                 frm = _sev(next((w for w in r.mods.split() if _sev(w)), None))
             parsed.append([r, action, frm, to, cid, tail, own])

@@ -25,6 +25,13 @@ RATES = (
     ("false_positive_rate", "false_positives", "raised"),
     ("unique_insight_share", "unique_insights", "consolidated_total"),
 )
+#: recall of the recorded reviewers against the consolidated findings the report credits them with:
+#: all of them, the ones the author fixed (Resolution table), and weighted by severity (3/2/1)
+RECALLS = (
+    ("recall", "credited", "gold_total"),
+    ("recall_fixed", "credited_fixed", "gold_fixed"),
+    ("recall_weighted", "credited_weight", "gold_weight"),
+)
 MEDIANS = (("median_duration_s", "duration_s"), ("median_tool_calls", "tool_calls"))
 EXACT_BUDGET = 20_000_000
 Z95 = 1.959963984540054
@@ -72,7 +79,7 @@ def _model_rows(per: pl.DataFrame, n_boot: int, seed: int) -> list[dict]:
         row: dict = {"model": model}
         n = g.height
         idx = rng.integers(0, n, size=(n_boot, n)) if exact and n > 1 else None
-        for name, num_c, den_c in RATES:
+        for name, num_c, den_c in (*RATES, *RECALLS):
             num = g.get_column(num_c).cast(pl.Float64).to_numpy()
             den = g.get_column(den_c).cast(pl.Float64).to_numpy()
             if n < 2:
@@ -110,7 +117,7 @@ def board(per: pl.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> pl.DataFra
             pl.col("raised_critical").sum(),
             pl.col("raised_important").sum(),
             pl.col("raised_suggestion").sum(),
-            *[(pl.col(n).sum() / pl.col(d).sum()).alias(name) for name, n, d in RATES],
+            *[(pl.col(n).sum() / pl.col(d).sum()).alias(name) for name, n, d in (*RATES, *RECALLS)],
             pl.col("credited_critical").sum().alias("critical_credited"),
             *[pl.col(c).median().alias(name) for name, c in MEDIANS],
         )
@@ -120,7 +127,7 @@ def board(per: pl.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> pl.DataFra
     for name, *_ in RATES[:4]:
         cols += [name, f"{name}_lo", f"{name}_hi"]
     cols += ["critical_credited"]
-    for name in (RATES[4][0], *[m for m, _ in MEDIANS]):
+    for name in (RATES[4][0], *[r for r, *_ in RECALLS], *[m for m, _ in MEDIANS]):
         cols += [name, f"{name}_lo", f"{name}_hi"]
     cols += ["ci"]
     return (point.join(ci, on="model", how="left")
@@ -175,7 +182,8 @@ def to_markdown(df: pl.DataFrame) -> str:
     if df.height == 0:
         return "No stored reports with reviewers.\n"
     header = ["Model", "Reports", "Raised (C/I/S)", "Kept", "Downgraded", "Dropped / FP", "False positives",
-              "Critical credited", "Unique-insight share", "Median duration", "Median tool calls"]
+              "Critical credited", "Unique-insight share", "Recall (credited)", "Recall (fixed)",
+              "Recall (severity-weighted)", "Median duration", "Median tool calls"]
     rows = []
     for r in df.iter_rows(named=True):
         dur = r["median_duration_s"]
@@ -187,11 +195,13 @@ def to_markdown(df: pl.DataFrame) -> str:
             f"{r['raised']} ({r['raised_critical']}/{r['raised_important']}/{r['raised_suggestion']})",
             _interval(r, "kept_rate"), _interval(r, "downgrade_rate"), _interval(r, "drop_rate"),
             _interval(r, "false_positive_rate"), str(r["critical_credited"]),
-            _interval(r, "unique_insight_share"), dur_cell,
+            _interval(r, "unique_insight_share"), *(_interval(r, name) for name, *_ in RECALLS), dur_cell,
             _interval(r, "median_tool_calls", pct=False, digits=0),
         ])
     methods = sorted(set(df.get_column("ci").drop_nulls().to_list()))
-    return table(header, rows) + f"\n\nIntervals: 95%, {'; '.join(methods) or 'none'}.\n"
+    return (table(header, rows) + f"\n\nIntervals: 95%, {'; '.join(methods) or 'none'}. Recall: of the "
+            "consolidated findings, the share the report credits to the reviewer; (fixed): of those the author "
+            "fixed; (severity-weighted): critical 3, important 2, suggestion 1.\n")
 
 
 def write(df: pl.DataFrame, fmt: str, path: str | None) -> str | None:

@@ -64,6 +64,16 @@ class Disagreement(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
+class Counting(BaseModel):
+    """How a report's Downgraded and Dropped rows count fates (decided per report, see `counting`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    demoted_in: str = "downgraded"  # a finding demoted to an observation counts as: downgraded | dropped
+    dropped_includes_fp: bool = True  # Dropped counts the false positives too
+    evidence: str = ""
+
+
 class CellCheck(BaseModel):
     """One published cell checked against its recomputation (`retro --check --json` "cells")."""
 
@@ -91,6 +101,7 @@ class RetroResult(BaseModel):
     note: str | None = None
     convention: str = "credited"  # what the published Findings cell counts: original | credited
     convention_evidence: str = ""
+    counting: Counting | None = None  # how its Downgraded / Dropped rows count demotions and false positives
     cells: list[CellCheck] = Field(default_factory=list)  # every published cell the check looked at
 
     @property
@@ -220,7 +231,7 @@ def findings_convention(report: Report) -> tuple[str, str]:
 
 
 _LABEL = re.compile(r"(?:\b(\d+)\s*[x×]?\s*)?\b([CIS])\d*\s*(?:→|->|=>)\s*"
-                    r"(?:([CIS])\d*\b|(obs\w*|design(?:[ -]obs\w*)?|DO\b|limitation\w*|testing[ -]gap\w*|gap\w*)|"
+                    r"(?:([CIS])\d*\b|(obs\w*|design(?:[ -]obs\w*)?|DO\b|limitation\w*|testing[ -]gap\w*|gap\w*|ack\w*|AL\b)|"
                     r"(drop\w*|declin\w*|FP\b|false[ -]pos\w*))", re.I)
 
 
@@ -237,12 +248,59 @@ def severity_labels(raw: str) -> tuple[int | None, Counter | None]:
         found.append((int(lm.group(1)) if lm.group(1) else None, f"{lm.group(2).upper()}→{to}"))
     if not found or count is None:
         return count, (Counter() if count == 0 else None)
+    if len(re.findall(r"→|->|=>", text)) != len(found):
+        return count, None  # a change we cannot read: the labels are not comparable
     if len(found) == 1 and found[0][0] is None:
         return count, Counter({found[0][1]: count})
     labels = Counter()
     for n, lab in found:
         labels[lab] += n if n is not None else 1
     return count, (labels if sum(labels.values()) == count else None)
+
+
+def counting(report: Report, fates: Sequence[FindingFate]) -> Counting:
+    """The report's own way of counting demotions and false positives, from its own numbers.
+
+    Most reports count a finding demoted to a design observation under Downgraded (`I→obs`) and
+    a false positive under Dropped; some count the demotion as a drop, or list false positives
+    only in their own row. Only agents whose published cells tell the readings apart vote; a tie
+    keeps the usual reading."""
+    pub = report.published_retro.summary
+    if pub is None:
+        return Counting()
+    rows = {metric_key(r.metric): r for r in pub.rows}
+    if "dropped" not in rows:
+        return Counting()
+
+    def published(key: str, agent: str) -> int | None:
+        row = rows.get(key)
+        c = row.cells.get(agent) if row else None
+        if c is None:
+            return None
+        if key == "downgraded":
+            return severity_labels(c.raw)[0]
+        return c.value if isinstance(c.value, int) and not isinstance(c.value, bool) else None
+
+    votes = Counter()
+    for agent in pub.columns:
+        af = [f for f in fates if f.agent.lower() == agent.lower()]
+        n = Counter(f.fate for f in af)
+        drop, fp, dem, down = n[Fate.dropped], n[Fate.false_positive], n[Fate.demoted], n[Fate.downgraded]
+        pdown, pdrop = published("downgraded", agent), published("dropped", agent)
+        if pdrop is None:
+            continue
+        if fp and "false_positives" in rows:  # only a table with its own False positives row can leave them out
+            votes["fp_in"] += pdrop in (drop + fp, drop + fp + dem)
+            votes["fp_out"] += pdrop in (drop, drop + dem)
+        if dem and pdown is not None:
+            votes["dem_down"] += (pdown == down + dem) + (pdrop in (drop, drop + fp))
+            votes["dem_drop"] += (pdown == down) + (pdrop in (drop + dem, drop + fp + dem))
+    out = Counting(demoted_in="dropped" if votes["dem_drop"] > votes["dem_down"] else "downgraded",
+                   dropped_includes_fp=not votes["fp_out"] > votes["fp_in"])
+    out.evidence = (f"demotions counted as {out.demoted_in} ({votes['dem_down']} vs {votes['dem_drop']} published "
+                    f"cells fit downgraded vs dropped); false positives {'in' if out.dropped_includes_fp else 'not in'}"
+                    f" Dropped ({votes['fp_in']} vs {votes['fp_out']} cells fit in vs out)")
+    return out
 
 
 def _transition(f: FindingFate) -> str:
@@ -271,9 +329,13 @@ class _Facts:
     """Everything the recomputed cells of one report need, computed once."""
 
     def __init__(self, report: Report, fates: Sequence[FindingFate], precision_recall: Callable | None,
-                 convention: str = CREDITED):
+                 convention: str = CREDITED, counting: "Counting | None" = None):
         self.report = report
         self.convention = convention
+        counting = counting or Counting()
+        self.downgraded_fates = {Fate.downgraded} | ({Fate.demoted} if counting.demoted_in == "downgraded" else set())
+        self.dropped_fates = {Fate.dropped} | ({Fate.false_positive} if counting.dropped_includes_fp else set()) | \
+            ({Fate.demoted} if counting.demoted_in == "dropped" else set())
         self.fates = fates
         self.coverage = _coverage_paths(report)
         self.union = set().union(*self.coverage.values()) if self.coverage else set()
@@ -309,14 +371,14 @@ class _Facts:
             got = [f for f in pool if f.severity.value == key]
             return str(len(got)), len(got), [ev_of(f) for f in got]
         if key == "downgraded":
-            got = [f for f in fates if f.fate in (Fate.downgraded, Fate.demoted)]
+            got = [f for f in fates if f.fate in self.downgraded_fates]
             trans = Counter(_transition(f) for f in got)
             raw = str(len(got)) + (f" ({', '.join(t if n == 1 or len(trans) == 1 else f'{n} {t}' for t, n in sorted(trans.items()))})"
                                    if got else "")
             return raw, {"count": len(got), "transitions": sorted(trans), "labels": dict(trans)}, \
                 [_fate_line(f) for f in got]
         if key == "dropped":
-            got = [f for f in fates if f.fate in REJECTED]
+            got = [f for f in fates if f.fate in self.dropped_fates]
             return str(len(got)), len(got), [_fate_line(f) for f in got]
         if key == "false_positives":
             got = [f for f in fates if f.fate == Fate.false_positive]
@@ -432,7 +494,8 @@ def recompute(report: Report, fates: Sequence[FindingFate], *, precision_recall:
         have |= {"findings", "totals"}
     names += [n for n in STANDARD_ROWS if metric_key(n) not in have]
     names += list(EXTRA_ROWS)
-    facts = _Facts(report, fates, precision_recall, conv)
+    count_rule = counting(report, fates)
+    facts = _Facts(report, fates, precision_recall, conv, count_rule)
     rows, sources, disagreements, compared, cells_out = [], {}, [], 0, []
     for name in names:
         key = metric_key(name)
@@ -474,7 +537,7 @@ def recompute(report: Report, fates: Sequence[FindingFate], *, precision_recall:
     note = None if published is not None else (report.published_retro.absent_reason or "no published Summary table")
     return RetroResult(report_id=report.id, table=table, sources=sources, published=published,
                        disagreements=disagreements, compared=compared, note=note, convention=conv,
-                       convention_evidence=conv_why, cells=cells_out)
+                       convention_evidence=conv_why, counting=count_rule, cells=cells_out)
 
 
 # -- store side -----------------------------------------------------------------------------
@@ -609,6 +672,8 @@ def check_markdown(res: RetroResult) -> str:
         return "No published Summary table to check."
     lines = [f"Check: {res.total_line()}.",
              f"The published Findings cell counts {res.convention} findings ({res.convention_evidence})."]
+    if res.counting is not None and res.counting.evidence:
+        lines.append(f"Downgraded / Dropped: {res.counting.evidence}.")
     if res.disagreements:
         lines.append("")
     for d in res.disagreements:

@@ -76,8 +76,17 @@ def fate_counts(st: Store) -> pl.DataFrame:
 
 
 def per_report_agent(st: Store, since: str | None = None, until: str | None = None,
-                     pr: int | None = None) -> pl.DataFrame:
-    """One row per (report, reviewer) with the fate counts summed in DuckDB: the leaderboard's input."""
+                     pr: int | None = None, weights: dict[str, float] | None = None) -> pl.DataFrame:
+    """One row per (report, reviewer) with the fate counts summed in DuckDB: the leaderboard's input.
+
+    Also the consolidated findings the report credits to the reviewer against all of them:
+    in number (`credited` / `gold_total`), among those the author fixed (`credited_fixed` /
+    `gold_fixed`) and weighted by severity (`credited_weight` / `gold_weight`, `weights`)."""
+    from harness.core.scores import DEFAULT_WEIGHTS
+
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    weight = (f"CASE severity WHEN 'critical' THEN {float(w['critical'])} WHEN 'important' THEN "
+              f"{float(w['important'])} ELSE {float(w['suggestion'])} END")
     where, params = ["1=1"], []
     if since:
         where.append("a.date >= ?")
@@ -103,8 +112,23 @@ def per_report_agent(st: Store, since: str | None = None, until: str | None = No
                    count(*) FILTER (fate IN ('dropped', 'false_positive')) AS dropped,
                    count(*) FILTER (fate = 'false_positive') AS false_positives
             FROM fates GROUP BY report_id, agent
+        ),
+        g AS (
+            SELECT report_id, agent_key, count(*) AS credited,
+                   count(*) FILTER (resolution = 'fixed') AS credited_fixed, sum({weight}) AS credited_weight
+            FROM (SELECT DISTINCT report_id, idx, lower(unnest(agents)) AS agent_key, severity, resolution
+                  FROM findings)
+            GROUP BY report_id, agent_key
+        ),
+        tot AS (
+            SELECT report_id, count(*) AS gold_total, count(*) FILTER (resolution = 'fixed') AS gold_fixed,
+                   sum({weight}) AS gold_weight
+            FROM findings GROUP BY report_id
         )
         SELECT a.report_id, a.agent, a.model, a.date, a.pr,
+               coalesce(g.credited, 0) AS credited, coalesce(g.credited_fixed, 0) AS credited_fixed,
+               coalesce(g.credited_weight, 0)::DOUBLE AS credited_weight, coalesce(tot.gold_total, 0) AS gold_total,
+               coalesce(tot.gold_fixed, 0) AS gold_fixed, coalesce(tot.gold_weight, 0)::DOUBLE AS gold_weight,
                coalesce(f.raised, 0) AS raised,
                coalesce(f.raised_critical, 0) AS raised_critical,
                coalesce(f.raised_important, 0) AS raised_important,
@@ -115,6 +139,8 @@ def per_report_agent(st: Store, since: str | None = None, until: str | None = No
         FROM retro_agents a
         JOIN reports r ON r.id = a.report_id AND r.content_hash = a.content_hash
         LEFT JOIN f USING (report_id, agent)
+        LEFT JOIN g ON g.report_id = a.report_id AND g.agent_key = lower(a.agent)
+        LEFT JOIN tot ON tot.report_id = a.report_id
         WHERE {' AND '.join(where)}
         ORDER BY a.model, a.report_id
         """,

@@ -177,6 +177,26 @@ def report_ids(st: Store) -> list[str]:
     return [r[0] for r in st.all("SELECT id FROM reports ORDER BY id")]
 
 
+def report_dates(st: Store, ids: Iterable[str] | None = None) -> dict[str, str | None]:
+    """id -> report date (ISO string as printed in the header, or None)."""
+    if ids is None:
+        return {r[0]: r[1] for r in st.all("SELECT id, date FROM reports")}
+    return {r[0]: r[1] for r in st.all("SELECT id, date FROM reports WHERE list_contains(?, id)", [list(ids)])}
+
+
+def ids_between(st: Store, since: str | None = None, until: str | None = None) -> set[str]:
+    """Ids of the reports dated in [since, until]; a bare `until` date includes that whole day.
+    Reports without a date are outside every window."""
+    where, params = ["date IS NOT NULL"], []
+    if since:
+        where.append("date >= ?")
+        params.append(since)
+    if until:
+        where.append("date < ?" if len(until) > 10 else "substr(date, 1, 10) <= ?")
+        params.append(until)
+    return {r[0] for r in st.all(f"SELECT id FROM reports WHERE {' AND '.join(where)}", params)}
+
+
 def list_reports(st: Store, *, pr: int | None = None, since: str | None = None,
                  with_warnings: bool = False) -> pl.DataFrame:
     """One row per stored report, newest date last; filters are ANDed.

@@ -8,13 +8,14 @@ the same scorer against the same gold; building a report never runs or scores an
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import polars as pl
 
 from harness.core.errors import HarnessError
 from harness.core.models import RetroCell, RetroRow, RetroTable, Severity
-from harness.results.report.document import INTERVAL_METRICS, BenchReport, Estimate, ReportTable, ReviewerSummary, Usage
+from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReportTable,
+                                             ReviewerSummary, Usage)
 from harness.benchmark.case_score import View, require_view, run_view
 from harness.store import Store
 
@@ -54,13 +55,22 @@ def find_panel(st: Store, split: str, *, prefer: Sequence[dict[str, Any]] = ()) 
 
 
 def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | None = None,
-                 replay_panel: bool = True, n_boot: int = 1000, seed: int = 0, k: int | None = None) -> BenchReport:
+                 replay_panel: bool = True, n_boot: int = 1000, seed: int = 0, since: str | None = None,
+                 until: str | None = None, cutoff: str | None = None,
+                 cutoffs: Mapping[str, Any] | None = None, k: int | None = None) -> BenchReport:
     """The report of `run_ids` beside the historical panel (stored replay runs: found when `panel`
     is None and `replay_panel` is set), read from the stored scores under the first run's own
-    scored view (`k` changes its line tolerance). Writes nothing."""
+    scored view (`k` changes its line tolerance). Writes nothing, runs nothing.
+
+    `since` / `until` keep the gold reports dated in that window; `cutoff` (one date for every
+    reviewer) or `cutoffs` (model, label or family -> date, from the config) split every metric
+    into before / after a reviewer's training cut-off."""
+    from harness.results.report.acted import check_date
     from harness.store.runs import get_run
     from harness.store.scores import view_counts
 
+    since, until = check_date(since, "--since"), check_date(until, "--until")
+    check_date(cutoff, "--cutoff")
     if not run_ids:
         raise HarnessError("give at least one run id (see `harness runs`)")
     runs = [get_run(st, r) for r in run_ids]
@@ -92,7 +102,7 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
             notes.append(f"panel run {p} ({run['model']}) has no stored scores under {view.describe()}: "
                          f"`harness rescore {p}{_view_options(view)}` adds it")
     return _assemble(st, runs + panel_runs, requested, [r["run_id"] for r in panel_runs], view, n_boot, seed,
-                     notes)
+                     notes, window=(since, until), cutoff=cutoff, cutoffs=cutoffs)
 
 
 def _view_options(view: View) -> str:
@@ -105,9 +115,13 @@ def _view_options(view: View) -> str:
 
 
 def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: list[str], view: View,
-              n_boot: int, seed: int, notes: list[str]) -> BenchReport:
+              n_boot: int, seed: int, notes: list[str], *,
+              window: tuple[str | None, str | None] = (None, None), cutoff: str | None = None,
+              cutoffs: Mapping[str, Any] | None = None) -> BenchReport:
     import scorers
+    from harness.results.report import acted
     from harness.store import results as sql
+    from harness.store.gold import ids_between, report_dates
     from harness.store.scores import labels_frame, scores_frame
 
     scorer, args, ah = view.scorer, view.args, view.args_hash
@@ -115,6 +129,12 @@ def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: 
     scores = scores_frame(st, ids, scorer=scorer, args_hash=ah)
     # reports the requested runs scored: the panel is compared on those only
     report_ids = scores.filter(pl.col("run_id").is_in(requested)).get_column("report_id").unique().sort()
+    if window != (None, None):
+        report_ids = report_ids.filter(report_ids.is_in(sorted(ids_between(st, *window))))
+        if report_ids.is_empty():
+            raise HarnessError(f"no scored report is dated between {window[0] or 'the first'} and "
+                               f"{window[1] or 'the last'}", hint="see `harness reports` for the dates")
+    dates = report_dates(st, report_ids.to_list())
     scores = scores.filter(pl.col("report_id").is_in(report_ids.implode()))
     gold = labels_frame(st, ids, side="gold", scorer=scorer, args_hash=ah).filter(
         pl.col("report_id").is_in(report_ids.implode()))
@@ -133,23 +153,33 @@ def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: 
         for m in INTERVAL_METRICS:
             iv = scorers.bootstrap_ci(frame, m, n=n_boot, seed=seed, kind="micro")
             intervals[m] = Estimate(value=iv.value, low=iv.low, high=iv.high)
+        for m in ACTED_METRICS:
+            iv = scorers.bootstrap_ci(frame, m, n=n_boot, seed=seed, kind="micro")
+            intervals[m] = Estimate(value=iv.value, low=iv.low, high=iv.high)
         u = unique.filter(pl.col("run_id") == rid)
         _, kind = _label(run)
+        counts = {c: float(agg.get(c) or 0) for c in scorers.COUNT_FIELDS}
+        use = Usage(**{k: v for k, v in usage.get(rid, {}).items() if k in Usage.model_fields})
+        per_tp, per_fixed = acted.cost_per_found(kind, use, counts)
+        cut = acted.cutoff_for(run, labels[rid], cutoff, cutoffs)
+        sides = acted.split_by_cutoff(frame, dates, cut, n_boot=n_boot, seed=seed) if cut else None
+        if sides:
+            notes += acted.cutoff_notes(labels[rid], cut, sides)
         reviewers.append(ReviewerSummary(
             reviewer=labels[rid], run_id=rid, kind=kind, model=run["model"], program=run["program"],
             program_hash=run["program_hash"], split=run["split"], status=run["status"], scorer=scorer,
             scorer_args=args, n_reports=frame.get_column("report_id").n_unique() if frame.height else 0,
             intervals=intervals, metrics={m: agg.get(m) for m in scorers.METRIC_FIELDS},
-            counts={c: float(agg.get(c) or 0) for c in scorers.COUNT_FIELDS},
-            known_fp_reraised=int(agg.get("known_fp") or 0),
+            counts=counts, known_fp_reraised=int(agg.get("known_fp") or 0),
             found=int(u.get_column("found").sum()) if u.height else 0,
             unique_insights=int(u.get_column("unique").sum()) if u.height else 0,
-            usage=Usage(**{k: v for k, v in usage.get(rid, {}).items() if k in Usage.model_fields})))
+            usage=use, cost_per_true_positive=per_tp, cost_per_fixed_found=per_fixed,
+            cutoff=cut, by_cutoff=sides))
     tables = per_report_tables(st, all_runs, labels, scores, gold, preds, unique)
     if not panel_ids:
-        notes.append("no historical panel: no replay run covers these reports")
+        notes.insert(0, "no historical panel: no replay run covers these reports")
     return BenchReport(runs=requested, panel=panel_ids, reviewers=reviewers, reports=tables, n_boot=n_boot,
-                       notes=notes)
+                       since=window[0], until=window[1], notes=notes)
 
 
 def _unique_labels(runs: list[dict]) -> dict[str, str]:

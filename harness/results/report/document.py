@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from harness.core.models import RetroTable
+from harness.core.scores import METRIC_FIELDS
 
 # headline metrics that carry a 95% bootstrap interval over reports
 INTERVAL_METRICS = ("precision_strict", "precision_lenient", "recall", "f1_strict", "f1_lenient")
+# the acted-on metrics: recall of the findings the author fixed, severity-weighted recall
+ACTED_METRICS = ("recall_fixed", "recall_weighted")
 SWEEP = ("recall_k0", "recall_k3", "recall_k10")
 
 
@@ -40,6 +43,19 @@ class Usage(_Model):
     latency_p95: float | None = None
 
 
+# One side of a training cut-off: every scorer metric (micro) over the reports dated on that side,
+# their number, intervals of the headline and acted-on metrics, and whether there are enough
+# reports to tell anything (`enough` False: too few reports on this side).
+CutoffSide = create_model(
+    "CutoffSide", __config__=ConfigDict(extra="forbid"),
+    n_reports=(int, 0), enough=(bool, False),
+    intervals=(dict[str, Estimate], Field(default_factory=dict)),
+    **{m: (float | None, None) for m in METRIC_FIELDS},
+)
+
+Unknown = Literal["unknown"]
+
+
 class ReviewerSummary(_Model):
     """One reviewer (a program run, or a historical agent replayed) aggregated over its reports."""
 
@@ -61,6 +77,13 @@ class ReviewerSummary(_Model):
     found: int = 0  # gold findings found (any epoch)
     unique_insights: int = 0  # ... that no other reviewer of the panel found
     usage: Usage = Field(default_factory=Usage)
+    # USD per gold finding found, and per found finding the author fixed; "unknown" when the
+    # reviewer has no price (a replay, a model without a price), None when it found none
+    cost_per_true_positive: float | Unknown | None = None
+    cost_per_fixed_found: float | Unknown | None = None
+    # the model's training cut-off (report dates before it may have been read) and the split
+    cutoff: str | None = None
+    by_cutoff: dict[Literal["before", "after"], CutoffSide] | None = None  # type: ignore[valid-type]
 
 
 class ReportTable(_Model):
@@ -76,4 +99,6 @@ class BenchReport(_Model):
     reviewers: list[ReviewerSummary]
     reports: list[ReportTable]
     n_boot: int
+    since: str | None = None  # report-date window the report was restricted to
+    until: str | None = None
     notes: list[str] = Field(default_factory=list)

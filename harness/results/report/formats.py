@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from harness.core.errors import HarnessError
-from harness.results.report.document import INTERVAL_METRICS, BenchReport, Estimate, ReviewerSummary
+from harness.results.report.document import ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReviewerSummary
 
 FORMATS = ("md", "json", "csv", "parquet", "html")
 DASH = "—"
@@ -27,6 +27,12 @@ def _ci(e: Estimate | None) -> str:
     if e.low is None or e.high is None:
         return _v(e.value)
     return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
+
+
+def _usd(x: float | str | None) -> str:
+    if isinstance(x, str):
+        return x
+    return DASH if x is None else f"${x:.4f}"
 
 
 def _s(x: float | None) -> str:
@@ -62,6 +68,34 @@ def to_markdown(rep: BenchReport) -> str:
                        "F1 (strict)", "F1 (lenient)"],
                       [[r.reviewer, r.kind, str(r.n_reports), *(_ci(r.intervals.get(m)) for m in INTERVAL_METRICS)]
                        for r in revs]))
+    out += ["", "## Acted on: fixed findings, severity weight, cost per found issue", ""]
+    out.append(_table(["Reviewer", "Recall", "Recall (fixed)", "Recall (severity-weighted)", "F1 (strict)",
+                       "Cost per true positive", "Cost per fixed finding found"],
+                      [[r.reviewer, _ci(r.intervals.get("recall")), _ci(r.intervals.get("recall_fixed")),
+                        _ci(r.intervals.get("recall_weighted")), _ci(r.intervals.get("f1_strict")),
+                        _usd(r.cost_per_true_positive), _usd(r.cost_per_fixed_found)] for r in revs]))
+    from scorers.metrics import DEFAULT_WEIGHTS
+
+    w = revs[0].scorer_args.get("weights") or DEFAULT_WEIGHTS
+    out += ["", "Recall (fixed): of the gold findings the author fixed (the report's Resolution table), the share "
+            "found. Severity weights: " + ", ".join(f"{k} {v:g}" for k, v in w.items()) + ". Cost: USD of the "
+            "run over what it found; `unknown` for replays and models without a price."]
+    cut = [r for r in revs if r.by_cutoff]
+    if cut:
+        out += ["", "## Before / after the training cut-off", "",
+                "Reports are public from the day they are written: a model trained later may have read the ones "
+                "dated before its cut-off. Each side is scored on its own reports, with 95% intervals.", ""]
+        rows = []
+        for r in cut:
+            b, a = r.by_cutoff["before"], r.by_cutoff["after"]
+            rows.append([r.reviewer, r.cutoff or DASH, f"{b.n_reports} / {a.n_reports}",
+                         *(f"{_ci(b.intervals.get(m))} → {_ci(a.intervals.get(m))}"
+                           for m in ("recall", "recall_fixed", "f1_strict")),
+                         "yes" if a.enough and b.enough else "too few reports to tell"])
+        out.append(_table(["Reviewer", "Cut-off", "Reports before / after", "Recall before → after",
+                           "Recall (fixed) before → after", "F1 before → after", "Enough reports"], rows))
+    if rep.since or rep.until:
+        out += ["", f"Reports dated {rep.since or 'any time'} to {rep.until or 'now'} only."]
     out += ["", "## Severity, known false positives, unique insights", ""]
     out.append(_table(["Reviewer", "Recall critical", "Recall important", "Recall suggestion",
                        "Severity accuracy", "Over-call rate", "Known FPs re-raised", "Unique insights"],
@@ -101,11 +135,20 @@ def to_frame(rep: BenchReport) -> pl.DataFrame:
                "program_hash": r.program_hash, "split": r.split, "status": r.status, "scorer": r.scorer,
                "n_reports": r.n_reports, "known_fp_reraised": r.known_fp_reraised, "found": r.found,
                "unique_insights": r.unique_insights}
-        for m in INTERVAL_METRICS:
+        for m in (*INTERVAL_METRICS, *ACTED_METRICS):
             e = r.intervals.get(m) or Estimate(value=None)
             row |= {m: e.value, f"{m}_low": e.low, f"{m}_high": e.high}
         row |= {k: v for k, v in r.metrics.items() if k not in row}
         row |= r.usage.model_dump()
+        for k in ("cost_per_true_positive", "cost_per_fixed_found"):  # a number, or null with the reason
+            v = getattr(r, k)
+            row |= {k: v if not isinstance(v, str) else None, f"{k}_unknown": isinstance(v, str)}
+        row["cutoff"] = r.cutoff
+        for side in ("before", "after"):
+            sd = (r.by_cutoff or {}).get(side)
+            row |= {f"{side}_n_reports": sd.n_reports if sd else None}
+            for m in (*INTERVAL_METRICS, *ACTED_METRICS):
+                row[f"{side}_{m}"] = getattr(sd, m) if sd else None
         rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)
 

@@ -207,6 +207,24 @@ def to_html(rep: BenchReport) -> str:
           _fmt(r.metrics.get("severity_accuracy")), _fmt(r.metrics.get("over_call_rate")),
           f"{r.known_fp_reraised}/{int(r.counts.get('n_known_fp', 0))}", f"{r.unique_insights}/{r.found}"]
          for r in revs]))
+    parts.append("<h2>Acted on: fixed findings, severity weight, cost per found issue</h2>")
+    usd = lambda x: x if isinstance(x, str) else ("—" if x is None else f"${x:.4f}")  # noqa: E731
+    parts.append(_html_table(
+        ["Reviewer", "Recall", "Recall (fixed)", "Recall (severity-weighted)", "F1 (strict)",
+         "Cost per true positive", "Cost per fixed finding found"],
+        [[r.reviewer, _ci(r.intervals.get("recall")), _ci(r.intervals.get("recall_fixed")),
+          _ci(r.intervals.get("recall_weighted")), _ci(r.intervals.get("f1_strict")),
+          usd(r.cost_per_true_positive), usd(r.cost_per_fixed_found)] for r in revs]))
+    cut = [r for r in revs if r.by_cutoff]
+    if cut:
+        parts.append("<h2>Before / after the training cut-off</h2>")
+        parts.append(_html_table(
+            ["Reviewer", "Cut-off", "Reports before / after", "Recall before → after", "Recall (fixed) before → after",
+             "F1 before → after", "Enough reports"],
+            [[r.reviewer, r.cutoff or "—", f"{b.n_reports} / {a.n_reports}",
+              *(f"{_ci(b.intervals.get(m))} → {_ci(a.intervals.get(m))}" for m in ("recall", "recall_fixed", "f1_strict")),
+              "yes" if a.enough and b.enough else "too few reports to tell"]
+             for r in cut for b, a in [(r.by_cutoff["before"], r.by_cutoff["after"])]]))
     parts.append("<h2>Cost, tokens, latency</h2>")
     parts.append(_html_table(
         ["Reviewer", "Cases", "Scored", "Errors", "Tokens in", "Tokens out", "Cost", "Latency p50", "Latency p95",

@@ -14,6 +14,8 @@ from typing import Any, Optional
 
 import typer
 
+from harness.core.defaults import DEFAULT_CONCURRENCY, REPLAY_PREFIX
+
 app = typer.Typer(
     name="harness",
     help=(
@@ -229,8 +231,7 @@ def retro_cmd(
     if as_json and not all_:
         out = retro.to_json_one(results[0]) + "\n"
     else:
-        out = {"md": lambda: retro.to_markdown(results, check), "json": lambda: retro.to_json(results) + "\n",
-               "csv": lambda: retro.to_csv(results)}["json" if as_json else fmt]()
+        out = retro.render(results, "json" if as_json else fmt, check)
     sys.stdout.write(out)
     if check and retro.check_exit_code(results):
         raise typer.Exit(1)
@@ -265,12 +266,9 @@ app.add_typer(dataset_app, name="dataset")
 
 
 def _md_rows(rows: list[dict]) -> str:
-    if not rows:
-        return "(nothing)\n"
-    cols = list(rows[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join("" if r[c] is None else str(r[c]) for c in cols) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+    from harness.core.tables import rows_table
+
+    return rows_table(rows, missing="", nothing="(nothing)") + "\n"
 
 
 @dataset_app.command("build")
@@ -337,11 +335,11 @@ def _stderr_console():
 @app.command("bench")
 def bench(
     model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
-                                        "ollama_chat/...) or replay:AGENT for a recorded reviewer."),
+                                        "ollama_chat/...) or " + REPLAY_PREFIX + "AGENT for a recorded reviewer."),
     program: str = typer.Option("single", "--program", help="Review program name, or saved:HASH."),
     split: str = typer.Option("test", "--split", help="train | dev | test | all."),
     limit: Optional[int] = typer.Option(None, "--limit", help="First N reports of the split."),
-    concurrency: int = typer.Option(8, "--concurrency", help="Cases (and model calls) in flight; shrinks on 429."),
+    concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", help="Cases (and model calls) in flight; shrinks on 429."),
     epochs: int = typer.Option(1, "--epochs", help="Independent repetitions of every case."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds per model call (retried)."),
     max_errors: int = typer.Option(10, "--max-errors", help="Stop starting cases after this many case errors."),

@@ -79,5 +79,6 @@ def gold_for_report(report: Report, fates: Iterable[Any] | None = None, *,
 
 
 def _with_id(f: Finding, agent: str, index: int) -> Finding:
-    """Known false positives are named after their agent so labels say whose claim it was."""
-    return f.model_copy(update={"id": f"{agent}:{f.id or index + 1}"})
+    """Known false positives carry the model that raised them: in the id, so labels say whose claim
+    it was, and as the finding's only agent."""
+    return f.model_copy(update={"id": f"{agent}:{f.id or index + 1}", "agents": [agent]})

@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "datasets" / "sample"
 CORPUS = Path(os.environ.get("HARNESS_CORPUS", ROOT.parent / "shared" / "reviews"))
+# later reports of two other code bases (4 to 6 reviewer models, non-reports beside them)
+CORPUS_MORE = Path(os.environ.get("HARNESS_CORPUS_MORE", ROOT.parent / "shared" / "reviews-more"))
 
 # Hypothesis profiles, chosen with HYPOTHESIS_PROFILE (default "dev"; CI uses "ci").
 settings.register_profile("dev", max_examples=50, deadline=None)
@@ -25,6 +27,16 @@ def corpus_files() -> list[Path]:
 
 
 needs_corpus = pytest.mark.skipif(not corpus_files(), reason=f"report corpus not found at {CORPUS}")
+
+
+def corpus_more_files() -> list[Path]:
+    if not CORPUS_MORE.is_dir():
+        return []
+    return sorted(p for p in CORPUS_MORE.rglob("*.md") if p.name.lower() != "readme.md")
+
+
+needs_corpus_more = pytest.mark.skipif(not corpus_more_files(),
+                                       reason=f"second report corpus not found at {CORPUS_MORE}")
 
 
 @pytest.fixture

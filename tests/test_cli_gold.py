@@ -26,8 +26,9 @@ def test_ingest_json_contract(capsys):
     doc = json.loads(out)
     assert set(doc) == {"reports", "totals"}
     for e in doc["reports"]:
-        assert set(e) == {"id", "source", "status", "warnings"}
+        assert set(e) == {"id", "source", "status", "reason", "warnings"}
         assert e["status"] in ("ok", "warning", "failed")
+        assert (e["reason"] is None) == (e["status"] != "failed")
     assert [e["id"] for e in doc["reports"] if e["status"] == "failed"] == ["20250920-083000-pr-77"]
     t = doc["totals"]
     assert t["reports"] == 6 and t["failed"] == 1
@@ -76,11 +77,14 @@ def test_show_json_contract(capsys):
     assert rc == 0
     doc = json.loads(out)
     assert REPORT_KEYS <= set(doc)
-    assert {"agent", "model", "effort", "available"} <= set(doc["reviewers"][0])
+    assert {"agent", "family", "model", "effort", "status", "note", "available"} <= set(doc["reviewers"][0])
+    assert (doc["reviewers"][0]["agent"], doc["reviewers"][0]["family"]) == ("Claude Opus 4.7", "Claude")
+    assert "repo" in doc and "round" in doc
     assert FINDING_KEYS <= set(doc["findings"][0])
     assert set(doc["findings"][0]["locations"][0]) == {"path", "line_start", "line_end"}
     ar = doc["agent_reviews"][0]
-    assert {"agent", "model", "pass", "findings"} <= set(ar) and FINDING_KEYS <= set(ar["findings"][0])
+    assert {"agent", "family", "model", "pass", "status", "findings"} <= set(ar)
+    assert FINDING_KEYS <= set(ar["findings"][0]) and ar["agent"] == doc["reviewers"][0]["agent"]
     assert {"ref", "action", "note"} <= set(doc["resolutions"][0])
     assert [f["severity"] for f in doc["findings"]].count("critical") == 1
 

@@ -21,7 +21,8 @@ AGENTS = ["Claude", "Codex", "Gemini"]
 
 
 def fates_of(r):
-    return {(f.agent, f.finding_id): f for f in report_fates(r, scorer_matcher())}
+    # keyed by family: the parsed report names its reviewers by model ("Gemini 3.1 Pro")
+    return {(f.family, f.finding_id): f for f in report_fates(r, scorer_matcher())}
 
 
 # -- the precedence rule itself ---------------------------------------------------------------
@@ -327,3 +328,26 @@ def test_a_credited_finding_citing_other_lines_pairs_by_text_in_the_same_file():
     # in another file it stays unpaired
     codex[0] = codex[0].model_copy(update={"locations": [Location(path="pkg/other.go", line_start=300, line_end=310)]})
     assert fates_of(r)[("Codex", "I1")].consolidated_id != "I2"
+
+
+def test_two_findings_into_one_consolidated_finding_the_weaker_pairing_is_the_merge():
+    # Claude I2 is explicitly S1 (reconciliation paragraph); Claude I1 also pairs with S1 by text
+    r = report("Claude I2 (unknown state dispatch): important → suggestion S1, the matrix documents it.")
+    claude = r.agent_reviews[0].findings
+    claude[0] = claude[0].model_copy(update={"title": "Unknown state stops the container through the state matrix",
+                                             "body": "The state matrix treats unknown as running and stops it.",
+                                             "locations": [Location(path="pkg/state.go", line_start=69, line_end=73)]})
+    got = fates_of(r)
+    assert (got[("Claude", "I2")].fate, got[("Claude", "I2")].consolidated_id) == (Fate.downgraded, "S1")
+    assert (got[("Claude", "I1")].fate, got[("Claude", "I1")].consolidated_id) == (Fate.merged, "S1")
+
+
+@pytest.mark.parametrize("text,action", [
+    ("- Codex P1 missing tests: Important → Testing Assessment, a gap the author skipped.", Action.demoted),
+    ("- Codex P1 lock order: important → demoted to Acknowledged Limitation (documented).", Action.demoted),
+    ("- Codex P1 lock order: dropped (acknowledged limitation, not a finding).", Action.dropped),
+    ("- Codex P1 lock order: important → dropped (false positive, the lock is taken once).", Action.false_positive),
+])
+def test_hand_checked_verdict_forms(text, action):
+    got = statements_from_text(text, AGENTS)
+    assert [(s.agent, s.pass_, s.action) for s in got] == [("Codex", 1, action)]

@@ -33,7 +33,7 @@ def test_sample_lands_and_malformed_is_recorded(store):
     assert t.agent_findings == 49
     bad = [e for e in res.reports if e.status == "failed"]
     assert [e.id for e in bad] == [MALFORMED]
-    assert "no deep-review structure" in bad[0].warnings[0].message
+    assert bad[0].reason.startswith("not a deep-review report (") and bad[0].reason == bad[0].warnings[0].message
     assert "\n" not in bad[0].warnings[0].message
     fails = gold.list_failures(store)
     assert fails["source"].to_list() == [str(SAMPLE / f"{MALFORMED}.md")]

@@ -64,8 +64,8 @@ All files examined.{F}
 """
     r = parse_report(report(body))
     got = {a.agent: [(f.id, f.title) for f in a.findings] for a in r.agent_reviews}
-    assert got == {"Alpha": [("I1", "Loop never ends"), ("S1", "Typo in doc")],
-                   "Beta": [("C1", "Data loss on retry")]}
+    assert got == {"Alpha Model 1.0": [("I1", "Loop never ends"), ("S1", "Typo in doc")],
+                   "Beta Coder 2.1": [("C1", "Data loss on retry")]}
     assert [x.action for x in r.resolutions] == ["Fixed", "Skipped"]
     alpha = r.agent_review("Alpha")
     assert alpha.text.startswith(F) and alpha.text.endswith(F)  # raw text kept whole

@@ -57,9 +57,10 @@ def test_header_fields():
     assert (r.id, r.date, r.pr, r.pr_title, r.round, r.wall_clock_s) == (
         "20260102-030405-pr-7", "2026-01-02T03:04", 7, "Add the frobnicator", 2, 3723)
     assert [c.sha for c in r.commits] == ["abc1234", "def5678"]
-    assert [(v.agent, v.model, v.effort, v.available) for v in r.reviewers] == [
-        ("Alpha", "Alpha Model 1.0", "high", True), ("Beta", "Beta Coder 2.1", None, True),
-        ("Gamma", "Gamma Pro 3", None, False)]
+    assert [(v.agent, v.family, v.model, v.effort, v.available) for v in r.reviewers] == [
+        ("Alpha Model 1.0", "Alpha", "Alpha Model 1.0", "high", True),
+        ("Beta Coder 2.1", "Beta", "Beta Coder 2.1", None, True), ("Gamma Pro 3", "Gamma", "Gamma Pro 3", None, False)]
+    assert r.reviewers[2].status == "dropped"
     assert r.reviewers[2].note == "429 capacity"
 
 
@@ -92,12 +93,12 @@ S1. **Rename** — `src/a.go:3` vs `src/b.go:4` [Beta Coder 2.1]
     assert sev_counts(r.findings) == (1, 1, 1)
     c1 = r.findings[0]
     assert c1.title == "Lock is taken twice — deadlock on retry"
-    assert c1.agents == ["Alpha", "Beta"]
+    assert c1.agents == ["Alpha Model 1.0", "Beta Coder 2.1"]
     assert [(x.path, x.line_start, x.line_end) for x in c1.locations] == [("src/lock.go", 10, 20), ("src/retry.go", 5, 5)]
     assert c1.reconciliation == "Beta called it important."
     assert "Reconciliation" not in c1.body and "Body of C1." in c1.body
     i1 = r.findings[1]
-    assert i1.agents == ["Alpha", "Beta"] and i1.tags == ["regression"]
+    assert i1.agents == ["Alpha Model 1.0", "Beta Coder 2.1"] and i1.tags == ["regression"]
     assert [x.line_start for x in i1.locations] == [114, 157]
     assert [x.path for x in r.findings[2].locations] == ["src/a.go", "src/b.go"]
 
@@ -169,14 +170,15 @@ def test_struck_finding_is_withdrawn_and_renumbered_without_clash():
 def test_retro_summary_table_and_notes():
     r = parse_report(report("## Critical Issues\n\nNone.\n\n" + RETRO))
     retro = r.published_retro
-    assert retro.present and set(retro.agent_notes) == {"Alpha", "Beta"}
+    A, B = "Alpha Model 1.0", "Beta Coder 2.1"
+    assert retro.present and set(retro.agent_notes) == {A, B}
     t = retro.summary
-    assert t.columns == ["Alpha", "Beta"] and not t.transposed
-    assert t.row("Duration").cells["Beta"].value == 188
-    assert t.row("Findings").cells["Beta"].value == {"critical": 0, "important": 0, "suggestion": 0}
-    assert t.row("Tool calls").cells["Alpha"].value == {"total": 12, "breakdown": {"Read": 10, "Bash": 2}}
-    assert t.row("Tool calls").cells["Beta"].value is None and t.row("Tool calls").cells["Beta"].raw == "—"
-    assert t.row("Downgraded").cells["Alpha"].value == {"count": 1, "transitions": ["I→S"]}
+    assert t.columns == [A, B] and not t.transposed
+    assert t.row("Duration").cells[B].value == 188
+    assert t.row("Findings").cells[B].value == {"critical": 0, "important": 0, "suggestion": 0}
+    assert t.row("Tool calls").cells[A].value == {"total": 12, "breakdown": {"Read": 10, "Bash": 2}}
+    assert t.row("Tool calls").cells[B].value is None and t.row("Tool calls").cells[B].raw == "—"
+    assert t.row("Downgraded").cells[A].value == {"count": 1, "transitions": ["I→S"]}
     assert retro.reconciliation.startswith("**Reconciliation:**")
     assert retro.closing == "Closing words."
 
@@ -192,11 +194,11 @@ def test_transposed_summary_table_with_severity_rows():
 | Beta Coder 2.1 | 3 min 8 s | 0 | 0 | — |
 """
     t = parse_report(report("## Critical Issues\n\nNone.\n\n" + retro)).published_retro.summary
-    assert t.transposed and t.columns == ["Alpha", "Beta"]
+    assert t.transposed and t.columns == ["Alpha Model 1.0", "Beta Coder 2.1"]
     assert [r.metric for r in t.rows] == ["Duration", "Critical", "Important", "Suggestion"]
-    assert t.row("Duration").cells["Beta"].value == 188
-    assert t.row("Important").cells["Alpha"].value == 1
-    assert t.row("Suggestion").cells["Beta"].value is None
+    assert t.row("Duration").cells["Beta Coder 2.1"].value == 188
+    assert t.row("Important").cells["Alpha Model 1.0"].value == 1
+    assert t.row("Suggestion").cells["Beta Coder 2.1"].value is None
 
 
 def test_no_retro_is_stored_with_reason():
@@ -265,14 +267,14 @@ def test_appendix_reviews_hierarchy_break_chatter_coverage_and_resolution():
     r = parse_report(report(body))
     assert sev_counts(r.findings) == (1, 1, 0)
     alpha, beta = r.agent_reviews
-    assert (alpha.agent, alpha.model, alpha.pass_) == ("Alpha", "Alpha Model 1.0", 1)
+    assert (alpha.agent, alpha.family, alpha.model, alpha.pass_) == ("Alpha Model 1.0", "Alpha", "Alpha Model 1.0", 1)
     assert sev_counts(alpha.findings) == (0, 1, 1)
     assert [f.withdrawn for f in alpha.findings] == [False, True, False]
     assert alpha.findings[0].locations[0].path == "internal/db.go"  # bare name via Coverage Summary
     assert alpha.findings[0].tags == ["regression"]
     assert alpha.findings[2].id == "S1" and alpha.findings[2].locations[0].path == "cmd/main.go"
     assert alpha.coverage == {"internal/db.go": "I1", "cmd/main.go": "S1"}
-    assert (beta.agent, beta.model, beta.omitted, beta.findings) == ("Beta", "Beta Coder 2.1", True, [])
+    assert (beta.agent, beta.model, beta.omitted, beta.findings) == ("Beta Coder 2.1", "Beta Coder 2.1", True, [])
     assert [(x.action, x.note, x.finding_ids) for x in r.resolutions] == [
         ("Fixed", None, ["C1"]), ("Skipped", "by design", ["I1"]), ("Test written", None, ["TG2", "TG3"]),
         ("Commented", None, ["C1"])]
@@ -301,7 +303,7 @@ None.
 """
     r = parse_report(report(body))
     assert [(a.agent, a.model, len(a.findings), a.omitted) for a in r.agent_reviews] == [
-        ("Alpha", "Alpha Model 1.0", 1, False), ("Beta", "Beta Coder 2.1", 0, False)]
+        ("Alpha Model 1.0", "Alpha Model 1.0", 1, False), ("Beta Coder 2.1", "Beta Coder 2.1", 0, False)]
 
 
 def test_wrapped_review_in_indented_code_is_parsed():
@@ -332,7 +334,7 @@ Classification: regression
 **[SUGGESTION] a/y.go:62 — Grammar**
 """
     rv = parse_review(text, model="Codex GPT 5.4")
-    assert rv.agent == "Codex"
+    assert (rv.agent, rv.family) == ("Codex GPT 5.4", "Codex")
     assert [(f.severity.value, f.title, f.locations[0].path) for f in rv.findings] == [
         ("critical", "Deletion bypasses teardown", "a/x.go"), ("suggestion", "Grammar", "a/y.go")]
 

@@ -80,6 +80,8 @@ def test_agent_family_and_groups():
     assert agent_family("[Gemini 3.1 Pro]") == "Gemini"
     assert agent_family("Mystral Large 2") == "Mystral"
     fams = {"Claude", "Codex", "Gemini"}
-    assert find_agent_groups("[Alpha One 1.0][Codex GPT 5.4]", fams)[0] == ["Alpha", "Codex"]
-    assert find_agent_groups("[Claude Opus 4.6 (as S5), Gemini 3.1 Pro]", fams)[0] == ["Claude", "Gemini"]
+    # names as printed; the report's Roster resolves them to its reviewers
+    assert find_agent_groups("[Alpha One 1.0][Codex GPT 5.4]", fams)[0] == ["Alpha One 1.0", "Codex GPT 5.4"]
+    assert find_agent_groups("[Claude Opus 4.6 (as S5), Gemini 3.1 Pro]", fams)[0] == ["Claude Opus 4.6",
+                                                                                     "Gemini 3.1 Pro"]
     assert find_agent_groups("see [the docs](https://x.y/z) and [Codex]", fams)[0] == ["Codex"]

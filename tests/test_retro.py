@@ -125,9 +125,9 @@ def test_pr_309_findings_cells_disagree_as_the_issue_says():
     r = parse_report(path.read_text(encoding="utf-8"), str(path))
     res = recompute(r, report_fates(r, scorer_matcher()), check=True)
     got = {(d.metric, d.agent): (d.published, d.recomputed) for d in res.disagreements}
-    assert got[("Findings", "Claude")] == ("1I 7S", "2I 8S")
-    assert got[("Findings", "Codex")] == ("2I", "3I 1S")
-    assert ("Findings", "Gemini") not in got
+    assert got[("Findings", "Claude Opus 4.6")] == ("1I 7S", "2I 8S")
+    assert got[("Findings", "Codex GPT 5.4")] == ("2I", "3I 1S")
+    assert ("Findings", "Gemini 3.1 Pro") not in got
 
 
 def test_severity_labels_of_published_downgraded_cells():

@@ -27,10 +27,10 @@ from pydantic import BaseModel, ValidationError
 from harness.core.errors import HarnessError, ModelError
 from harness.core.hashing import content_hash
 from harness.core.models import Finding, Report
-from harness.core.secrets import MASK, redact
 from harness.core.runs import (
     BenchResult, CallStats, CaseResult, CaseStatus, Metrics, RunConfig, RunStatus,
 )
+from harness.core.secrets import MASK, redact
 from harness.store import Store
 from scorers.base import Scorer
 
@@ -128,10 +128,11 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
     (and importing DSPy) waits for the first case that actually has to run it.
     """
     from harness.benchmark.replay import is_replay, replay_agent, replay_program_hash
+    from harness.core.runs import replay_model
 
     if is_replay(model):
         agent = replay_agent(model)
-        return None, f"replay:{agent}", replay_program_hash(agent)
+        return None, replay_model(agent), replay_program_hash(agent)
     from harness.core import memo
     from harness.store import runs as sql
 

@@ -50,16 +50,26 @@ class GitRepo:
         self._landing: dict[int, list[LogEntry]] | None = None
 
     # -- process --------------------------------------------------------------------
-    def _run(self, args: list[str], *, check: bool = True, input: str | None = None) -> str | None:
-        """stdout of `git args` as text; None (check=False) or GitError (check=True) on failure."""
+    def _run_bytes(self, args: list[str], *, check: bool = True, input: bytes | None = None) -> bytes | None:
+        """stdout of `git args`; None (check=False) or GitError (check=True) on failure."""
         cmd = ["git", "-C", str(self.path), "-c", "core.quotepath=off", *args]
-        proc = subprocess.run(cmd, capture_output=True, input=input, text=True, errors="replace")
+        try:
+            proc = subprocess.run(cmd, capture_output=True, input=input)
+        except FileNotFoundError:
+            raise HarnessError("git is not installed") from None
         if proc.returncode != 0:
             if check:
-                msg = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[0]
+                msg = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit {proc.returncode}"])[0]
                 raise GitError(f"git {' '.join(args[:3])}: {msg}")
             return None
         return proc.stdout
+
+    def _run(self, args: list[str], *, check: bool = True, input: str | None = None) -> str | None:
+        """`_run_bytes` as text (UTF-8, undecodable bytes replaced, universal newlines)."""
+        out = self._run_bytes(args, check=check, input=None if input is None else input.encode())
+        if out is None:
+            return None
+        return out.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
 
     # -- objects --------------------------------------------------------------------
     def resolve(self, rev: str) -> str | None:
@@ -173,6 +183,32 @@ class GitRepo:
                 meta, name = rec.split("\t", 1)
                 entries.append((meta.split()[1], name))
         return entries
+
+    def tree_entries(self, ref: str, under: str | None = None) -> list[tuple[str, str, str]]:
+        """(path, type, sha) of every entry at `ref` below folder `under` (all when None), recursively.
+
+        Paths are the bytes git stores, decoded as UTF-8 with surrogateescape (nothing is lost)."""
+        out = self._run_bytes(["ls-tree", "-r", "-z", "--full-tree", ref, *([under] if under else [])]) or b""
+        entries = []
+        for rec in out.split(b"\0"):
+            if rec:
+                meta, path = rec.split(b"\t", 1)
+                _mode, kind, sha = meta.split()
+                entries.append((path.decode("utf-8", "surrogateescape"), kind.decode(), sha.decode()))
+        return entries
+
+    def read_blobs(self, shas: list[str]) -> list[bytes]:
+        """The contents of the given blobs, in order, from one `git cat-file --batch`."""
+        if not shas:
+            return []
+        out = self._run_bytes(["cat-file", "--batch"], input="".join(f"{s}\n" for s in shas).encode()) or b""
+        blobs, pos = [], 0
+        for _ in shas:  # --batch answers "<sha> <type> <size>\n<bytes>\n" in request order
+            nl = out.index(b"\n", pos)
+            size = int(out[pos:nl].split()[2])
+            blobs.append(out[nl + 1: nl + 1 + size])
+            pos = nl + 1 + size + 1
+        return blobs
 
     def object_type(self, sha: str, path: str) -> str | None:
         out = self._run(["cat-file", "-t", f"{sha}:{path}"], check=False)

@@ -11,7 +11,7 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 
 class Severity(StrEnum):
@@ -114,6 +114,9 @@ class Finding(_Model):
     category: str | None = None
     reconciliation: str | None = None  # inline "Reconciliation note" text
     withdrawn: bool = False  # the agent withdrew it inside its own review
+    # attributions naming a family with several models in the report and nothing to decide
+    # which: {"Gemini": ["Gemini 3.1 Pro", "Gemini 3.5 Flash"]}; such a name is not in `agents`
+    ambiguous: dict[str, list[str]] = Field(default_factory=dict)
     # consolidated findings only: what the author did about it, from the report's Resolution table
     # (absent on agent and predicted findings, so their JSON and hashes are unchanged)
     resolution: ResolutionStatus | None = Field(default=None, exclude_if=lambda v: v is None)
@@ -139,12 +142,65 @@ class Observation(_Model):
     tags: list[str] = Field(default_factory=list)
 
 
+_FAMILY_ALIASES = {"openai": "Codex", "anthropic": "Claude", "google": "Gemini"}
+_FAMILY_WORD = re.compile(r"[A-Za-z][A-Za-z.]*?(?=\d|$)|[A-Za-z][\w.]*")
+
+
+def model_family(name: str) -> str:
+    """The family of a model as a report names it: its first word without a glued version.
+
+    `Claude Opus 4.7` -> Claude, `Gemma4 31B` -> Gemma, `Qwen3 Coder Next` -> Qwen,
+    `GLM-4.7 Flash` -> GLM, `Mistral Large 3` -> Mistral, `[Gemini 3.1 Pro]` -> Gemini.
+    No list of families: any model name has one."""
+    text = re.sub(r"\(.*?\)", " ", re.sub(r"[\[\]*_`~]", " ", name)).strip()
+    if not text:
+        return ""
+    first = re.split(r"[\s:,/—–-]+", text, maxsplit=1)[0]
+    m = _FAMILY_WORD.match(first)
+    word = m.group(0) if m else first
+    if len(word) < 2 or word[0].isdigit():
+        word = first
+    return _FAMILY_ALIASES.get(word.lower(), word)
+
+
+class ReviewerStatus(StrEnum):
+    available = "available"  # ran and its review is in the report
+    dropped = "dropped"  # removed from the round (quota, capacity, crash), struck through or said so
+    no_output = "no_output"  # ran but produced nothing usable
+    omitted = "omitted"  # ran; the report says its review was left out
+    external = "external"  # ran; its review is kept outside the report (included by reference)
+
+
 class Reviewer(_Model):
-    agent: str  # family name: Claude, Codex, Gemini, ...
-    model: str  # full name: Claude Opus 4.7
+    """One reviewer of a report: a MODEL as the header names it (`Gemini 3.5 Flash`)."""
+
+    agent: str  # the model label, the reviewer's identity in the report: "Gemini 3.5 Flash"
+    family: str = ""  # "Gemini"; derived from the label when not given
+    model: str  # full name as printed (same as agent for header reviewers)
     effort: str | None = None
-    available: bool = True  # False when struck through (~~Gemini 3.1 Pro~~ (429 capacity))
-    note: str | None = None
+    status: ReviewerStatus = ReviewerStatus.available
+    note: str | None = None  # the reason text ("quota exhausted", "429 capacity", ...)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        # stored documents before reviewers were models: `available: bool`, agent = family
+        if isinstance(data, dict) and "available" in data:
+            data = dict(data)
+            if not data.pop("available") and "status" not in data:
+                data["status"] = ReviewerStatus.dropped
+        return data
+
+    @model_validator(mode="after")
+    def _family(self) -> "Reviewer":
+        if not self.family:
+            self.family = model_family(self.model or self.agent)
+        return self
+
+    @computed_field  # kept in the JSON for readers of the older shape
+    @property
+    def available(self) -> bool:
+        return self.status == ReviewerStatus.available
 
 
 class Commit(_Model):
@@ -155,15 +211,37 @@ class Commit(_Model):
 class AgentReview(_Model):
     """One agent's original review from the appendix."""
 
-    agent: str
+    agent: str  # the reviewer's model label (a Reviewer.agent of the report)
+    family: str = ""
     model: str | None = None
     pass_: int | None = Field(default=None, alias="pass")
+    status: ReviewerStatus = ReviewerStatus.available  # omitted / external: no findings of its own here
     findings: list[Finding] = Field(default_factory=list)
     observations: list[Observation] = Field(default_factory=list)
     coverage: dict[str, str] = Field(default_factory=dict)  # Coverage Summary: file -> cell
     verdict: str | None = None
-    omitted: bool = False  # the report says the original review was omitted
     text: str = ""  # the raw markdown of the review
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "omitted" in data:  # stored before `status`; also a shorthand
+            data = dict(data)
+            if data.pop("omitted") and "status" not in data:
+                data["status"] = ReviewerStatus.omitted
+        return data
+
+    @model_validator(mode="after")
+    def _family(self) -> "AgentReview":
+        if not self.family:
+            self.family = model_family(self.model or self.agent)
+        return self
+
+    @computed_field  # kept in the JSON for readers of the older shape
+    @property
+    def omitted(self) -> bool:
+        """No review of its own in the report (left out, or kept elsewhere by reference)."""
+        return self.status in (ReviewerStatus.omitted, ReviewerStatus.external)
 
 
 class RetroCell(_Model):
@@ -175,13 +253,13 @@ class RetroCell(_Model):
 
 class RetroRow(_Model):
     metric: str
-    cells: dict[str, RetroCell]  # column (agent family) -> cell
+    cells: dict[str, RetroCell]  # column (reviewer model label) -> cell
 
 
 class RetroTable(_Model):
     """A per-agent Summary table, always normalised to metric rows x agent columns."""
 
-    columns: list[str]  # agent families in table order
+    columns: list[str]  # reviewer model labels (Reviewer.agent) in table order
     column_labels: list[str] = Field(default_factory=list)  # as printed, e.g. "Claude Opus 4.6"
     rows: list[RetroRow] = Field(default_factory=list)
     transposed: bool = False  # the published table had one row per agent
@@ -197,7 +275,7 @@ class RetroTable(_Model):
 class PublishedRetro(_Model):
     present: bool = True
     absent_reason: str | None = None
-    agent_notes: dict[str, str] = Field(default_factory=dict)  # agent heading -> paragraph text
+    agent_notes: dict[str, str] = Field(default_factory=dict)  # reviewer model label -> its retro note
     summary: RetroTable | None = None
     reconciliation: str | None = None  # "**Reconciliation:**" paragraph(s)
     closing: str | None = None  # prose after the Summary table
@@ -225,6 +303,8 @@ class Report(_Model):
     pr: int | None = None
     pr_title: str | None = None
     round: int | None = None
+    round_of: str | None = None  # "Round | 3 (of PR #711)" -> "PR #711"; "2 (of my-branch)" -> "my-branch"
+    review_sha: str | None = None
     author: str | None = None
     branch: str | None = None
     commits: list[Commit] = Field(default_factory=list)
@@ -250,7 +330,12 @@ class Report(_Model):
         return self
 
     def agent_review(self, agent: str) -> AgentReview | None:
+        """The (first) review of a reviewer named by its label, or by its family when only one
+        model of that family reviewed."""
         for r in self.agent_reviews:
             if r.agent.lower() == agent.lower():
                 return r
+        fam = {r.agent for r in self.agent_reviews if r.family.lower() == agent.lower()}
+        if len(fam) == 1:
+            return next(r for r in self.agent_reviews if r.agent in fam)
         return None

@@ -7,8 +7,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.core.defaults import DEFAULT_CONCURRENCY, REPLAY_PREFIX
 from harness.core.hashing import content_hash
 from harness.core.models import Finding
+
+
+def is_replay(model: str) -> bool:
+    """Whether a run's model names a replayed recorded reviewer."""
+    return model.lower().startswith(REPLAY_PREFIX)
+
+
+def replay_model(agent: str) -> str:
+    """The model name that replays `agent`."""
+    return f"{REPLAY_PREFIX}{agent}"
 
 
 class RunStatus(StrEnum):
@@ -48,7 +59,7 @@ class RunConfig(BaseModel):
     seed: int = 0
     api_base: str | None = None
     # execution settings: recorded, but they do not change results, so not in the id hash
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = 120.0
     max_errors: int = 10
     max_retries: int = 4

@@ -127,6 +127,7 @@ def run_demo(out_dir: str | Path = "demo-out", db: str | Path | None = None,
     """Run the demo (see the module docstring); `log` gets one line per step."""
     from harness.benchmark.replay import agents_in_gold
     from harness.benchmark.runner import run_bench
+    from harness.core.runs import replay_model
     from harness.lm.heuristic_reviewer import register
     from harness.results.report import build_report, write
     from harness.retro import leaderboard as lb
@@ -175,8 +176,8 @@ def run_demo(out_dir: str | Path = "demo-out", db: str | Path | None = None,
         runs: dict[str, str] = {}
         agents = agents_in_gold(list(iter_reports(st)))
         for agent in agents:
-            res = run_bench(st, model=f"replay:{agent}", split="all", concurrency=4)
-            runs[f"replay:{agent}"] = res.run_id
+            res = run_bench(st, model=replay_model(agent), split="all", concurrency=4)
+            runs[replay_model(agent)] = res.run_id
         done("replay")
         say(f"replayed {len(agents)} recorded reviewers: {', '.join(agents)}")
 
@@ -192,7 +193,7 @@ def run_demo(out_dir: str | Path = "demo-out", db: str | Path | None = None,
             f"{res.scored} cases scored, {res.model_calls} model calls, {res.input_tokens + res.output_tokens} tokens")
 
         step("report")
-        panel = [runs[f"replay:{a}"] for a in agents]
+        panel = [runs[replay_model(a)] for a in agents]
         rep = build_report(st, [res.run_id], panel=panel, cutoff=DEMO_CUTOFF)
         files = []
         for fmt in ("md", "html", "json"):

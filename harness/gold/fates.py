@@ -43,6 +43,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from harness.core.models import AgentReview, Finding, Location, Observation, ObservationKind, Report, Severity
+from harness.gold.parse.agents import Roster
 from harness.gold.reconciliation import (
     Action,
     Statement,
@@ -66,7 +67,7 @@ class Rule(StrEnum):
 
 
 #: bump when the rules change: stored fates computed by other rules are recomputed
-RULES_VERSION = "12.3"
+RULES_VERSION = "12.5"
 
 #: the one precedence rule: strongest first
 PRECEDENCE: tuple[Rule, ...] = tuple(Rule)
@@ -269,10 +270,17 @@ def _consolidated_by_id(report: Report) -> dict[str, Finding]:
     return {f.id.upper(): f for f in report.findings if f.id}
 
 
+def _roster(report: Report) -> Roster:
+    roster = Roster.of(report)
+    for ar in report.agent_reviews:
+        roster.add(ar.agent)
+    return roster
+
+
 def _agent_names(report: Report) -> list[str]:
-    """Names an agent is called by in the report's text, each mapping to itself."""
-    agents = [r.agent for r in report.reviewers] + [ar.agent for ar in report.agent_reviews]
-    return list(dict.fromkeys(a for a in agents if a))
+    """Every name the report's text may use for a reviewer ("Claude", "Flash", "Gemini 3.1 Pro");
+    `_statements` maps each statement's name to the reviewer's model label."""
+    return _roster(report).names()
 
 
 def _family(report: Report, agent: str) -> str:
@@ -325,6 +333,10 @@ def _statements(report: Report) -> list[tuple[Statement, Rule]]:
         agent = _note_agent(heading, agents, report)
         for s in statements_from_text(text, agents, source="retro", default_agent=agent):
             out.append((s, Rule.retro if s.qualified else Rule.none))  # a bare id never decides
+    roster = _roster(report)
+    for s, _ in out:  # a name -> the reviewer's model label (None: ambiguous, or nobody)
+        if s.agent is not None:
+            s.agent = roster.resolve(s.agent)
     return out
 
 
@@ -552,6 +564,21 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
             if extra:
                 best = best.model_copy(update={"evidence": f"{best.evidence} (also: {extra[0]})"})
             fates[i] = best
+        # two findings of one agent that became the same consolidated finding: the best-evidenced
+        # one is kept / downgraded / upgraded, the other was merged into it
+        by_target: dict[str, list[int]] = {}
+        for i, ff in fates.items():
+            if ff.consolidated_id and ff.fate in (Fate.kept, Fate.downgraded, Fate.upgraded):
+                by_target.setdefault(ff.consolidated_id.upper(), []).append(i)
+        for cid, idxs in by_target.items():
+            if len(idxs) < 2:
+                continue
+            first = max(idxs, key=lambda i: (strength(fates[i].rule), _names(fates[i]), fates[i].affinity or 0.0, -i))
+            for i in idxs:
+                if i != first:
+                    fates[i] = fates[i].model_copy(update={
+                        "fate": Fate.merged, "evidence": f"{fates[i].evidence}; {findings[first].id or 'another finding'}"
+                                                          f" of {agent} became {fates[i].consolidated_id}"})
         # a retraction "moved to S2" points at the agent's own finding: take its consolidated id
         own = {f.id.upper(): i for i, f in enumerate(findings) if f.id}
         for i, ff in fates.items():
@@ -563,6 +590,11 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
         out += [fates[i] for i in sorted(fates)]
     out += _statement_only(report, statements, {a for a, items in reviews if items}, by_id)
     return out
+
+
+def _names(ff: FindingFate) -> bool:
+    """Whether the deciding evidence names the finding by its own id (more specific than a pairing)."""
+    return bool(ff.finding_id) and re.search(rf"(?<![\w-]){re.escape(ff.finding_id)}(?![\w])", ff.evidence) is not None
 
 
 def decide(evidence: Sequence[FindingFate]) -> FindingFate | None:

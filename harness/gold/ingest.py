@@ -11,7 +11,6 @@ Folders are walked recursively for `*.md`, skipping hidden folders and README.md
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
@@ -19,6 +18,7 @@ from typing import Callable, Iterable, Iterator, Literal
 from pydantic import BaseModel, Field
 
 from harness.core.errors import HarnessError, ParseError
+from harness.core.git import GitRepo
 from harness.core.hashing import content_hash
 from harness.core.models import ParseWarning, Report
 from harness.store import Store
@@ -31,6 +31,7 @@ class IngestEntry(BaseModel):
     id: str
     source: str
     status: Literal["ok", "warning", "failed"]
+    reason: str | None = None  # why a failed file is not stored ("not a deep-review report (...)")
     warnings: list[ParseWarning] = Field(default_factory=list)  # a failure's reason is its one warning
 
 
@@ -149,7 +150,7 @@ def ingest_docs(store: Store, docs: Iterable[_Doc], *, strict: bool = False,
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
                 reason = _one_line(exc).removeprefix(f"{doc.source}: ")
                 failures.append((doc.source, h, reason))
-                entries[n] = IngestEntry(id=_stem(doc.source), source=doc.source, status="failed",
+                entries[n] = IngestEntry(id=_stem(doc.source), source=doc.source, status="failed", reason=reason,
                                          warnings=[ParseWarning(where=doc.source, message=reason)])
             else:
                 parsed.append((n, report))
@@ -235,48 +236,17 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, strict: bool = Fa
     return ingest_docs(store, docs, strict=strict, progress=progress)
 
 
-def _git(repo: str | Path, *args: str, input: bytes | None = None) -> bytes:
-    try:
-        proc = subprocess.run(["git", "-C", str(repo), *args], input=input,
-                              capture_output=True, check=False)
-    except FileNotFoundError:
-        raise HarnessError("git is not installed") from None
-    if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise HarnessError(f"git {args[0]} failed in {repo}: {msg[-1] if msg else proc.returncode}")
-    return proc.stdout
-
-
 def read_git_tree(repo: str | Path, ref: str, under: str | None = None) -> list[_Doc]:
     """The report files at `ref` (optionally below folder `under`), read without a checkout."""
     if not Path(repo).is_dir():
         raise HarnessError(f"no such git repository: {repo}")
-    _git(repo, "rev-parse", "--git-dir")
-    try:
-        _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except HarnessError:
-        raise HarnessError(f"unknown git ref {ref!r} in {repo}") from None
-    listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", ref, *([under] if under else []))
-    blobs: list[tuple[str, str]] = []
-    for entry in listing.split(b"\0"):
-        if not entry:
-            continue
-        meta, path = entry.split(b"\t", 1)
-        _mode, kind, sha = meta.split()
-        name = path.decode("utf-8", "surrogateescape")
-        if kind == b"blob" and _is_report_file(Path(name)):
-            blobs.append((name, sha.decode()))
-    blobs.sort()
-    if not blobs:
-        return []
-    out = _git(repo, "cat-file", "--batch", input="".join(f"{s}\n" for _, s in blobs).encode())
-    docs, pos = [], 0
-    for name, sha in blobs:  # --batch answers "<sha> <type> <size>\n<bytes>\n" in request order
-        nl = out.index(b"\n", pos)
-        size = int(out[pos:nl].split()[2])
-        docs.append(_Doc(f"git:{ref}:{name}", out[nl + 1: nl + 1 + size]))
-        pos = nl + 1 + size + 1
-    return docs
+    git = GitRepo(repo)
+    if git.resolve(ref) is None:
+        raise HarnessError(f"unknown git ref {ref!r} in {repo}")
+    blobs = sorted((name, sha) for name, kind, sha in git.tree_entries(ref, under)
+                   if kind == "blob" and _is_report_file(Path(name)))
+    data = git.read_blobs([sha for _, sha in blobs])
+    return [_Doc(f"git:{ref}:{name}", d) for (name, _), d in zip(blobs, data)]
 
 
 def ingest_git(store: Store, repo: str | Path, ref: str, *, under: str | None = None,

@@ -60,7 +60,7 @@ _FP = re.compile(r"false[- ]positive|hallucinat|\brejected\b|\binvalid\b|\bmisdi
                  r"\bdo(?:es)? not hold up\b|\bdid not hold up\b", re.I)
 _DEMOTED = re.compile(
     r"demot|refram|re-?classified as (?:a )?design|design[- ](?:observation|concern|strength)|"
-    r"acknowledged[- ]limitation|testing[- ]gap|" + _ARROW + r"\s*\**\s*(?:an?\s+)?observation", re.I)
+    r"acknowledged[- ]limitation|testing[- ]gap|testing[- ]assessment|" + _ARROW + r"\s*\**\s*(?:an?\s+)?observation", re.I)
 _DROPPED = re.compile(
     r"\bdrop(?:ped|s)?\b|\bdeclined\b|declined[- ]in[- ]prior|out[- ]of[- ]scope|\bretract|\bwithdr[ae]w|"
     r"not carried|removed from|\bdiscarded\b|\bexcluded\b", re.I)

@@ -29,7 +29,6 @@ Agents are printed by full model name where the report's reviewers name one, so
 from __future__ import annotations
 
 import re
-from typing import Iterable
 
 from harness.core.models import (
     AgentReview,
@@ -43,6 +42,8 @@ from harness.core.models import (
     Reviewer,
     Severity,
 )
+from harness.core.tables import cell, rows_table
+from harness.core.tables import markdown_table as table
 
 SECTION_TITLES = {
     Severity.critical: "Critical Issues",
@@ -64,20 +65,6 @@ _DASH = "\u2014"
 
 
 # -- small pieces ------------------------------------------------------------------------
-
-
-def cell(text: str | None, empty: str = _DASH) -> str:
-    """A table cell: one line, pipes escaped, empty shown as an em dash (or `empty`)."""
-    if text is None or not str(text).strip():
-        return empty
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def table(header: list[str], rows: Iterable[list[str]]) -> str:
-    lines = ["|" + "|".join(f" {h} " if h else " " for h in header) + "|",
-             "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def format_location(loc: Location) -> str:
@@ -330,15 +317,6 @@ def render_report(report: Report) -> str:
 # -- CLI summaries -----------------------------------------------------------------------------
 
 
-def render_rows(rows: list[dict], columns: list[str] | None = None) -> str:
-    """A markdown table of plain dict rows (None shown as an em dash)."""
-    if not rows:
-        return "(none)"
-    columns = columns or list(rows[0])
-    return table(columns, ([cell(None if r.get(c) is None else str(r.get(c))) for c in columns]
-                           for r in rows))
-
-
 def render_ingest_summary(result) -> str:
     """The end-of-ingest summary: failures and warnings per file, then the totals."""
     t = result.totals
@@ -360,10 +338,10 @@ def render_ingest_summary(result) -> str:
 
 
 def render_report_list(listing: dict[str, list[dict]]) -> str:
-    parts = [render_rows(listing["reports"], ["id", "date", "pr", "round", "has_retro", "critical",
+    parts = [rows_table(listing["reports"], ["id", "date", "pr", "round", "has_retro", "critical",
                                               "important", "suggestion", "agent_findings", "warnings"])]
     if "warnings" in listing:
-        parts.append("Parse warnings\n\n" + render_rows(listing["warnings"]))
+        parts.append("Parse warnings\n\n" + rows_table(listing["warnings"]))
     if listing.get("failures"):
-        parts.append("Files that failed to ingest\n\n" + render_rows(listing["failures"], ["source", "reason"]))
+        parts.append("Files that failed to ingest\n\n" + rows_table(listing["failures"], ["source", "reason"]))
     return "\n\n".join(parts)

@@ -32,6 +32,7 @@ from typing import Any, Callable, Protocol
 
 from pydantic import BaseModel
 
+from harness.core.defaults import DEFAULT_CONCURRENCY
 from harness.core.errors import ModelError
 from harness.core.hashing import content_hash
 from harness.core.runs import CallStats
@@ -60,7 +61,7 @@ class ModelSettings(BaseModel):
     max_rate_limit_retries: int = 12  # for 429s (they also shrink concurrency)
     backoff_s: float = 0.5  # first backoff; doubles per attempt, with jitter
     backoff_cap_s: float = 30.0
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 class ModelCallError(ModelError):

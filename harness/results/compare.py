@@ -9,6 +9,7 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from harness.core.errors import HarnessError
+from harness.core.runs import is_replay
 from harness.store import Store
 
 METRICS = ("precision_strict", "precision_lenient", "recall", "f1_strict", "f1_lenient", "recall_critical",
@@ -54,7 +55,7 @@ class Comparison(BaseModel):
 
 def _label(run: dict) -> str:
     m = run["model"]
-    return m if m.lower().startswith("replay:") else f"{run['program']} · {m}"
+    return m if is_replay(m) else f"{run['program']} · {m}"
 
 
 def flips(gold_a: pl.DataFrame, gold_b: pl.DataFrame) -> list[Flip]:

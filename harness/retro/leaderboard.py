@@ -177,7 +177,7 @@ def _duration(s) -> str:
 
 
 def to_markdown(df: pl.DataFrame) -> str:
-    from harness.gold.render import table
+    from harness.core.tables import markdown_table as table
 
     if df.height == 0:
         return "No stored reports with reviewers.\n"
@@ -204,30 +204,29 @@ def to_markdown(df: pl.DataFrame) -> str:
             "fixed; (severity-weighted): critical 3, important 2, suggestion 1.\n")
 
 
-def write(df: pl.DataFrame, fmt: str, path: str | None) -> str | None:
-    """Render or write the board; returns text to print (None when written to a binary file)."""
+FORMATS = ("md", "json", "csv", "parquet")
+
+
+def render(df: pl.DataFrame, fmt: str) -> str | bytes:
+    """The board in one of FORMATS (parquet as bytes)."""
+    import io
     import json
 
-    if fmt == "parquet":
-        if not path:
-            from harness.core.errors import HarnessError
+    from harness.core.tables import render_as
 
-            raise HarnessError("--format parquet needs -o FILE")
-        df.write_parquet(path)
-        return None
-    if fmt == "md":
-        text = to_markdown(df)
-    elif fmt == "json":
-        text = json.dumps(df.to_dicts(), indent=2, default=str) + "\n"
-    elif fmt == "csv":
-        text = df.write_csv()
-    else:
-        from harness.core.errors import HarnessError
+    def parquet() -> bytes:
+        buf = io.BytesIO()
+        df.write_parquet(buf)
+        return buf.getvalue()
 
-        raise HarnessError(f"unknown format {fmt!r}", hint="md, json, csv or parquet")
-    if path:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        return None
-    return text
+    return render_as(fmt, {"md": lambda: to_markdown(df),
+                           "json": lambda: json.dumps(df.to_dicts(), indent=2, default=str) + "\n",
+                           "csv": df.write_csv, "parquet": parquet})
+
+
+def write(df: pl.DataFrame, fmt: str, path: str | None) -> str | None:
+    """Render or write the board; returns text to print (None when written to a file)."""
+    from harness.core.tables import emit
+
+    return emit(render(df, fmt), path, fmt)
 

@@ -24,8 +24,6 @@ Definitions (each matches how the published tables are written, see `--check`):
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections import Counter
@@ -617,19 +615,19 @@ def fates_audit(st, report_id: str) -> dict:
 
 def fates_markdown(audit: dict) -> str:
     """Per reviewer model, each original finding: fate, target, deciding rule and evidence."""
-    from harness.gold.render import cell
+    from harness.core.tables import cell, escape_cell, markdown_table
 
-    out = [f"## Fates of the original findings: {cell(audit['report'])}", "",
-           f"Published `Findings` convention: {audit['convention']}.", ""]
-    agent = None
-    for f in audit["fates"]:
-        if f["agent"] != agent:
-            agent = f["agent"]
-            out += ["", f"### {cell(agent)}", "", "| # | Id | Severity | Title | Fate | Target | Rule | Evidence |",
-                    "|---|---|---|---|---|---|---|---|"]
-        out.append(f"| {f['idx']} | {cell(f['finding_id'])} | {f['severity']} | {cell(f['title'][:80])} | "
-                   f"{f['fate']} | {cell(f['consolidated_id'])} | {f['rule']} | {cell(f['evidence'][:300])} |")
-    return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+    out = [f"## Fates of the original findings: {escape_cell(audit['report'])}",
+           f"Published `Findings` convention: {audit['convention']}."]
+    agents = list(dict.fromkeys(f["agent"] for f in audit["fates"]))
+    for agent in agents:
+        rows = [[f["idx"], cell(f["finding_id"]), f["severity"], f["title"][:80], f["fate"], cell(f["consolidated_id"]),
+                 f["rule"], f["evidence"][:300]] for f in audit["fates"] if f["agent"] == agent]
+        out += [f"### {escape_cell(agent)}",
+                markdown_table(["#", "Id", "Severity", "Title", "Fate", "Target", "Rule", "Evidence"], rows)]
+    if not agents:
+        out.append("No original findings (no agent review in the report).")
+    return "\n\n".join(out) + "\n"
 
 
 def retro(st, report_ids: Sequence[str] | None = None, *, check: bool = False) -> list[RetroResult]:
@@ -700,9 +698,13 @@ def to_json(results: Sequence[RetroResult]) -> str:
 
 def to_csv(results: Sequence[RetroResult]) -> str:
     """Long format: one line per cell, with the published cell beside it."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["report_id", "metric", "agent", "model", "recomputed", "source", "published", "agrees"])
+    from harness.core.tables import csv_table
+
+    return csv_table(["report_id", "metric", "agent", "model", "recomputed", "source", "published", "agrees"],
+                     _csv_rows(results))
+
+
+def _csv_rows(results: Sequence[RetroResult]):
     for res in results:
         labels = dict(zip(res.table.columns, res.table.column_labels))
         bad = {(d.metric, d.agent) for d in res.disagreements}
@@ -713,6 +715,16 @@ def to_csv(results: Sequence[RetroResult]) -> str:
                 p = prow.cells.get(agent) if prow else None
                 src = res.sources.get(name, {}).get(agent, "")
                 agrees = "" if p is None or src != "recomputed" else ("no" if (name, agent) in bad else "yes")
-                w.writerow([res.report_id, name, agent, labels.get(agent, agent), _plain(c.raw), src,
-                            _plain(p.raw) if p else "", agrees])
-    return buf.getvalue()
+                yield [res.report_id, name, agent, labels.get(agent, agent), _plain(c.raw), src,
+                       _plain(p.raw) if p else "", agrees]
+
+
+FORMATS = ("md", "json", "csv")
+
+
+def render(results: Sequence[RetroResult], fmt: str, check: bool = False) -> str:
+    """The results in one of FORMATS (what `harness retro --format` prints)."""
+    from harness.core.tables import render_as
+
+    return render_as(fmt, {"md": lambda: to_markdown(results, check), "json": lambda: to_json(results) + "\n",
+                           "csv": lambda: to_csv(results)})

@@ -34,13 +34,13 @@ _SCHEMAS: dict[str, pa.Schema] = {name: pa.schema(cols) for name, cols in {
                 ("pr", _I), ("round", _I), ("branch", _S), ("has_retro", _B), ("n_warnings", _I),
                 ("doc", _S)],
     "reviewers": [("report_id", _S), ("idx", _I), ("agent", _S), ("model", _S), ("effort", _S),
-                  ("available", _B)],
+                  ("available", _B), ("family", _S), ("status", _S), ("note", _S)],
     "findings": [("report_id", _S), ("idx", _I), ("id", _S), ("severity", _S), ("title", _S),
                  ("agents", _STRS), ("locations", _LOC), ("body", _S), ("tags", _STRS),
                  ("reconciliation", _S), ("resolution", _S)],
     "agent_findings": [("report_id", _S), ("agent", _S), ("model", _S), ("pass", _I), ("idx", _I),
                        ("id", _S), ("severity", _S), ("title", _S), ("locations", _LOC), ("body", _S),
-                       ("tags", _STRS), ("withdrawn", _B)],
+                       ("tags", _STRS), ("withdrawn", _B), ("family", _S)],
     "observations": [("report_id", _S), ("idx", _I), ("kind", _S), ("title", _S), ("text", _S),
                      ("agents", _STRS)],
     "retro_cells": [("report_id", _S), ("metric", _S), ("agent", _S), ("raw", _S), ("value", _S)],
@@ -65,7 +65,8 @@ def report_rows(report: Report) -> dict[str, list[dict]]:
         has_retro=bool(retro.present and retro.summary is not None),
         n_warnings=len(report.warnings), doc=report.model_dump_json(by_alias=True)))
     rows["reviewers"] = [dict(report_id=rid, idx=i, agent=r.agent, model=r.model, effort=r.effort,
-                              available=r.available) for i, r in enumerate(report.reviewers)]
+                              available=r.available, family=r.family, status=r.status.value, note=r.note)
+                         for i, r in enumerate(report.reviewers)]
     rows["findings"] = [dict(report_id=rid, idx=i, id=f.id, severity=f.severity.value, title=f.title,
                              agents=f.agents, locations=_locs(f), body=f.body, tags=f.tags,
                              reconciliation=f.reconciliation, resolution=f.resolution)
@@ -79,7 +80,7 @@ def report_rows(report: Report) -> dict[str, list[dict]]:
             rows["agent_findings"].append(dict(
                 report_id=rid, agent=ar.agent, model=ar.model, **{"pass": ar.pass_}, idx=n, id=f.id,
                 severity=f.severity.value, title=f.title, locations=_locs(f), body=f.body,
-                tags=f.tags, withdrawn=f.withdrawn))
+                tags=f.tags, withdrawn=f.withdrawn, family=ar.family))
     rows["observations"] = [dict(report_id=rid, idx=i, kind=o.kind.value, title=o.title, text=o.text,
                                  agents=o.agents) for i, o in enumerate(report.observations)]
     if retro.summary is not None:

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import polars as pl
 
 from harness.core.models import Finding
+from harness.core.runs import REPLAY_PREFIX
 from harness.store import Store
 
 SCORED_STATUSES = ("ok", "parse_failure")
@@ -73,9 +74,9 @@ def run_usage(st: Store, run_ids: Sequence[str]) -> pl.DataFrame:
 def replay_runs(st: Store, split: str | None = None) -> list[dict[str, Any]]:
     """Complete replay runs (`replay:AGENT`), newest first, optionally of one split."""
     rows = st.all(
-        "SELECT run_id, model, split, config FROM runs WHERE starts_with(lower(model), 'replay:')"
+        "SELECT run_id, model, split, config FROM runs WHERE starts_with(lower(model), ?)"
         " AND status = 'complete' AND (? IS NULL OR split = ?) ORDER BY started_at DESC, run_id",
-        [split, split])
+        [REPLAY_PREFIX, split, split])
     return [{"run_id": r[0], "model": r[1], "split": r[2], "config": json.loads(r[3])} for r in rows]
 
 

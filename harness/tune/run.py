@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 
 from pydantic import BaseModel, Field
 
+from harness.core.defaults import DEFAULT_CONCURRENCY
 from harness.core.errors import HarnessError
 from harness.core.hashing import content_hash
 from harness.store import Store
@@ -68,7 +69,7 @@ class TuneResult(BaseModel):
 
 
 def client_lm_factory(cache: Any, *, api_base: str | None = None, timeout: float = 120.0,
-                      concurrency: int = 8) -> LMFactory:
+                      concurrency: int = DEFAULT_CONCURRENCY) -> LMFactory:
     """LMs through the project's LM layer; reflection runs at temperature 1 (GEPA's advice:
     varied proposals), the task model at 0 so that re-evaluations hit the model-call cache."""
 

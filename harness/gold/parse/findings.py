@@ -40,6 +40,7 @@ _TRAILING_SEP = re.compile(r"\s*(?:—|–|--)\s*$")
 _RULE = re.compile(r"\s*(?:---+|\*\*\*+|___+)\s*")
 _PARA_BREAK = re.compile(r"\n\s*\n")
 _LETTER_ID = re.compile(r"[CIS](\d+)$")
+_TICKED_ID = re.compile(r"`([CIS]\d+[.:)]?)`")
 _AS_ID = re.compile(r"^\s*as\s+[CIS]?\d")
 
 
@@ -92,6 +93,8 @@ def parse_opener(line: str, number: int | None = None, heading: bool = False) ->
         s = _BULLET.sub("", s)
     if s.startswith("~~"):
         withdrawn, s = True, s[2:]
+    if s.startswith("`") and (m := _TICKED_ID.match(s)):  # "`S1.` **Title**": the id as code
+        s = m.group(1) + s[m.end():]
     status: list[str] = []
     if "~~" in s:
         withdrawn, s = True, s.replace("~~", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from harness.core.models import AgentReview, Finding, Observation, ObservationKind, ParseWarning
+from harness.core.models import AgentReview, Finding, Observation, ObservationKind, ParseWarning, ReviewerStatus
 from harness.gold.parse.agents import KNOWN_FAMILIES, agent_family
 from harness.gold.parse.doc import Doc
 from harness.gold.parse.findings import cut_findings, number_ids, summary_findings
@@ -87,6 +87,7 @@ def unwrap(doc: Doc, blocks) -> str:
     return "\n\n".join(parts)
 
 
+_EXTERNAL = re.compile(r"\bsee\s+`[^`\n]+\.md`|\b(?:in|at)\s+`[^`\n]*review[^`\n]*\.md`", re.I)
 _OMITTED = re.compile(r"/tmp/|full (?:text|review|unmodified text)|omitted|not reproduced|available in the workdir",
                       re.I)
 
@@ -115,22 +116,27 @@ def review_from_window(doc: Doc, lo: int, hi: int, agent: str, model: str | None
     number_ids(findings, set())
     observations = observations_in(doc, sections, lo, hi, families, cov_paths)
     omitted = not structured and not findings and bool(_OMITTED.search(text) or len(text) < 1500)
+    status = ReviewerStatus.available
     if omitted:  # the appendix may still name the findings: "I1 (title), S1 (title)"
         findings = summary_findings(text, cov_paths)
+        status = ReviewerStatus.omitted
+        if not findings and _EXTERNAL.search(text):
+            status = ReviewerStatus.external  # "See `review-x.md`": the review lives outside
     verdict = None
     m = re.search(r"\*\*Verdict:?\*\*:?\s*(.+)|\*\*Verdict:\s*([^*]+)\*\*", text)
     if m:
         verdict = strip_md(m.group(1) or m.group(2)).strip()[:300]
     return AgentReview(agent=agent, model=model, pass_=pass_, findings=findings, observations=observations,
-                       coverage=cov, verdict=verdict, omitted=omitted, text=text)
+                       coverage=cov, verdict=verdict, status=status, text=text)
 
 
 def parse_review(text: str, agent: str | None = None, model: str | None = None) -> AgentReview:
     """Parse ONE reviewer's markdown review into its findings (never raises on drift)."""
     doc = Doc(text)
     warnings: list[ParseWarning] = []
-    fam = agent or (agent_family(model) if model else "unknown")
+    fam = agent or model or "unknown"
     review = review_from_window(doc, 0, len(doc.blocks), fam, model, None, KNOWN_FAMILIES, "review", warnings)
+    review.family = agent_family(model or fam)
     return review
 
 

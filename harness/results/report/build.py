@@ -14,6 +14,7 @@ import polars as pl
 
 from harness.core.errors import HarnessError
 from harness.core.models import RetroCell, RetroRow, RetroTable, Severity
+from harness.core.runs import REPLAY_PREFIX, is_replay, replay_model
 from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReportTable,
                                              ReviewerSummary, Usage)
 from harness.benchmark.case_score import View, require_view, run_view
@@ -24,8 +25,8 @@ DASH = "—"
 
 def _label(run: dict[str, Any]) -> tuple[str, str]:
     model = run["model"]
-    if model.lower().startswith("replay:"):
-        return model.split(":", 1)[1], "replay"
+    if is_replay(model):
+        return model[len(REPLAY_PREFIX):], "replay"
     return f"{run['program']} · {model}", "program"
 
 
@@ -40,15 +41,15 @@ def find_panel(st: Store, split: str, *, prefer: Sequence[dict[str, Any]] = ()) 
     have: dict[str, str] = {}
     for r in prefer:
         if _label(r)[1] == "replay" and r["split"] == split:
-            have.setdefault(r["model"].split(":", 1)[1].lower(), r["run_id"])
+            have.setdefault(_label(r)[0].lower(), r["run_id"])
     for r in sql.replay_runs(st, split):
-        have.setdefault(r["model"].split(":", 1)[1].lower(), r["run_id"])
+        have.setdefault(_label(r)[0].lower(), r["run_id"])
     out, notes = [], []
     for agent in agents_in_gold(list(iter_reports(st))):
         rid = have.get(agent.lower())
         if rid is None:
             notes.append(f"no stored replay run of {agent} on split {split}: "
-                         f"`harness bench --model replay:{agent} --split {split}` adds it to the panel")
+                         f"`harness bench --model {replay_model(agent)} --split {split}` adds it to the panel")
         else:
             out.append(rid)
     return out, notes
@@ -264,6 +265,7 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
     report_ids = sorted({rid for (_, rid) in score_by})
     out = []
     for report in iter_reports(st, report_ids):
+        from harness.benchmark.replay import reviewer_in
         from harness.retro.tables import model_of
 
         cols, col_labels = [], []
@@ -283,7 +285,9 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
             col = labels[run["run_id"]]
             s, stat, u = score_by[key], stat_by.get(key, {}), uniq_by.get(key, {})
             replay = _label(run)[1] == "replay"
-            pub = published.get((report.id, col.lower()), {}) if replay else {}
+            # a replay names a model or a family: the report's own label for that reviewer
+            who = (reviewer_in(report, col) or col) if replay else col
+            pub = published.get((report.id, who.lower()), {}) if replay else {}
             tp = int(s["tp"])
             vals: dict[str, tuple[str, Any]] = {
                 "Findings": (_counts_cell(sev_by.get(key, [])), int(s["n_pred"])),

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import polars as pl
 
-from harness.core.errors import HarnessError
+from harness.core.tables import DASH, emit, markdown_table, render_as
 from harness.results.report.document import ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReviewerSummary
 
 FORMATS = ("md", "json", "csv", "parquet", "html")
-DASH = "—"
 
 
 def _v(x: float | None, digits: int = 2) -> str:
@@ -39,12 +38,6 @@ def _s(x: float | None) -> str:
     return DASH if x is None else f"{x:.2f} s"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
 def _scorer_line(r: ReviewerSummary) -> str:
     a = r.scorer_args
     return f"scorer `{r.scorer}` (k={a.get('k')}, {'strict' if a.get('strict', True) else 'lenient'})"
@@ -64,12 +57,12 @@ def to_markdown(rep: BenchReport) -> str:
                " replicates over reports. Strict precision counts every unmatched finding as a false positive;"
                " lenient only re-raised known false positives.")
     out += ["", "## Quality", ""]
-    out.append(_table(["Reviewer", "Kind", "Reports", "Precision (strict)", "Precision (lenient)", "Recall",
+    out.append(markdown_table(["Reviewer", "Kind", "Reports", "Precision (strict)", "Precision (lenient)", "Recall",
                        "F1 (strict)", "F1 (lenient)"],
                       [[r.reviewer, r.kind, str(r.n_reports), *(_ci(r.intervals.get(m)) for m in INTERVAL_METRICS)]
                        for r in revs]))
     out += ["", "## Acted on: fixed findings, severity weight, cost per found issue", ""]
-    out.append(_table(["Reviewer", "Recall", "Recall (fixed)", "Recall (severity-weighted)", "F1 (strict)",
+    out.append(markdown_table(["Reviewer", "Recall", "Recall (fixed)", "Recall (severity-weighted)", "F1 (strict)",
                        "Cost per true positive", "Cost per fixed finding found"],
                       [[r.reviewer, _ci(r.intervals.get("recall")), _ci(r.intervals.get("recall_fixed")),
                         _ci(r.intervals.get("recall_weighted")), _ci(r.intervals.get("f1_strict")),
@@ -92,12 +85,12 @@ def to_markdown(rep: BenchReport) -> str:
                          *(f"{_ci(b.intervals.get(m))} → {_ci(a.intervals.get(m))}"
                            for m in ("recall", "recall_fixed", "f1_strict")),
                          "yes" if a.enough and b.enough else "too few reports to tell"])
-        out.append(_table(["Reviewer", "Cut-off", "Reports before / after", "Recall before → after",
+        out.append(markdown_table(["Reviewer", "Cut-off", "Reports before / after", "Recall before → after",
                            "Recall (fixed) before → after", "F1 before → after", "Enough reports"], rows))
     if rep.since or rep.until:
         out += ["", f"Reports dated {rep.since or 'any time'} to {rep.until or 'now'} only."]
     out += ["", "## Severity, known false positives, unique insights", ""]
-    out.append(_table(["Reviewer", "Recall critical", "Recall important", "Recall suggestion",
+    out.append(markdown_table(["Reviewer", "Recall critical", "Recall important", "Recall suggestion",
                        "Severity accuracy", "Over-call rate", "Known FPs re-raised", "Unique insights"],
                       [[r.reviewer, _v(r.metrics.get("recall_critical")), _v(r.metrics.get("recall_important")),
                         _v(r.metrics.get("recall_suggestion")), _v(r.metrics.get("severity_accuracy")),
@@ -105,11 +98,11 @@ def to_markdown(rep: BenchReport) -> str:
                         f"{r.known_fp_reraised}/{int(r.counts.get('n_known_fp', 0))}",
                         f"{r.unique_insights}/{r.found}"] for r in revs]))
     out += ["", "## Line tolerance sweep (recall with the gold range widened by ±k lines)", ""]
-    out.append(_table(["Reviewer", "k=0", "k=3", "k=10", "File hit rate"],
+    out.append(markdown_table(["Reviewer", "k=0", "k=3", "k=10", "File hit rate"],
                       [[r.reviewer, _v(r.metrics.get("recall_k0")), _v(r.metrics.get("recall_k3")),
                         _v(r.metrics.get("recall_k10")), _v(r.metrics.get("file_hit_rate"))] for r in revs]))
     out += ["", "## Cost, tokens, latency", ""]
-    out.append(_table(["Reviewer", "Cases", "Scored", "Errors", "Skipped", "Tokens in", "Tokens out", "Cost",
+    out.append(markdown_table(["Reviewer", "Cases", "Scored", "Errors", "Skipped", "Tokens in", "Tokens out", "Cost",
                        "Latency p50", "Latency p95", "Tool calls", "Model calls", "Cache hits"],
                       [[r.reviewer, str(u.cases), str(u.scored), str(u.errors), str(u.skipped)] + (
                           [DASH] * 8 if r.kind == "replay" else
@@ -154,39 +147,22 @@ def to_frame(rep: BenchReport) -> pl.DataFrame:
 
 
 def render(rep: BenchReport, fmt: str) -> str | bytes:
-    if fmt == "md":
-        return to_markdown(rep)
-    if fmt == "json":
-        return rep.model_dump_json(indent=2) + "\n"
-    if fmt == "csv":
-        return to_frame(rep).write_csv()
-    if fmt == "parquet":
+    def parquet() -> bytes:
         import io
 
         buf = io.BytesIO()
         to_frame(rep).write_parquet(buf)
         return buf.getvalue()
-    if fmt == "html":
+
+    def html() -> str:
         from harness.results.report.html import to_html
 
         return to_html(rep)
-    raise HarnessError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+
+    return render_as(fmt, {"md": lambda: to_markdown(rep), "json": lambda: rep.model_dump_json(indent=2) + "\n",
+                           "csv": lambda: to_frame(rep).write_csv(), "parquet": parquet, "html": html})
 
 
 def write(rep: BenchReport, fmt: str, output: str | Path | None) -> str | None:
     """Write to `output`, or return the text for stdout (parquet needs a file)."""
-    data = render(rep, fmt)
-    if output is None:
-        if isinstance(data, bytes):
-            raise HarnessError("parquet is binary: give -o FILE")
-        return data
-    path = Path(output)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
-    except OSError as exc:
-        raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return None
+    return emit(render(rep, fmt), output, fmt)

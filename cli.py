@@ -349,6 +349,8 @@ def bench(
     scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
     k: int = typer.Option(3, "--k", min=0, help="Scorer line tolerance: widen each gold range by ±k lines."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Score with the LLM judge on this litellm model."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only reports dated on or before YYYY-MM-DD."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -358,6 +360,7 @@ def bench(
 
     with open_store() as st, bench_progress(_stderr_console(), enabled=sys.stderr.isatty()) as progress:
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
+                        since=since, until=until,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
                         max_tokens=max_tokens, api_base=api_base, scorer="judge" if judge else scorer,
                         scorer_args={"k": k, **({"model": judge} if judge else {})}, resume=resume,

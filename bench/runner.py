@@ -58,14 +58,14 @@ def import_seconds(module: str) -> float | None:
 
 
 def build_store(n: int) -> tuple[Path, float]:
-    from harness.retro import tables as retro
+    from harness.gold.facts import refresh
     from harness.store import Store
 
     db = Path(tempfile.mkdtemp(prefix="bench-runner-")) / "bench.duckdb"
     st = Store(db)
     populate(st, n)
     t = time.perf_counter()
-    retro.refresh(st)  # the gold's fates: computed once per gold set, not per run
+    refresh(st)  # the gold's fates: computed once per gold set, not per run
     fates_s = time.perf_counter() - t
     st.close()
     return db, fates_s

@@ -351,3 +351,18 @@ def test_two_findings_into_one_consolidated_finding_the_weaker_pairing_is_the_me
 def test_hand_checked_verdict_forms(text, action):
     got = statements_from_text(text, AGENTS)
     assert [(s.agent, s.pass_, s.action) for s in got] == [("Codex", 1, action)]
+
+
+def test_a_review_kept_outside_the_report_gets_its_stated_fates():
+    from harness.core.models import AgentReview
+
+    r = report()
+    r.agent_reviews.append(AgentReview(agent="Qwen", text=(
+        "See `review-qwen-pass-1.md` — 2 Important. I1 (stale lock file) reproduced as I2 above. "
+        "I2 (clock skew) dropped as false positive.")))
+    got = [f for f in report_fates(r, scorer_matcher()) if f.agent == "Qwen"]
+    by = {f.finding_id: f for f in got}
+    assert (by["I2"].fate, by["I2"].rule) == (Fate.false_positive, Rule.reconciliation)
+    assert by["I1"].consolidated_id == "I2"
+    # scoring skips them (no finding in the report to match), the audit numbers them from 0
+    assert sorted(f.audit()["idx"] for f in got) == list(range(len(got)))

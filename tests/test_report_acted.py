@@ -145,3 +145,23 @@ def test_gate_and_compare_take_the_acted_on_metrics(demo, db, tmp_path, capsys, 
     with Store(db) as st:
         cmp = compare(st, replays["Claude"], replays["Gemini"], n_boot=100)
     assert metric in {d.metric for d in cmp.metrics}
+
+
+def test_bench_since_until_runs_only_the_reports_in_the_window(db, capsys):
+    from cli import main
+
+    rc = main(["--db", str(db), "bench", "--model", "replay:Claude", "--split", "all", "--since", "2025-10-01",
+               "--until", "2025-10-31", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["cases"] == 2  # the two October reports (pr-63, rounds 1 and 2)
+    with Store(db) as st:
+        from harness.store.runs import get_run
+
+        cfg = get_run(st, doc["run_id"])["config"]
+        assert (cfg["since"], cfg["until"]) == ("2025-10-01", "2025-10-31")
+        ids = {r[0] for r in st.all("SELECT report_id FROM run_cases WHERE run_id = ?", [doc["run_id"]])}
+    assert ids == {"20251014-090000-pr-63", "20251021-161200-pr-63"}
+    assert main(["--db", str(db), "bench", "--model", "replay:Claude", "--split", "all", "--since", "2031-01-01"]) == 2
+    assert "no report" in capsys.readouterr().err
+    assert main(["--db", str(db), "bench", "--model", "replay:Claude", "--until", "31/10/2025"]) == 2
+    assert "not a date" in capsys.readouterr().err

@@ -272,3 +272,43 @@ def test_downgraded_and_dropped_cells_agree_with_the_corpus():
     assert total >= 250
     assert agree_count / total >= 0.92, (agree_count, total)
     assert agree / total >= 0.85, (agree, total)
+
+
+def test_check_markdown_has_the_total_line_and_an_overall_one():
+    r = sample()
+    res = recompute(r, report_fates(r, scorer_matcher()), check=True)
+    md = to_markdown([res, res], check=True)
+    assert f"Check: {res.total_line()}." in md
+    decided = [c for c in res.cells if c.agree is not None]
+    assert f"Overall: {2 * sum(c.agree for c in decided)} of {2 * len(decided)} cells agree" in md
+
+
+def test_harness_score_uses_exactly_the_audited_fates(tmp_path, monkeypatch):
+    """A prediction equal to an agent finding is a known false positive exactly when `retro --fates`
+    says that finding was dropped or a false positive."""
+    import io
+    import sys
+
+    from cli import main
+    from harness.store import Store
+    from harness.store.gold import put_report
+
+    db = tmp_path / "h.duckdb"
+    r = sample().model_copy(update={"content_hash": "x"})
+    with Store(db) as st:
+        put_report(st, r)
+    buf = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", buf)
+    main(["--db", str(db), "retro", "r1", "--fates", "--json"])
+    audit = {(f["agent"], f["finding_id"]): f["fate"] for f in json.loads(buf.getvalue())["fates"]}
+    rejected = {k for k, v in audit.items() if v in ("dropped", "false_positive")}
+    assert rejected  # the sample has some
+    for ar in r.agent_reviews:
+        for f in ar.findings:
+            path = tmp_path / "one.json"
+            path.write_text(json.dumps([f.model_dump(mode="json")]), encoding="utf-8")
+            buf.seek(0)
+            buf.truncate()
+            assert main(["--db", str(db), "score", "r1", "--findings", str(path), "--json"]) == 0
+            label = json.loads(buf.getvalue())["predictions"][0]["label"]
+            assert (label == "known_false_positive") == ((ar.agent, f.id) in rejected), (ar.agent, f.id, label)

@@ -63,3 +63,15 @@ def test_emit(tmp_path):
         emit(b"\x00", None, "parquet")
     assert emit(b"\x00", tmp_path / "sub" / "x.parquet", "parquet") is None
     assert (tmp_path / "sub" / "x.parquet").read_bytes() == b"\x00"
+
+
+def test_score_table_keeps_a_model_written_title_in_its_cell():
+    from harness.core.scores import PredictionLabel, ScoreResult
+    from harness.gold.score import score_table
+
+    title = "drops | the lock\n| forged | row |"
+    res = ScoreResult(scorer="default", report_id="r1",
+                      predictions=[PredictionLabel(index=0, label="novel", severity="important", title=title)])
+    table = [line for line in score_table(res).split("\n") if line.startswith("| 1 |")]
+    assert len(table) == 1 and _columns(table[0]) == 10
+    assert table[0].endswith("drops \\| the lock \\| forged \\| row \\| |")

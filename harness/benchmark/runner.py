@@ -164,6 +164,20 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
 _EXECUTION = ("concurrency", "timeout", "max_errors", "max_retries")
 
 
+def _in_window(store: Store, cases: list, cfg: RunConfig) -> list:
+    """The cases whose report is dated in [cfg.since, cfg.until] (all without a window), then --limit."""
+    if not (cfg.since or cfg.until):
+        return cases
+    from harness.store.gold import ids_between
+
+    keep = ids_between(store, cfg.since, cfg.until)
+    cases = [c for c in cases if c.report_id in keep]
+    if not cases:
+        raise HarnessError(f"no report of split {cfg.split!r} is dated between {cfg.since or 'the first'} and "
+                           f"{cfg.until or 'the last'}", hint="see `harness reports` for the dates")
+    return cases[:cfg.limit] if cfg.limit is not None else cases
+
+
 def run_bench(
     store: Store,
     config: RunConfig | None = None,
@@ -215,6 +229,10 @@ def run_bench(
     else:
         assert given is not None
         _check_settings(given)
+        from harness.core.models import check_date
+
+        given = given.model_copy(update={"since": check_date(given.since, "--since"),
+                                          "until": check_date(given.until, "--until")})
         api_base = given.api_base
         module, name, phash = _program_for(store, given.model, given.program)
         scorer = score_fn or _scorer_for(store, given.scorer, given.scorer_args)
@@ -227,7 +245,7 @@ def run_bench(
     from harness.gold.build import build_golds
     from harness.store.gold import iter_reports
 
-    cases = load_cases(store, cfg.split, cfg.limit)
+    cases = _in_window(store, load_cases(store, cfg.split, None if cfg.since or cfg.until else cfg.limit), cfg)
     reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
     planned = [(c, e) for c in cases for e in range(cfg.epochs)]
     if resume:

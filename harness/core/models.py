@@ -85,6 +85,23 @@ def resolution_by_finding(resolutions: list["Resolution"]) -> dict[str, Resoluti
     return out
 
 
+def check_date(value: str | None, what: str) -> str | None:
+    """A report-date bound (YYYY-MM-DD) or None; anything else is a HarnessError naming `what`."""
+    if value is None:
+        return None
+    from datetime import date
+
+    from harness.core.errors import HarnessError
+
+    text = str(value).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise HarnessError(f"{what} {value!r} is not a date", hint="use YYYY-MM-DD, e.g. 2026-04-01") from None
+
+
 class Location(_Model):
     """A cited place: a closed line range on the new side of the diff, or a whole file."""
 

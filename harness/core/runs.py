@@ -56,6 +56,9 @@ class RunConfig(BaseModel):
     # the scorer's arguments (k, strict, judge model, ...): run_bench records every argument the
     # scorer was built with, so the run's own scored view can be rebuilt and named exactly
     scorer_args: dict[str, Any] = Field(default_factory=dict)
+    # report-date window (YYYY-MM-DD, inclusive): only the split's reports dated in it are run
+    since: str | None = None
+    until: str | None = None
     seed: int = 0
     api_base: str | None = None
     # execution settings: recorded, but they do not change results, so not in the id hash

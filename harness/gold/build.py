@@ -28,7 +28,7 @@ def build_golds(st: Store, report_ids: Sequence[str], reports: Mapping[str, Repo
     `GoldSet.gold_hash()` identifies what a score was computed against.
     """
     from harness.gold.fates import FindingFate
-    from harness.retro import tables as retro
+    from harness.gold.facts import refresh
     from harness.store.fates import fate_rows_many
     from harness.store.gold import iter_reports
     from scorers import gold_for_report
@@ -36,7 +36,7 @@ def build_golds(st: Store, report_ids: Sequence[str], reports: Mapping[str, Repo
     ids = list(dict.fromkeys(report_ids))
     if not ids:
         return {}
-    retro.refresh(st, ids)
+    refresh(st, ids)
     have = dict(reports or {})
     missing = [i for i in ids if i not in have]
     if missing:

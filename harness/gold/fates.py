@@ -137,8 +137,10 @@ class FindingFate(BaseModel):
 
     def audit(self) -> dict:
         """The `retro --fates --json` entry (the issue's contract shape)."""
+        # a finding known only from the report's words (its review kept outside the report) is
+        # stored past STATEMENT_ONLY_IDX so scoring skips it; its agent has no other entries
         return {"agent": self.agent, "family": self.family or self.agent, "finding_id": self.finding_id,
-                "idx": self.idx, "severity": self.severity.value, "title": self.title, "fate": self.fate.value,
+                "idx": self.idx - STATEMENT_ONLY_IDX if self.idx >= STATEMENT_ONLY_IDX else self.idx, "severity": self.severity.value, "title": self.title, "fate": self.fate.value,
                 "consolidated_id": self.consolidated_id, "evidence": self.evidence, "rule": self.rule.value}
 
 

@@ -81,26 +81,25 @@ def _fmt(v: Any) -> str:
         return "–"
     if isinstance(v, float):
         return f"{v:.3f}"
-    return str(v).replace("|", "\\|")
+    return str(v)
 
 
 def score_table(result: ScoreResult) -> str:
     """Markdown: each prediction's label with its evidence, the gold statuses, then the metrics."""
+    from harness.core.tables import markdown_table
+
     out = [f"Scorer `{result.scorer}` on report `{result.report_id}`"
-           + (f" (stored as run `{result.run_id}`)" if result.run_id else ""), "",
-           "| # | Label | Severity | Gold | Match | Affinity | Text | Distance | Level | Title |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
-    for p in result.predictions:
-        by = " (judge)" if p.decided_by == "judge" else ""
-        out.append(f"| {p.index + 1} | {p.label}{by} | {p.severity} | {_fmt(p.gold_id)} | "
-                   f"{_fmt(p.severity_match)} | {_fmt(p.affinity)} | {_fmt(p.text_affinity)} | "
-                   f"{_fmt(p.distance)} | {_fmt(p.level)} | {_fmt(p.title)} |")
-    out += ["", "| Gold | Status | Severity | Found by | Title |", "|---|---|---|---|---|"]
-    for g in result.gold:
-        by = _fmt(g.prediction_index + 1 if g.prediction_index is not None else None)
-        out.append(f"| {g.id} | {g.status} | {g.severity} | {by} | {_fmt(g.title)} |")
-    out += ["", "| Metric | Value |", "|---|---|"]
-    out += [f"| {k} | {_fmt(v)} |" for k, v in result.metrics.items()]
+           + (f" (stored as run `{result.run_id}`)" if result.run_id else ""), ""]
+    out.append(markdown_table(
+        ["#", "Label", "Severity", "Gold", "Match", "Affinity", "Text", "Distance", "Level", "Title"],
+        [[p.index + 1, p.label + (" (judge)" if p.decided_by == "judge" else ""), p.severity, _fmt(p.gold_id),
+          _fmt(p.severity_match), _fmt(p.affinity), _fmt(p.text_affinity), _fmt(p.distance), _fmt(p.level),
+          _fmt(p.title)] for p in result.predictions]))
+    out += ["", markdown_table(["Gold", "Status", "Severity", "Found by", "Title"],
+                               [[g.id, g.status, g.severity,
+                                 _fmt(g.prediction_index + 1 if g.prediction_index is not None else None),
+                                 _fmt(g.title)] for g in result.gold])]
+    out += ["", markdown_table(["Metric", "Value"], [[k, _fmt(v)] for k, v in result.metrics.items()])]
     c = result.counts
     out += ["", f"tp {int(c.get('tp', 0))}, known fp {int(c.get('known_fp', 0))}, novel {int(c.get('novel', 0))},"
             f" fn {int(c.get('fn', 0))}"]

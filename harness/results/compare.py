@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from harness.core.errors import HarnessError
 from harness.core.runs import is_replay
+from harness.core.tables import markdown_table
 from harness.store import Store
 
 METRICS = ("precision_strict", "precision_lenient", "recall", "f1_strict", "f1_lenient", "recall_critical",
@@ -115,26 +116,21 @@ def _f(x: float | None, signed: bool = False) -> str:
     return f"{x:+.3f}" if signed else f"{x:.3f}"
 
 
-def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|")
-
-
 def to_markdown(c: Comparison) -> str:
     out = [f"# Compare `{c.run_a}` (A: {c.label_a}) with `{c.run_b}` (B: {c.label_b})", "",
            f"Paired over {c.n_reports} reports both runs scored; scorer `{c.scorer}` (k={c.scorer_args.get('k')});"
            f" 95% paired bootstrap intervals ({c.n_boot} replicates) of B − A.", ""]
     if c.only_a or c.only_b:
         out += [f"Left out: {len(c.only_a)} reports only A scored, {len(c.only_b)} only B scored.", ""]
-    out += ["| Metric | A | B | Δ (B − A) | 95% interval | Beyond noise |", "|---|---|---|---|---|---|"]
-    for d in c.metrics:
-        verdict = {"a": "yes: A better", "b": "yes: B better", "same": "no", None: "—"}[d.better]
-        out.append(f"| {d.metric} | {_f(d.a)} | {_f(d.b)} | {_f(d.delta, True)} | "
-                   f"[{_f(d.low, True)}, {_f(d.high, True)}] | {verdict} |")
+    verdict = {"a": "yes: A better", "b": "yes: B better", "same": "no", None: "—"}
+    out.append(markdown_table(["Metric", "A", "B", "Δ (B − A)", "95% interval", "Beyond noise"],
+                              [[d.metric, _f(d.a), _f(d.b), _f(d.delta, True),
+                                f"[{_f(d.low, True)}, {_f(d.high, True)}]", verdict[d.better]] for d in c.metrics]))
     out += ["", f"## Flipped gold findings ({len(c.flips)})", ""]
     if not c.flips:
         out.append("None: both runs found the same gold findings.")
     else:
-        out += ["| Report | Gold | Severity | Flip (A → B) | Title |", "|---|---|---|---|---|"]
-        out += [f"| {f.report_id} | {f.gold_id} | {f.severity or '—'} | {f.direction} | {_cell(f.title)} |"
-                for f in c.flips]
+        out.append(markdown_table(["Report", "Gold", "Severity", "Flip (A → B)", "Title"],
+                                  [[f.report_id, f.gold_id, f.severity or "—", f.direction, f.title or ""]
+                                   for f in c.flips]))
     return "\n".join(out) + "\n"

@@ -142,7 +142,7 @@ def leaderboard(st, *, since: str | None = None, until: str | None = None, pr: i
     from harness.store import fates as retro_store
 
     if refresh:
-        from harness.retro.tables import refresh as refresh_fates
+        from harness.gold.facts import refresh as refresh_fates
 
         refresh_fates(st)
     return board(retro_store.per_report_agent(st, since, until, pr), n_boot=n_boot, seed=seed)

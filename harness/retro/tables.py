@@ -33,16 +33,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.models import Report, RetroCell, RetroRow, RetroTable, Severity
-from harness.gold.fates import (
-    REJECTED,
-    RULES_VERSION,
-    Fate,
-    FindingFate,
-    Matcher,
-    description_matcher,
-    report_fates,
-    scorer_matcher,
+from harness.gold.facts import (
+    CREDITED,
+    ORIGINAL,
+    columns,
+    findings_convention,
+    metric_key,
+    refresh,
+    stored_fates,
 )
+from harness.gold.facts import credited_findings as _credited
+from harness.gold.facts import original_findings as _original
+from harness.gold.facts import plain as _plain
+from harness.gold.facts import severity_counts as _severity_counts
+from harness.gold.fates import Fate, FindingFate
 
 CARRIED = "†"
 CARRIED_NOTE = f"{CARRIED} carried over from the published table: not recomputable from the report's data."
@@ -114,118 +118,6 @@ class RetroResult(BaseModel):
         if self.undecided:
             line += "; could not decide " + ", ".join(f"{c.row}/{c.agent}" for c in self.undecided)
         return line
-
-
-# -- metric names ---------------------------------------------------------------------------
-
-def _plain(s: str) -> str:
-    return re.sub(r"\*|`", "", s).strip()
-
-
-def metric_key(name: str) -> str:
-    """Which recomputation a Summary-table row needs, from its printed name."""
-    m = _plain(name).lower()
-    rules = (
-        (r"duration|wall|elapsed|\btime\b", "duration"), (r"tool", "tool_calls"), (r"downgrad", "downgraded"),
-        (r"^dropped", "dropped"), (r"false pos", "false_positives"), (r"^design", "design_observations"),
-        (r"^unique", "unique_insights"), (r"files? reviewed|reviewed files", "files_reviewed"),
-        (r"coverage miss", "coverage_misses"), (r"^totals?$", "totals"), (r"^(raw )?findings$", "findings"),
-        (r"^critical( findings| issues)?$", "critical"), (r"^important( findings| issues)?$", "important"),
-        (r"^suggestions?( findings)?$", "suggestion"), (r"^kept rate$", "kept_rate"),
-        (r"^precision$", "precision"), (r"^recall$", "recall"),
-    )
-    for pat, key in rules:
-        if re.search(pat, m):
-            return key
-    return "other"
-
-
-# -- per-agent facts ------------------------------------------------------------------------
-
-def columns(report: Report) -> tuple[list[str], list[str]]:
-    """Agent columns and their printed labels: the published table's, else the reviewers'."""
-    s = report.published_retro.summary
-    if s is not None and s.columns:
-        labels = [s.column_labels[i] if i < len(s.column_labels) else c for i, c in enumerate(s.columns)]
-        return list(s.columns), labels
-    agents = [r.agent for r in report.reviewers if r.available] or [a.agent for a in report.agent_reviews]
-    agents = list(dict.fromkeys(agents))
-    return agents, [model_of(report, a) for a in agents]
-
-
-def model_of(report: Report, agent: str) -> str:
-    for r in report.reviewers:
-        if r.agent.lower() == agent.lower() and r.model:
-            return r.model
-    ar = report.agent_review(agent)
-    return (ar.model if ar and ar.model else None) or agent
-
-
-def _credited(report: Report, agent: str):
-    a = agent.lower()
-    return [f for f in report.findings if any(x.lower() == a for x in f.agents)]
-
-
-def _original(report: Report, agent: str):
-    a = agent.lower()
-    return [f for ar in report.agent_reviews if ar.agent.lower() == a for f in ar.findings]
-
-
-def _severity_counts(findings) -> dict[str, int]:
-    return {s.value: sum(f.severity == s for f in findings) for s in Severity}
-
-
-def _published_counts(report: Report, agent: str) -> dict[str, int] | None:
-    """The published Findings (or Critical / Important / Suggestion rows) of one agent, zero-filled."""
-    pub = report.published_retro.summary
-    if pub is None:
-        return None
-    for row in pub.rows:
-        if metric_key(row.metric) == "findings":
-            c = row.cells.get(agent)
-            if c is not None and isinstance(c.value, dict):
-                return {s.value: int(c.value.get(s.value, 0) or 0) for s in Severity}
-            return None
-    got, seen = {s.value: 0 for s in Severity}, False
-    for row in pub.rows:
-        key = metric_key(row.metric)
-        if key in got:
-            c = row.cells.get(agent)
-            if c is not None and isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
-                got[key], seen = int(c.value), True
-    return got if seen else None
-
-
-ORIGINAL = "original"
-CREDITED = "credited"
-
-
-def findings_convention(report: Report) -> tuple[str, str]:
-    """What this report's published `Findings` cell counts, decided from its own numbers.
-
-    Older reports count each agent's own original findings (by its own severity); most later
-    ones count the consolidated findings credited to the agent, listing the agent's dropped
-    findings in a `Dropped` row. Per agent column we see which of the two the published cell
-    equals; the majority decides. On a tie (neither or both fit as often), a `Dropped` row
-    means `credited`, its absence `original`; with no published table, `credited`."""
-    pub = report.published_retro.summary
-    if pub is None:
-        return CREDITED, "no published Summary table"
-    orig = cred = n = 0
-    for agent in pub.columns:
-        got = _published_counts(report, agent)
-        if got is None or not _original(report, agent):
-            continue
-        n += 1
-        orig += got == _severity_counts(_original(report, agent))
-        cred += got == _severity_counts(_credited(report, agent))
-    has_dropped = any(metric_key(r.metric) == "dropped" for r in pub.rows)
-    why = (f"published Findings equal the agent's original findings for {orig} of {n} agents, "
-           f"the consolidated findings credited to it for {cred} of {n}")
-    if orig != cred:
-        return (ORIGINAL if orig > cred else CREDITED), why
-    return ((CREDITED, why + "; tie: the table has a Dropped row") if has_dropped else
-            (ORIGINAL, why + "; tie: the table has no Dropped row"))
 
 
 _LABEL = re.compile(r"(?:\b(\d+)\s*[x×]?\s*)?\b([CIS])\d*\s*(?:→|->|=>)\s*"
@@ -538,72 +430,11 @@ def recompute(report: Report, fates: Sequence[FindingFate], *, precision_recall:
                        convention_evidence=conv_why, counting=count_rule, cells=cells_out)
 
 
-# -- store side -----------------------------------------------------------------------------
-
-def agent_fact_rows(report: Report) -> list[list[Any]]:
-    """One `retro_agents` row per reviewer of the report."""
-    cols, _ = columns(report)
-    agents = list(dict.fromkeys(cols + [a.agent for a in report.agent_reviews]))
-    pub = report.published_retro.summary
-    out = []
-    for agent in agents:
-        credited = _credited(report, agent)
-        by = Counter(f.severity.value for f in credited)
-        unique = sum(len({a.lower() for a in f.agents}) == 1 for f in credited)
-        duration = tools = None
-        if pub is not None:
-            for r in pub.rows:
-                c = r.cells.get(agent)
-                if c is None or c.value is None:
-                    continue
-                key = metric_key(r.metric)
-                if key == "duration" and isinstance(c.value, (int, float)):
-                    duration = float(c.value)
-                elif key == "tool_calls":
-                    v = c.value
-                    tools = int(v.get("total")) if isinstance(v, dict) and v.get("total") is not None else \
-                        (int(v) if isinstance(v, (int, float)) else None)
-        out.append([report.id, agent, model_of(report, agent), report.content_hash, report.date, report.pr,
-                     by["critical"], by["important"], by["suggestion"], unique, len(report.findings),
-                     duration, tools])
-    return out
-
-
-def refresh(st, ids: Sequence[str] | None = None, *, force: bool = False, matcher: Matcher | None = None) -> int:
-    """Compute and store fates for reports whose stored fates are missing or stale. Returns how many."""
-    from harness.store import fates as retro_store
-    from harness.store import gold as gold_store
-
-    todo = list(ids) if force and ids is not None else retro_store.stale_report_ids(st, RULES_VERSION)
-    if ids is not None and not force:
-        todo = [i for i in todo if i in set(ids)]
-    if force and ids is None:
-        todo = gold_store.report_ids(st)
-    if not todo:
-        return 0
-    matcher = matcher or scorer_matcher()
-    describe = description_matcher()
-    fate_rows, agent_rows, report_rows = [], [], []
-    for report in gold_store.iter_reports(st, todo):
-        fate_rows += [f.row() for f in report_fates(report, matcher, describe)]
-        agent_rows += agent_fact_rows(report)
-        conv, why = findings_convention(report)
-        report_rows.append([report.id, report.content_hash, RULES_VERSION, conv, why])
-    retro_store.put_fates(st, todo, fate_rows, agent_rows, report_rows)
-    return len(todo)
-
-
-def stored_fates(st, report_id: str) -> list[FindingFate]:
-    from harness.store import fates as retro_store
-
-    return [FindingFate.from_row(r) for r in retro_store.fate_rows(st, report_id)]
-
-
 def fates_audit(st, report_id: str) -> dict:
     """`harness retro ID --fates --json`: every original finding's fate, in each agent's review
     order, with its target consolidated id, evidence sentence and deciding rule."""
-    from harness.store import gold as gold_store
     from harness.store import fates as retro_store
+    from harness.store import gold as gold_store
 
     report = gold_store.get_report(st, report_id)  # NotFound with a hint
     refresh(st, [report_id])
@@ -632,8 +463,8 @@ def fates_markdown(audit: dict) -> str:
 
 def retro(st, report_ids: Sequence[str] | None = None, *, check: bool = False) -> list[RetroResult]:
     """Recomputed (and checked) tables of the given stored reports, or of all of them."""
-    from harness.store import gold as gold_store
     from harness.store import fates as retro_store
+    from harness.store import gold as gold_store
 
     if report_ids is not None:
         for rid in report_ids:
@@ -662,6 +493,12 @@ def to_markdown(results: Sequence[RetroResult], check: bool = False) -> str:
             parts.append(CARRIED_NOTE)
         if check:
             parts.append(check_markdown(res))
+    if check and len(results) > 1:
+        cells = [c for r in results for c in r.cells]
+        decided = [c for c in cells if c.agree is not None]
+        parts.append(f"Overall: {sum(c.agree for c in decided)} of {len(decided)} cells agree; "
+                     f"{sum(not c.agree for c in decided)} flagged; {len(cells) - len(decided)} could not be decided "
+                     f"({len(results)} reports).")
     return "\n\n".join(parts) + "\n"
 
 

@@ -15,26 +15,10 @@ from typing import Any, Mapping
 
 import polars as pl
 
-from harness.core.errors import HarnessError
+from harness.core.models import check_date
 from harness.results.report.document import ACTED_METRICS, INTERVAL_METRICS, CutoffSide, Estimate, Usage
 
 MIN_SIDE_REPORTS = 5
-
-
-def check_date(value: str | None, what: str) -> str | None:
-    """An ISO date (YYYY-MM-DD) or None; anything else is a HarnessError naming the option."""
-    if value is None:
-        return None
-    import re
-    from datetime import date
-
-    text = str(value).strip()
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise HarnessError(f"{what} {value!r} is not a date", hint="use YYYY-MM-DD, e.g. 2026-04-01") from None
 
 
 def cutoff_for(run: Mapping[str, Any], label: str, cutoff: str | None,

@@ -66,7 +66,7 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     `since` / `until` keep the gold reports dated in that window; `cutoff` (one date for every
     reviewer) or `cutoffs` (model, label or family -> date, from the config) split every metric
     into before / after a reviewer's training cut-off."""
-    from harness.results.report.acted import check_date
+    from harness.core.models import check_date
     from harness.store.runs import get_run
     from harness.store.scores import view_counts
 
@@ -266,7 +266,7 @@ def per_report_tables(st: Store, runs: list[dict], labels: dict[str, str], score
     out = []
     for report in iter_reports(st, report_ids):
         from harness.benchmark.replay import reviewer_in
-        from harness.retro.tables import model_of
+        from harness.gold.facts import model_of
 
         cols, col_labels = [], []
         for run in runs:

@@ -131,7 +131,7 @@ def ingest(
 
 @app.command()
 def reports(
-    pr: Optional[int] = typer.Option(None, "--pr", help="Only this PR number."),
+    pr: Optional[str] = typer.Option(None, "--pr", help="Only this PR: a number, or owner/name#N."),
     since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after this ISO date."),
     warnings: bool = typer.Option(False, "--warnings", help="Only reports with parse warnings, and list the warnings."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -241,7 +241,7 @@ def retro_cmd(
 def leaderboard_cmd(
     since: Optional[str] = typer.Option(None, "--since", help="Reports on or after DATE (YYYY-MM-DD)."),
     until: Optional[str] = typer.Option(None, "--until", help="Reports on or before DATE."),
-    pr: Optional[int] = typer.Option(None, "--pr", help="Only reports of this PR."),
+    pr: Optional[str] = typer.Option(None, "--pr", help="Only reports of this PR: a number, or owner/name#N."),
     fmt: str = typer.Option("md", "--format", help="md, json, csv or parquet."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
     n_boot: int = typer.Option(1000, "--boot", help="Bootstrap replicates for the 95% intervals."),
@@ -336,7 +336,13 @@ def _stderr_console():
 def bench(
     model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
                                         "ollama_chat/...) or " + REPLAY_PREFIX + "AGENT for a recorded reviewer."),
-    program: str = typer.Option("single", "--program", help="Review program name, or saved:HASH."),
+    program: Optional[str] = typer.Option(None, "--program", help="Program name, or saved:HASH "
+                                          "[default: single; consolidate with --task consolidate]."),
+    task: str = typer.Option("review", "--task", help="review (a program reviews the diff) | consolidate "
+                             "(a consolidator merges the reviewers' findings; --model union|majority|"
+                             "replay:published run offline)."),
+    with_diff: bool = typer.Option(False, "--with-diff", help="--task consolidate: show the consolidator "
+                                   "the reviewed change too (from the dataset)."),
     split: str = typer.Option("test", "--split", help="train | dev | test | all."),
     limit: Optional[int] = typer.Option(None, "--limit", help="First N reports of the split."),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", help="Cases (and model calls) in flight; shrinks on 429."),
@@ -364,7 +370,7 @@ def bench(
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
                         max_tokens=max_tokens, api_base=api_base, scorer="judge" if judge else scorer,
                         scorer_args={"k": k, **({"model": judge} if judge else {})}, resume=resume,
-                        progress=progress)
+                        progress=progress, task=task, with_diff=with_diff)
     if as_json:
         emit_json(res)
     else:
@@ -375,6 +381,10 @@ def bench(
             "calls": res.model_calls, "cache_hits": res.cache_hits, "cost": round(res.spent, 4),
             "wall_s": round(res.wall_s, 2), "precision": _r3(m.precision), "recall": _r3(m.recall),
             "f1": _r3(m.f1)}]))
+        if res.task == "consolidate":
+            from harness.benchmark.consolidate.metrics import bench_markdown
+
+            typer.echo(bench_markdown(res))
     if res.status.value == "failed":
         fail(res.message or "run failed", 1)
 
@@ -560,13 +570,17 @@ def demo_cmd(
 
 @app.command("tune")
 def tune_cmd(
-    program: str = typer.Option("cot", "--program", help="Program to tune: a registry name or saved:HASH."),
+    program: Optional[str] = typer.Option(None, "--program", help="Program to tune: a registry name or saved:HASH "
+                                          "[default: cot; consolidate_cot with --task consolidate]."),
+    task: str = typer.Option("review", "--task", help="review | consolidate (tune a consolidator)."),
+    with_diff: bool = typer.Option(False, "--with-diff", help="--task consolidate: the diff is part of the input."),
     optimizer: str = typer.Option("gepa", "--optimizer", help="gepa | mipro | bootstrap."),
     model: str = typer.Option(..., "--model", help="litellm model the program runs on (the task model)."),
     reflection_model: Optional[str] = typer.Option(None, "--reflection-model", help="Model that proposes "
                                                    "instructions (GEPA reflection, MIPROv2 proposer) [default: --model]."),
     budget: str = typer.Option("light", "--budget", help="light | medium | heavy (each optimiser's own presets)."),
-    metric: str = typer.Option("f1", "--metric", help="f1 | weighted_f1 (mean per report on dev)."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="f1 | weighted_f1 (mean per report on dev); "
+                                         "consolidate: decision_accuracy (default) | f1 | balanced."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     seed: int = typer.Option(0, "--seed", help="Optimiser seed (the split's own seed is recorded in the lineage)."),
     split_name: str = typer.Option("default", "--split-name", help="Stored split: trains on train, selects on dev."),
@@ -579,7 +593,10 @@ def tune_cmd(
     """Optimise a review program's prompt on the train split, select on dev (never test), save it."""
     from harness.tune import TuneOptions, tune
 
-    opts = TuneOptions(program=program, optimizer=optimizer, model=model, reflection_model=reflection_model,
+    consolidate = task == "consolidate"
+    program = program or ("consolidate_cot" if consolidate else "cot")
+    metric = metric or ("decision_accuracy" if consolidate else "f1")
+    opts = TuneOptions(program=program, task=task, with_diff=with_diff, optimizer=optimizer, model=model, reflection_model=reflection_model,
                        budget=budget, metric=metric, api_base=api_base, seed=seed, split_name=split_name,
                        threads=concurrency, max_metric_calls=max_metric_calls, name=name)
     with open_store() as st, _tune_progress(optimizer, enabled=sys.stderr.isatty()) as progress:
@@ -597,7 +614,8 @@ def tune_cmd(
             from harness.core.secrets import redact
 
             base = f" --api-base {redact(api_base)}" if api_base else ""
-            typer.echo(f"run it: harness bench --program {res.program} --model {model}{base} --split test")
+            how = " --task consolidate" if consolidate else ""
+            typer.echo(f"run it: harness bench{how} --program {res.program} --model {model}{base} --split test")
     if res.status == "interrupted":
         raise typer.Exit(130)
 

@@ -60,6 +60,7 @@ from scorers.metrics import COUNT_FIELDS, METRIC_FIELDS, compute, metrics_from_c
 # The registry (scorers.base) never imports them, so there is no cycle.
 import scorers.default  # noqa: E402,F401  (registers "default")
 import scorers.judge  # noqa: E402,F401  (registers "judge")
+import scorers.consolidation  # noqa: E402,F401  (registers "consolidation")
 
 
 def score(gold: GoldSet, predicted: list[Finding] | list[Any], *, scorer: str = "default",

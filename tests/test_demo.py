@@ -76,6 +76,12 @@ def test_demo_end_to_end_and_idempotent(tmp_path_factory):
     rep = json.loads((tmp_path_factory.getbasetemp() / first.out_dir / "report.json").read_text())
     program = next(r for r in rep["reviewers"] if r["kind"] == "program")
     assert program["usage"]["model_calls"] == 6 and program["usage"]["input_tokens"] > 0
+    # the consolidate task's offline baselines ran on the sample's multi-review reports
+    cons = first.consolidation
+    assert set(cons) == {"union", "majority", "replay:published"}
+    assert all(v["cases"] == 5 and v["decision_accuracy"] is not None for v in cons.values())
+    assert cons["replay:published"]["f1"] == 1.0 and cons["union"]["fp_rejection_recall"] == 0.0
+    assert (tmp_path_factory.getbasetemp() / first.out_dir / "consolidate.md").exists()
     # again into the same folder: a fresh store, the same results
     again = run_demo(first.out_dir)
     replaced(again)

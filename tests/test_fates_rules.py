@@ -366,3 +366,12 @@ def test_a_review_kept_outside_the_report_gets_its_stated_fates():
     assert by["I1"].consolidated_id == "I2"
     # scoring skips them (no finding in the report to match), the audit numbers them from 0
     assert sorted(f.audit()["idx"] for f in got) == list(range(len(got)))
+
+
+def test_a_note_naming_no_agent_speaks_of_the_one_agent_the_finding_credits():
+    r = report()
+    # consolidated I2 credits Codex alone; its note says only "the raising agent"
+    r.findings[2] = r.findings[2].model_copy(update={
+        "severity": S, "reconciliation": "The raising agent rated this Important; downgraded, the namespace is optional."})
+    got = fates_of(r)[("Codex", "I1")]
+    assert (got.fate, got.consolidated_id, got.rule) == (Fate.downgraded, "I2", Rule.reconciliation)

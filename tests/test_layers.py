@@ -18,6 +18,11 @@ STORE = "harness.store"
 RUNNER = ("harness.benchmark", "harness.runner")
 BELOW_RUNNER = ("scorers", "harness.lm", "harness.gold.parse", STORE)
 ONLY_CORE = ("scorers", "harness.lm", "harness.gold.parse", STORE)
+# the floors of harness/__init__.py: a package imports only packages on lower floors (and itself);
+# a module under none of these (a new top-level module) is not checked until it is given a floor
+FLOORS = {CORE: 1, STORE: 2, "harness.lm": 2, "harness.gold.parse": 2, "scorers": 2, "harness.gold": 3,
+          "harness.retro": 4, "harness.benchmark": 4, "harness.results": 5, "harness.tune": 5, "harness.demo": 6,
+          "cli": 7}
 
 
 def _files() -> dict[str, Path]:
@@ -157,6 +162,22 @@ def test_store_scorers_lm_and_parser_import_only_core():
 def test_core_imports_nothing_above_it():
     bad = _violations(import_graph(), (CORE,), lambda m, t: _within(t, CORE))
     assert not bad, "core imports from above:\n" + "\n".join(bad)
+
+
+def _floor(mod: str) -> tuple[str, int] | None:
+    homes = [(p, f) for p, f in FLOORS.items() if _within(mod, p)]
+    return max(homes, key=lambda h: len(h[0])) if homes else None
+
+
+def test_packages_import_only_lower_floors():
+    bad = []
+    for m, targets in import_graph().items():
+        home = _floor(m)
+        for t in sorted(targets):
+            there = _floor(t)
+            if home and there and home[0] != there[0] and there[1] >= home[1]:
+                bad.append(f"{m} (floor {home[1]}) -> {t} (floor {there[1]})")
+    assert not bad, "imports that point up or sideways (move the shared code down):\n" + "\n".join(sorted(bad))
 
 
 def test_no_import_cycles():

@@ -84,7 +84,7 @@ def test_from_store_filters_and_formats(tmp_path):
     assert leaderboard(st, since="2026-04-15").height == 0
     assert leaderboard(st, until="2026-04-14").height == 3
     assert json.loads(write(df, "json", None))[0]["model"]
-    assert write(df, "csv", None).startswith("model,agent,reports")
+    assert write(df, "csv", None).startswith("model,agent,family,reports")
     out = tmp_path / "b.parquet"
     assert write(df, "parquet", str(out)) is None and pl.read_parquet(out).height == 3
     # a changed report is refreshed: its fates follow the new content

@@ -44,11 +44,12 @@ INPUTS = {"diff": file_diff("src/a.go", [(10, ["m[k] = v"])]), "changed_files": 
           "context": "PR #1: add handler", "repo_path": "", "head": ""}
 
 
-def test_registry_lists_the_five_programs_with_stable_hashes():
-    assert program_names() == ["agent", "cot", "panel", "per_file", "single"]
+def test_registry_lists_the_programs_with_stable_hashes():
+    # the five review programs and the two consolidators (harness.benchmark.programs.consolidators)
+    assert program_names() == ["agent", "consolidate", "consolidate_cot", "cot", "panel", "per_file", "single"]
     for name in program_names():
         assert program_hash(get_program(name)) == program_hash(get_program(name))
-    assert len({program_hash(get_program(n)) for n in program_names()}) == 5
+    assert len({program_hash(get_program(n)) for n in program_names()}) == 7
     assert program_hash(get_program("per_file", budget=100)) != program_hash(get_program("per_file"))
     with pytest.raises(NotFound):
         get_program("nope")

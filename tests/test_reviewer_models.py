@@ -319,3 +319,66 @@ def test_known_false_positives_carry_the_model_that_raised_them():
     gold = gold_for_report(rep, [{"agent": "Orion 3 Swift", "index": 0, "fate": "false_positive"}])
     (kfp,) = gold.known_false_positives
     assert kfp.id == "Orion 3 Swift:I2" and kfp.agents == ["Orion 3 Swift"]
+
+
+# -- a PR is (repository, number) ----------------------------------------------------------------
+
+def test_pr_ref_forms():
+    from harness.core.errors import HarnessError
+    from harness.core.models import pr_key, pr_ref
+
+    assert pr_ref("63") == (None, 63) and pr_ref("#63") == (None, 63) and pr_ref(63) == (None, 63)
+    assert pr_ref("acme/tools#63") == ("acme/tools", 63)
+    assert pr_key("acme/tools", 63) == "acme/tools#63" and pr_key(None, 63) == "#63" and pr_key("a/b", None) is None
+    with pytest.raises(HarnessError):
+        pr_ref("sixty-three")
+
+
+def test_same_pr_number_in_two_repositories_is_two_groups():
+    from harness.benchmark.dataset import group_key
+
+    a1 = Report(id="a1", repo="acme/tools", pr=7)
+    a2 = Report(id="a2", repo="acme/tools", pr=7, round=2)
+    b1 = Report(id="b1", repo="zeta/app", pr=7)
+    assert group_key(a1) == group_key(a2) != group_key(b1)
+    assert group_key(Report(id="c", pr=7)) == "pr:7"
+
+
+def _two_repo_store(tmp_path):
+    from harness.store import Store
+    from harness.store.gold import put_report
+
+    st = Store(tmp_path / "s.duckdb")
+    base = parse_report(doc("Vega 5, Orion 2 Max, Orion 3 Swift", TWO_OF_A_FAMILY))
+    for i, repo in enumerate(("acme/tools", "zeta/app")):
+        put_report(st, base.model_copy(update={"id": f"r{i}", "repo": repo, "pr": 12, "content_hash": f"h{i}",
+                                               "date": f"2027-01-0{i + 5}T10:10"}))
+    return st
+
+
+def test_reports_and_leaderboard_filter_by_repo_and_number(tmp_path):
+    from harness.retro.leaderboard import leaderboard
+    from harness.store.gold import report_listing
+
+    st = _two_repo_store(tmp_path)
+    assert [r["id"] for r in report_listing(st, pr=12)["reports"]] == ["r0", "r1"]
+    got = report_listing(st, pr="zeta/app#12")["reports"]
+    assert [(r["id"], r["repo"], r["pr"]) for r in got] == [("r1", "zeta/app", 12)]
+    both, one = leaderboard(st, n_boot=20), leaderboard(st, pr="acme/tools#12", n_boot=20)
+    # one row per model: the two Orions are never summed into one "Orion"
+    assert sorted(both.get_column("model")) == ["Orion 2 Max", "Orion 3 Swift", "Vega 5"]
+    assert dict(zip(both.get_column("model"), both.get_column("family")))["Orion 3 Swift"] == "Orion"
+    assert dict(zip(both.get_column("model"), both.get_column("reports"))) == {
+        "Vega 5": 2, "Orion 2 Max": 2, "Orion 3 Swift": 2}
+    assert dict(zip(one.get_column("model"), one.get_column("reports")))["Orion 3 Swift"] == 1
+    assert dict(zip(one.get_column("model"), one.get_column("raised")))["Orion 3 Swift"] == 2
+    st.close()
+
+
+def test_heading_finding_title_drops_its_ticked_tag_group():
+    review = "## Findings\n\n### Important Issues\n\n##### I1. Lookup uses the prefix `(important, regression)`\n\n" \
+             "Body.\n"
+    from harness.gold.parse import parse_review
+
+    (f,) = parse_review(review, model="Orion 3 Swift").findings
+    assert f.title == "Lookup uses the prefix" and "regression" in f.tags

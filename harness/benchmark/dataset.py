@@ -256,9 +256,10 @@ def build_inputs(st: Store, repo_path: str | Path, *, report_ids: list[str] | No
 # -- splits ----------------------------------------------------------------------------------
 
 def group_key(report: Report) -> str:
-    """All rounds of a PR share a key; without a PR number, the branch, else the report itself."""
+    """All rounds of a PR share a key; without a PR number, the branch, else the report itself.
+    A PR is (repository, number): the same number in two repositories is two PRs."""
     if report.pr is not None:
-        return f"pr:{report.pr}"
+        return f"pr:{report.repo}#{report.pr}" if report.repo else f"pr:{report.pr}"
     if report.branch:
         return f"branch:{report.branch}"
     return f"id:{report.id}"

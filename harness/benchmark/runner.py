@@ -43,6 +43,7 @@ class Outcome(BaseModel):
     raw: str | None = None
     error: str | None = None
     tool_calls: int = 0
+    decisions: list[dict] | None = None  # consolidate task: one decision per original finding
 
 
 class Progress(Protocol):
@@ -121,8 +122,9 @@ class ReplaySolver:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], Any] | None, str, str]:
-    """(module factory or None for replay, program name, program hash).
+def _program_for(store: Store, model: str, program: str,
+                 task: str = "review") -> tuple[Callable[[], Any] | None, str, str]:
+    """(module factory or None for replay or an offline baseline, program name, program hash).
 
     The hash of a program whose code was seen before comes from the memo: building the module
     (and importing DSPy) waits for the first case that actually has to run it.
@@ -130,12 +132,20 @@ def _program_for(store: Store, model: str, program: str) -> tuple[Callable[[], A
     from harness.benchmark.replay import is_replay, replay_agent, replay_program_hash
     from harness.core.runs import replay_model
 
-    if is_replay(model):
+    if task == "consolidate":
+        from harness.benchmark.consolidate.baselines import is_baseline
+        from harness.benchmark.consolidate.run import baseline_hash
+
+        if is_baseline(model):
+            return None, model.strip().lower(), baseline_hash(model)
+    elif is_replay(model):
         agent = replay_agent(model)
         return None, replay_model(agent), replay_program_hash(agent)
+    from harness.benchmark.consolidate.run import check_program
     from harness.core import memo
     from harness.store import runs as sql
 
+    check_program(store, program, task)
     saved = None
     if program.startswith("saved:"):
         from harness.store.programs import find_program
@@ -198,6 +208,8 @@ def run_bench(
     """
     from harness.store import runs as sql
 
+    if settings.get("program") is None:  # not given: the task's default program
+        settings.pop("program", None)
     if config is None and not resume and not settings.get("model"):
         raise HarnessError("--model is required (or --resume RUN_ID)")
     try:
@@ -208,6 +220,17 @@ def run_bench(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise HarnessError(f"bad run setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    if given is not None and given.task != "review":
+        from harness.benchmark.consolidate.run import DEFAULT_PROGRAM, SCORER, check_task
+
+        check_task(given.task)
+        given = given.model_copy(update={
+            "program": DEFAULT_PROGRAM if "program" not in settings and given.program == "single" else given.program,
+            "scorer": SCORER if given.scorer == "default" else given.scorer})
+    elif given is not None:
+        from harness.benchmark.consolidate.run import check_task
+
+        check_task(given.task)
     api_base: str | None
     if resume:
         run = sql.get_run(store, resume)
@@ -221,7 +244,7 @@ def run_bench(
                                hint="pass --api-base again to resume")
         api_base = api_base or stored.api_base
         _check_settings(cfg)
-        module, _, phash = _program_for(store, cfg.model, cfg.program)
+        module, _, phash = _program_for(store, cfg.model, cfg.program, cfg.task)
         if phash != cfg.program_hash:
             raise HarnessError(f"run {run_id}: program {cfg.program!r} changed since the run started",
                                hint="start a new run instead of resuming")
@@ -234,7 +257,7 @@ def run_bench(
         given = given.model_copy(update={"since": check_date(given.since, "--since"),
                                           "until": check_date(given.until, "--until")})
         api_base = given.api_base
-        module, name, phash = _program_for(store, given.model, given.program)
+        module, name, phash = _program_for(store, given.model, given.program, given.task)
         scorer = score_fn or _scorer_for(store, given.scorer, given.scorer_args)
         cfg = given.model_copy(update={"program": name, "program_hash": phash, "scorer": scorer.name,
                                        "scorer_args": dict(scorer.args),
@@ -245,7 +268,14 @@ def run_bench(
     from harness.gold.build import build_golds
     from harness.store.gold import iter_reports
 
-    cases = _in_window(store, load_cases(store, cfg.split, None if cfg.since or cfg.until else cfg.limit), cfg)
+    window = cfg.since or cfg.until
+    if cfg.task == "consolidate":
+        from harness.benchmark.consolidate.cases import load_consolidate_cases
+
+        cases: list[Any] = _in_window(store, load_consolidate_cases(
+            store, cfg.split, None if window else cfg.limit, with_diff=cfg.with_diff), cfg)
+    else:
+        cases = _in_window(store, load_cases(store, cfg.split, None if window else cfg.limit), cfg)
     reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
     planned = [(c, e) for c in cases for e in range(cfg.epochs)]
     if resume:
@@ -258,18 +288,30 @@ def run_bench(
     todo = [(c, e) for c, e in planned if (c.report_id, e) not in done]
 
     writer = sql.RunWriter(store)
-    if module is None:
-        from harness.benchmark.replay import replay_agent
 
-        solver: Solver = ReplaySolver(replay_agent(cfg.model), parse)
-    else:
+    def client() -> Any:
         from harness.lm import ModelClient, ModelSettings
 
         settings_ = ModelSettings(model=cfg.model, api_base=api_base, temperature=cfg.temperature,
                                   max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
                                   concurrency=cfg.concurrency, backoff_s=backoff_s)
-        solver = ProgramSolver(module, ModelClient(settings_, writer))
+        return ModelClient(settings_, writer)
+
     golds = build_golds(store, list(reports), reports)
+    decide = None
+    if cfg.task == "consolidate":
+        from harness.benchmark.consolidate import run as consolidate
+        from harness.gold.build import fates_by_report
+
+        fates = fates_by_report(store, list(reports))
+        solver: Solver = consolidate.make_solver(cfg.model, module, client, reports, fates, Outcome)
+        decide = consolidate.score_fn(fates, {c.report_id: c for c in cases}, **cfg.scorer_args)
+    elif module is None:
+        from harness.benchmark.replay import replay_agent
+
+        solver = ReplaySolver(replay_agent(cfg.model), parse)
+    else:
+        solver = ProgramSolver(module, client())
     memo_keys: dict[tuple[str, int], str] = {}
     if module is not None and score_fn is None:  # a program run; replaying a recorded review is cheap to redo
         from harness.core import memo
@@ -280,7 +322,7 @@ def run_bench(
 
     t0 = time.perf_counter()
     try:
-        status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds), reports, todo, cfg,
+        status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds, decide), reports, todo, cfg,
                                    progress, done=len(done), total=len(planned), memo_keys=memo_keys)
     finally:
         writer.close()
@@ -302,15 +344,21 @@ def _scorer_for(store: Store, name: str, args: dict[str, Any]) -> Scorer:
 class CaseScorer:
     """The run's scorer with the gold of every report of the run (built once, before any case)."""
 
-    def __init__(self, scorer: Scorer, golds: dict[str, Any]):
+    def __init__(self, scorer: Scorer, golds: dict[str, Any], decide: Callable[..., Any] | None = None):
         self.scorer = scorer
         self.golds = golds
+        self.decide = decide  # consolidate task: scores the findings with the decisions
 
-    def __call__(self, report_id: str, findings: list[Finding]) -> tuple[Any, str]:
+    def __call__(self, report: Report, findings: list[Finding], decisions: list[dict] | None = None
+                 ) -> tuple[Any, str, list[dict]]:
+        """(the case's ScoreResult, the gold's hash, scored decisions of a consolidate case)."""
         from harness.benchmark.case_score import score_case
 
-        gold = self.golds[report_id]
-        return score_case(self.scorer, gold, findings), gold.gold_hash()
+        gold = self.golds[report.id]
+        if decisions is not None and self.decide is not None:
+            result, rows = self.decide(report, findings, decisions)
+            return result, gold.gold_hash(), rows
+        return score_case(self.scorer, gold, findings), gold.gold_hash(), []
 
 
 def _finish(store: Store, run_id: str, cfg: RunConfig, status: RunStatus, message: str | None,
@@ -439,7 +487,8 @@ def run_case(run_id: str, solver: Solver, score_fn: CaseScorer, case: Any, repor
     if out.status in (CaseStatus.ok, CaseStatus.parse_failure):
         findings = out.findings if out.status == CaseStatus.ok else []
         res.findings = findings
-        res.score, res.gold_hash = score_fn(case.report_id, findings)
+        decisions = None if out.decisions is None else (out.decisions if out.status == CaseStatus.ok else [])
+        res.score, res.gold_hash, res.decisions = score_fn(report, findings, decisions)
     res.duration_s = time.perf_counter() - t0
     return res
 
@@ -449,11 +498,17 @@ def bench_result(store: Store, run_id: str) -> BenchResult:
 
     run = sql.get_run(store, run_id)
     t = sql.case_totals(store, run["run_id"])
-    return BenchResult(
+    task = (run["config"] or {}).get("task") or "review"
+    metrics = Metrics.model_validate(run["metrics"] or {})
+    if task == "consolidate":
+        from harness.benchmark.consolidate.metrics import run_metrics
+
+        metrics = run_metrics(store, run["run_id"], metrics)
+    return BenchResult(task=task,
         run_id=run["run_id"], status=RunStatus(run["status"]), message=run["message"], model=run["model"],
         program=run["program"], program_hash=run["program_hash"], split=run["split"], cases=run["cases"],
         finished=t["finished"], scored=t["scored"], parse_failures=t["parse_failures"], errors=t["errors"],
         skipped=t["skipped"], model_calls=t["model_calls"], cache_hits=t["cache_hits"], retries=t["retries"],
         input_tokens=t["input_tokens"], output_tokens=t["output_tokens"], cost=t["cost"], spent=t["spent"],
-        wall_s=run["wall_s"], metrics=Metrics.model_validate(run["metrics"] or {}),
+        wall_s=run["wall_s"], metrics=metrics,
     )

@@ -34,8 +34,9 @@ MEMO_STATUSES = (CaseStatus.ok, CaseStatus.parse_failure)
 
 _HARNESS = Path(__file__).resolve().parent.parent
 # the code a case's stored result depends on, beyond DSPy itself
-_SOURCES = ("benchmark/programs", "benchmark/runner.py", "benchmark/case_score.py", "gold/build.py",
-            "core/models.py", "core/scores.py", "lm/client.py", "../scorers")
+_SOURCES = ("benchmark/programs", "benchmark/runner.py", "benchmark/case_score.py", "benchmark/consolidate",
+            "gold/build.py", "core/models.py", "core/scores.py", "core/consolidation.py", "lm/client.py",
+            "../scorers")
 
 
 @functools.lru_cache(maxsize=1)

@@ -180,6 +180,29 @@ def model_family(name: str) -> str:
     return _FAMILY_ALIASES.get(word.lower(), word)
 
 
+_PR_REF = re.compile(r"^\s*(?:(?P<repo>[\w.-]+/[\w.-]+)\s*)?(?:#|\s|pr\s*#?|pull/)?\s*(?P<n>\d+)\s*$", re.I)
+
+
+def pr_ref(text: "str | int | None") -> tuple[str | None, int | None]:
+    """A pull request as a user names it: `63`, `#63`, `owner/name#63` -> (repo or None, number).
+    PR numbers repeat across repositories: (repo, number) is a PR's identity."""
+    if text is None or isinstance(text, int):
+        return None, text
+    m = _PR_REF.match(text)
+    if not m:
+        from harness.core.errors import HarnessError
+
+        raise HarnessError(f"not a pull request: {text!r}", hint="use 63, #63 or owner/name#63")
+    return m.group("repo"), int(m.group("n"))
+
+
+def pr_key(repo: str | None, pr: int | None) -> str | None:
+    """`owner/name#63` (or `#63` when the repository is unknown); None without a PR number."""
+    if pr is None:
+        return None
+    return f"{repo}#{pr}" if repo else f"#{pr}"
+
+
 class ReviewerStatus(StrEnum):
     available = "available"  # ran and its review is in the report
     dropped = "dropped"  # removed from the round (quota, capacity, crash), struck through or said so

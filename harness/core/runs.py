@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
 from harness.core.defaults import DEFAULT_CONCURRENCY, REPLAY_PREFIX
 from harness.core.hashing import content_hash
@@ -48,6 +48,8 @@ class RunConfig(BaseModel):
     program: str = "single"
     program_hash: str = ""  # filled in by run_bench
     split: str = "test"
+    task: str = "review"  # review | consolidate (harness.benchmark.consolidate)
+    with_diff: bool = False  # consolidate: the reviewed change is part of the input
     limit: int | None = None
     epochs: int = 1
     temperature: float | None = 0.0
@@ -105,6 +107,8 @@ class CaseResult(BaseModel):
     # None when the case was not scored) and the hash of the gold it was computed against
     score: Any = None
     gold_hash: str | None = None
+    # consolidate task: per original finding, the decision beside its gold (ScoredDecision dumps)
+    decisions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Metrics(BaseModel):
@@ -119,6 +123,22 @@ class Metrics(BaseModel):
     fn: int = 0
     recall_weighted: float | None = None  # severity-weighted recall
     recall_fixed: float | None = None  # recall of the gold findings the PR fixed
+
+
+class ConsolidationMetrics(Metrics):
+    """`metrics` of a consolidate run: the consolidated set's (above) plus the decisions'."""
+
+    decision_accuracy: float | None = None
+    fp_rejection_recall: float | None = None
+    fp_rejection_precision: float | None = None
+    downgrade_recall: float | None = None
+    downgrade_precision: float | None = None
+    severity_accuracy: float | None = None
+    cost_per_report: float | None = None
+    n_reports: int = 0
+    n_decisions: int = 0  # original findings with a gold decision
+    confusion: dict[str, dict[str, int]] = Field(default_factory=dict)  # gold -> predicted -> n
+    intervals: dict[str, dict[str, Any]] = Field(default_factory=dict)  # metric -> value, low, high (95%)
 
 
 class BenchResult(BaseModel):
@@ -145,4 +165,5 @@ class BenchResult(BaseModel):
     cost: float
     spent: float
     wall_s: float
-    metrics: Metrics
+    metrics: SerializeAsAny[Metrics]
+    task: str = "review"

@@ -8,7 +8,9 @@
    baseline model `offline/heuristic-reviewer` (harness.lm.heuristic_reviewer: a pattern matcher
    behind litellm, NOT a language model), through the same runner, LM layer and cache as a real
    model;
-5. write the report (md + html) into the output folder and return the leaderboard.
+5. benchmark the consolidation step with the offline baselines (`bench --task consolidate`:
+   union, majority, and the reports' own consolidation), into consolidate.md;
+6. write the report (md + html) into the output folder and return the leaderboard.
 
 Idempotent: by default the store is a fresh `harness.duckdb` inside the output folder.
 """
@@ -43,6 +45,7 @@ class DemoResult(BaseModel):
     acted_md: str = ""  # recall of fixed findings, severity-weighted recall, cost per found issue
     cutoff_md: str = ""  # every reviewer before / after DEMO_CUTOFF
     leaderboard_md: str
+    consolidation: dict[str, dict[str, Any]] = Field(default_factory=dict)  # baseline -> run id, metrics
     timings: dict[str, float] = Field(default_factory=dict)
     total_s: float = 0.0
 
@@ -192,6 +195,13 @@ def run_demo(out_dir: str | Path = "demo-out", db: str | Path | None = None,
         say(f"ran program {PROGRAM!r} on {model} (heuristic baseline, not a language model): "
             f"{res.scored} cases scored, {res.model_calls} model calls, {res.input_tokens + res.output_tokens} tokens")
 
+        step("consolidate")
+        consolidation = _consolidate(st, out)
+        done("consolidate")
+        say("consolidation baselines (decision accuracy / F1 of the consolidated set): " + ", ".join(
+            f"{name} {_num(v['decision_accuracy'])} / {_num(v['f1'])}" for name, v in consolidation.items())
+            + f" (details in {out / 'consolidate.md'})")
+
         step("report")
         panel = [runs[replay_model(a)] for a in agents]
         rep = build_report(st, [res.run_id], panel=panel, cutoff=DEMO_CUTOFF)
@@ -213,6 +223,29 @@ def run_demo(out_dir: str | Path = "demo-out", db: str | Path | None = None,
     quality, acted, cut = (_section(md, h) for h in ("## Quality", "## Acted on", "## Before / after"))
     return DemoResult(out_dir=str(out), db=str(db_path), ingested=ingested, failed=failed,
                       retro_reports=len(results), retro_cells_compared=compared, retro_disagreements=disagree,
-                      inputs=n_inputs, runs=runs, files=files, summary_md=quality, acted_md=acted, cutoff_md=cut,
-                      leaderboard_md=board_md,
+                      inputs=n_inputs, runs=runs, files=files, consolidation=consolidation, summary_md=quality,
+                      acted_md=acted, cutoff_md=cut, leaderboard_md=board_md,
                       timings=timings, total_s=round(time.perf_counter() - t_all, 3))
+
+
+def _num(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.2f}"
+
+
+def _consolidate(st: Store, out: Path) -> dict[str, dict[str, Any]]:
+    """The consolidate task's offline baselines on every sample report with two or more reviews."""
+    from harness.benchmark.consolidate.baselines import BASELINES
+    from harness.benchmark.consolidate.metrics import metrics_markdown
+    from harness.benchmark.runner import run_bench
+
+    got: dict[str, dict[str, Any]] = {}
+    md = ["# Consolidation baselines on the sample", ""]
+    for name in BASELINES:
+        res = run_bench(st, model=name, task="consolidate", split="all", concurrency=4)
+        m = res.metrics
+        got[name] = {"run_id": res.run_id, "cases": res.scored, "decision_accuracy": m.decision_accuracy,
+                     "fp_rejection_recall": m.fp_rejection_recall, "downgrade_recall": m.downgrade_recall,
+                     "f1": m.f1}
+        md += [f"## {name} (run {res.run_id}, {res.scored} cases)", "", metrics_markdown(m), ""]
+    (out / "consolidate.md").write_text("\n".join(md), encoding="utf-8")
+    return got

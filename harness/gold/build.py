@@ -10,11 +10,27 @@ case gets the same labels whichever path scores it. The scorers stay pure: they 
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from harness.core.models import Report
 from harness.store import Store
 from scorers.gold import GoldSet
+
+
+def fates_by_report(st: Store, report_ids: Sequence[str]) -> dict[str, list[Any]]:
+    """The stored fates (harness.gold.fates.FindingFate) of each report, computed first where
+    missing or stale: what the gold's known false positives (and a consolidate case's gold
+    decisions) come from."""
+    from harness.gold.facts import refresh
+    from harness.gold.fates import FindingFate
+    from harness.store.fates import fate_rows_many
+
+    ids = list(dict.fromkeys(report_ids))
+    if not ids:
+        return {}
+    refresh(st, ids)
+    rows = fate_rows_many(st, ids)
+    return {rid: [FindingFate.from_row(r) for r in rows.get(rid, [])] for rid in ids}
 
 
 def build_golds(st: Store, report_ids: Sequence[str], reports: Mapping[str, Report] | None = None
@@ -27,23 +43,16 @@ def build_golds(st: Store, report_ids: Sequence[str], reports: Mapping[str, Repo
     already loaded reports; the others are read from the store. Unknown ids are left out.
     `GoldSet.gold_hash()` identifies what a score was computed against.
     """
-    from harness.gold.fates import FindingFate
-    from harness.gold.facts import refresh
-    from harness.store.fates import fate_rows_many
     from harness.store.gold import iter_reports
     from scorers import gold_for_report
 
     ids = list(dict.fromkeys(report_ids))
-    if not ids:
-        return {}
-    refresh(st, ids)
+    fates = fates_by_report(st, ids)
     have = dict(reports or {})
     missing = [i for i in ids if i not in have]
     if missing:
         have.update((r.id, r) for r in iter_reports(st, missing))
-    rows = fate_rows_many(st, ids)
-    return {rid: gold_for_report(have[rid], [FindingFate.from_row(r) for r in rows.get(rid, [])])
-            for rid in ids if rid in have}
+    return {rid: gold_for_report(have[rid], fates[rid]) for rid in ids if rid in have}
 
 
 def build_gold(st: Store, report_id: str) -> GoldSet:

@@ -67,7 +67,7 @@ class Rule(StrEnum):
 
 
 #: bump when the rules change: stored fates computed by other rules are recomputed
-RULES_VERSION = "12.5"
+RULES_VERSION = "12.6"
 
 #: the one precedence rule: strongest first
 PRECEDENCE: tuple[Rule, ...] = tuple(Rule)
@@ -315,7 +315,8 @@ def _statements(report: Report) -> list[tuple[Statement, Rule]]:
     for f in report.findings:
         if f.reconciliation:
             out += [(s, Rule.reconciliation)
-                    for s in statements_from_note(f.reconciliation, agents, consolidated_id=f.id, description=f.title)]
+                    for s in statements_from_note(f.reconciliation, agents, consolidated_id=f.id, description=f.title,
+                                                  sole_agent=f.agents[0] if len(f.agents) == 1 else None)]
     for o in report.observations:
         if o.kind == ObservationKind.declined:
             # "Re-raised this round by Codex (I1) and Gemini (C1). Dropped per the gate."

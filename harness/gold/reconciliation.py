@@ -413,9 +413,16 @@ def statements_from_text(text: str, agents: list[str], *, source: str = "reconci
     return out
 
 
+_RAISER = re.compile(r"\bthe (?:raising|reporting|original|only) (?:agent|reviewer)\b|\bthe agent\b|"
+                     r"^\s*(?:originally\s+)?(?:rated|flagged|raised|filed|labell?ed)\b", re.I)
+
+
 def statements_from_note(note: str, agents: list[str], *, consolidated_id: str,
-                         description: str | None = None) -> list[Statement]:
-    """A "Reconciliation note" on a consolidated finding: each agent it names raised that finding."""
+                         description: str | None = None, sole_agent: str | None = None) -> list[Statement]:
+    """A "Reconciliation note" on a consolidated finding: each agent it names raised that finding.
+
+    A note naming no agent ("the raising agent rated this Important") speaks of `sole_agent`,
+    the one agent the finding credits."""
     out: list[Statement] = []
     seen: set[str] = set()
     flat = re.sub(r"\s*\n\s*", " ", note or "").strip()
@@ -432,4 +439,11 @@ def statements_from_note(note: str, agents: list[str], *, consolidated_id: str,
                              consolidated_id=consolidated_id, consolidated_only=True,
                              sentence=f"{consolidated_id}: {_first_sentence(flat[max(0, r.start - 60):])}"
                              if r.start > 60 else f"{consolidated_id}: {_first_sentence(flat)}"))
+    if not out and sole_agent and _RAISER.search(flat):
+        fm = _FROM_SEV.search(_first_sentence(flat))
+        out.append(Statement(agent=sole_agent, action=Action.false_positive if _FP.search(flat) else Action.moved,
+                             text=flat, source="note", description=description,
+                             from_severity=_sev(next(g for g in fm.groups() if g)) if fm else None,
+                             consolidated_id=consolidated_id, consolidated_only=True,
+                             sentence=f"{consolidated_id}: {_first_sentence(flat)}"))
     return out

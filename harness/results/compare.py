@@ -8,6 +8,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 
+from harness.core.consolidation import DecisionComparison
 from harness.core.errors import HarnessError
 from harness.core.runs import is_replay
 from harness.core.tables import markdown_table
@@ -52,6 +53,8 @@ class Comparison(BaseModel):
     n_boot: int
     metrics: list[MetricDelta]
     flips: list[Flip]
+    # both runs consolidate runs: decision metrics side by side and the decisions that flipped
+    decisions: DecisionComparison | None = None
 
 
 def _label(run: dict) -> str:
@@ -104,7 +107,12 @@ def compare(st: Store, run_a: str, run_b: str, *, n_boot: int = 1000, seed: int 
         deltas.append(MetricDelta(metric=m, a=d.a, b=d.b, delta=d.delta, low=d.low, high=d.high,
                                   beyond_noise=d.beyond_noise, better=better))
     keep = pl.col("report_id").is_in(common)
-    return Comparison(run_a=ra["run_id"], run_b=rb["run_id"], label_a=_label(ra), label_b=_label(rb), scorer=scorer,
+    decisions = None
+    from harness.results.consolidation import compare_decisions, is_consolidate_run
+
+    if is_consolidate_run(ra) and is_consolidate_run(rb):
+        decisions = compare_decisions(st, ra["run_id"], rb["run_id"], n_boot=n_boot, seed=seed)
+    return Comparison(decisions=decisions, run_a=ra["run_id"], run_b=rb["run_id"], label_a=_label(ra), label_b=_label(rb), scorer=scorer,
                       scorer_args=args, n_reports=len(common), only_a=sorted(ids_a - ids_b),
                       only_b=sorted(ids_b - ids_a), n_boot=n_boot, metrics=deltas,
                       flips=flips(ga.filter(keep), gb.filter(keep)))
@@ -133,4 +141,8 @@ def to_markdown(c: Comparison) -> str:
         out.append(markdown_table(["Report", "Gold", "Severity", "Flip (A → B)", "Title"],
                                   [[f.report_id, f.gold_id, f.severity or "—", f.direction, f.title or ""]
                                    for f in c.flips]))
+    if c.decisions is not None:
+        from harness.results.consolidation import comparison_markdown
+
+        out += ["", comparison_markdown(c.decisions)]
     return "\n".join(out) + "\n"

@@ -17,6 +17,8 @@ import math
 import numpy as np
 import polars as pl
 
+from harness.core.models import model_family
+
 #: (name, numerator column, denominator column) of every rate on the board
 RATES = (
     ("kept_rate", "kept", "raised"),
@@ -112,6 +114,7 @@ def board(per: pl.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> pl.DataFra
         per.group_by("model")
         .agg(
             pl.col("agent").first().alias("agent"),
+            pl.col("model").first().map_elements(model_family, return_dtype=pl.String).alias("family"),
             pl.col("report_id").n_unique().alias("reports"),
             pl.col("raised").sum(),
             pl.col("raised_critical").sum(),
@@ -123,7 +126,7 @@ def board(per: pl.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> pl.DataFra
         )
     )
     ci = pl.DataFrame(_model_rows(per, n_boot, seed))
-    cols = ["model", "agent", "reports", "raised", "raised_critical", "raised_important", "raised_suggestion"]
+    cols = ["model", "agent", "family", "reports", "raised", "raised_critical", "raised_important", "raised_suggestion"]
     for name, *_ in RATES[:4]:
         cols += [name, f"{name}_lo", f"{name}_hi"]
     cols += ["critical_credited"]
@@ -136,16 +139,20 @@ def board(per: pl.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> pl.DataFra
             .select(cols))
 
 
-def leaderboard(st, *, since: str | None = None, until: str | None = None, pr: int | None = None,
+def leaderboard(st, *, since: str | None = None, until: str | None = None, pr: int | str | None = None,
                 n_boot: int = 1000, seed: int = 0, refresh: bool = True) -> pl.DataFrame:
-    """Leaderboard over the stored reports (fates refreshed first for reports that changed)."""
+    """Leaderboard over the stored reports (fates refreshed first for reports that changed).
+    `pr`: a number (that number in every repository) or `owner/name#N` (one PR)."""
+    from harness.core.models import pr_ref
+
     from harness.store import fates as retro_store
 
     if refresh:
         from harness.gold.facts import refresh as refresh_fates
 
         refresh_fates(st)
-    return board(retro_store.per_report_agent(st, since, until, pr), n_boot=n_boot, seed=seed)
+    repo, number = pr_ref(pr)
+    return board(retro_store.per_report_agent(st, since, until, number, repo=repo), n_boot=n_boot, seed=seed)
 
 
 # -- output ---------------------------------------------------------------------------------

@@ -76,7 +76,8 @@ def fate_counts(st: Store) -> pl.DataFrame:
 
 
 def per_report_agent(st: Store, since: str | None = None, until: str | None = None,
-                     pr: int | None = None, weights: dict[str, float] | None = None) -> pl.DataFrame:
+                     pr: int | None = None, weights: dict[str, float] | None = None,
+                     repo: str | None = None) -> pl.DataFrame:
     """One row per (report, reviewer) with the fate counts summed in DuckDB: the leaderboard's input.
 
     Also the consolidated findings the report credits to the reviewer against all of them:
@@ -98,6 +99,9 @@ def per_report_agent(st: Store, since: str | None = None, until: str | None = No
     if pr is not None:
         where.append("a.pr = ?")
         params.append(pr)
+    if repo:  # a PR is (repo, number): numbers repeat across repositories
+        where.append("lower(r.repo) = lower(?)")
+        params.append(repo)
     return _frame(
         st,
         f"""

@@ -15,7 +15,7 @@ import polars as pl
 import pyarrow as pa
 
 from harness.core.errors import NotFound
-from harness.core.models import Finding, Report
+from harness.core.models import Finding, Report, pr_ref
 from harness.store import Store
 
 _CHILD_TABLES = (
@@ -199,7 +199,7 @@ def ids_between(st: Store, since: str | None = None, until: str | None = None) -
 
 
 def list_reports(st: Store, *, pr: int | None = None, since: str | None = None,
-                 with_warnings: bool = False) -> pl.DataFrame:
+                 with_warnings: bool = False, repo: str | None = None) -> pl.DataFrame:
     """One row per stored report, newest date last; filters are ANDed.
 
     `since` is an ISO date (`2026-03-21`): report dates are ISO strings, so they compare
@@ -209,13 +209,16 @@ def list_reports(st: Store, *, pr: int | None = None, since: str | None = None,
     if pr is not None:
         where.append("r.pr = ?")
         params.append(pr)
+    if repo:
+        where.append("lower(r.repo) = lower(?)")
+        params.append(repo)
     if since:
         where.append("r.date >= ?")
         params.append(since)
     if with_warnings:
         where.append("r.n_warnings > 0")
     return st.frame(
-        "SELECT r.id, r.date, r.pr, r.round, r.has_retro,"
+        "SELECT r.id, r.date, r.repo, r.pr, r.round, r.has_retro,"
         " coalesce(f.critical, 0) AS critical, coalesce(f.important, 0) AS important,"
         " coalesce(f.suggestion, 0) AS suggestion,"
         " coalesce(a.n, 0) AS agent_findings, r.n_warnings AS warnings, r.source"
@@ -278,10 +281,12 @@ def list_failures(st: Store) -> pl.DataFrame:
     return st.frame("SELECT source, reason, failed_at FROM ingest_failures ORDER BY source")
 
 
-def report_listing(st: Store, *, pr: int | None = None, since: str | None = None,
+def report_listing(st: Store, *, pr: int | str | None = None, since: str | None = None,
                    with_warnings: bool = False) -> dict[str, list[dict]]:
-    """What `harness reports` prints: the reports, their warnings (when asked) and past failures."""
-    frame = list_reports(st, pr=pr, since=since, with_warnings=with_warnings)
+    """What `harness reports` prints: the reports, their warnings (when asked) and past failures.
+    `pr`: a number (every repository's PR of that number) or `owner/name#N` (that PR only)."""
+    repo, number = pr_ref(pr)
+    frame = list_reports(st, pr=number, since=since, with_warnings=with_warnings, repo=repo)
     out = {"reports": frame.to_dicts()}
     if with_warnings:
         out["warnings"] = list_warnings(st, frame["id"].to_list()).to_dicts()

@@ -92,7 +92,8 @@ def dataset_summary(st: Store, name: str) -> pl.DataFrame:
     return _frame(st, 
         """
         WITH a AS (
-            SELECT coalesce(s.split, 'unassigned') AS split, r.id, r.pr,
+            SELECT coalesce(s.split, 'unassigned') AS split, r.id,
+                   coalesce(r.repo, '') || '#' || r.pr AS pr,  -- a PR is (repo, number)
                    coalesce(i.status, 'missing') AS status, coalesce(i.tokens, 0) AS tokens
             FROM reports r
             LEFT JOIN split_assignments s ON s.report_id = r.id AND s.split_name = ?

@@ -147,6 +147,10 @@ def _insert_cases(st: Store, cases: list[CaseResult]) -> None:
         st.insert_frame("run_predictions", pl.DataFrame(preds, schema=_PRED_SCHEMA))
     insert_scores(st, [StoredScore(run_id=c.run_id, report_id=c.report_id, epoch=c.epoch, result=c.score,
                                    gold_hash=c.gold_hash) for c in cases if c.score is not None])
+    if any(c.decisions for c in cases):
+        from harness.store.consolidation import insert_decisions
+
+        insert_decisions(st, cases)
 
 
 class RunWriter:

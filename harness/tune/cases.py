@@ -27,6 +27,8 @@ class TuneCases:
 
     store: Store
     split_name: str = "default"
+    task: str = "review"  # consolidate: consolidate cases (harness.tune.consolidate)
+    with_diff: bool = False
     loaded: list[str] = field(default_factory=list)  # splits read so far (tests assert on it)
 
     def split_info(self) -> tuple[int, str]:
@@ -50,6 +52,10 @@ class TuneCases:
         from harness.gold.build import build_golds
 
         self.loaded.append(split)
+        if self.task == "consolidate":
+            from harness.tune.consolidate import examples
+
+            return examples(self.store, split, self.split_name, limit, with_diff=self.with_diff)
         cases = [c for c in load_cases(self.store, split, split_name=self.split_name) if c.runnable]
         if limit is not None:
             cases = cases[:limit]

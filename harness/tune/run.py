@@ -35,6 +35,8 @@ _USAGE = ("model_calls", "cache_hits", "input_tokens", "output_tokens", "cost", 
 
 class TuneOptions(BaseModel):
     program: str = "cot"
+    task: str = "review"  # review | consolidate (harness.tune.consolidate)
+    with_diff: bool = False  # consolidate: the reviewed change is part of the input
     optimizer: str = "gepa"
     model: str
     reflection_model: str | None = None  # default: the task model
@@ -175,13 +177,22 @@ def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[
     from harness.benchmark.programs import get_program, program_hash, save_program
     from harness.store import programs as sql
 
-    if opts.metric not in METRICS:
-        raise HarnessError(f"unknown metric {opts.metric!r}", hint=f"use {', '.join(METRICS)}")
+    from harness.benchmark.consolidate.run import check_program, check_task
+
+    check_task(opts.task)
+    metrics = METRICS
+    if opts.task == "consolidate":
+        from harness.tune import consolidate
+
+        metrics = consolidate.METRICS
+    if opts.metric not in metrics:
+        raise HarnessError(f"unknown metric {opts.metric!r} for the {opts.task} task", hint=f"use {', '.join(metrics)}")
+    check_program(store, opts.program, opts.task)
     if opts.threads < 1:
         raise HarnessError("--concurrency must be at least 1")
     plan = Plan(opts.optimizer, opts.budget, knobs(opts.optimizer, opts.budget, opts.max_metric_calls),
                 opts.threads, opts.seed)
-    cases = cases or TuneCases(store, opts.split_name)
+    cases = cases or TuneCases(store, opts.split_name, task=opts.task, with_diff=opts.with_diff)
     split_seed, split_hash = cases.split_info()
     train = cases.examples("train", opts.train_limit)
     dev = cases.examples("dev", opts.dev_limit)
@@ -196,7 +207,8 @@ def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[
     task_lm, task_stats = make(opts.model, "task")
     refl_lm, refl_stats = make(reflection_model, "reflection")
     stats = [task_stats] if refl_stats is task_stats else [task_stats, refl_stats]
-    metric = scorers.dspy_metric(metric=opts.metric)
+    metric = (consolidate.metric(metric=opts.metric) if opts.task == "consolidate"
+              else scorers.dspy_metric(metric=opts.metric))
 
     tune_id = content_hash({"opts": opts.model_dump(), "nonce": uuid.uuid4().hex}, 16)
     started = datetime.now(timezone.utc)
@@ -246,7 +258,7 @@ def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[
     report(tracker)
     usage = {**_usage(stats), "trials": tracker.trials, "metric_calls": tracker.metric_calls}
     lineage = {
-        "tune_id": tune_id, "status": status, "base_program": opts.program, "base_hash": base_hash,
+        "tune_id": tune_id, "status": status, "task": opts.task, "base_program": opts.program, "base_hash": base_hash,
         "optimizer": opts.optimizer, "budget": opts.budget, "options": plan.knobs, "metric": opts.metric,
         "model": opts.model, "reflection_model": reflection_model if opts.optimizer != "bootstrap" else None,
         "split": {"name": opts.split_name, "seed": split_seed, "hash": split_hash},

@@ -14,7 +14,7 @@ from harness.benchmark.programs.signatures import ConsolidateFindings, ReviewDif
 
 # The built-in programs register themselves when imported; importing them here is what makes
 # `get_program("single")` etc. work. The registry never imports them, so there is no cycle.
-from harness.benchmark.programs import agent, modules  # noqa: E402,F401  (registers the built-ins)
+from harness.benchmark.programs import agent, consolidators, modules  # noqa: E402,F401  (registers the built-ins)
 
 __all__ = [
     "SAVED_PREFIX", "ConsolidateFindings", "ProgramResult", "ReviewDiff", "ReviewFinding",

@@ -40,6 +40,7 @@ _TRAILING_SEP = re.compile(r"\s*(?:—|–|--)\s*$")
 _RULE = re.compile(r"\s*(?:---+|\*\*\*+|___+)\s*")
 _PARA_BREAK = re.compile(r"\n\s*\n")
 _LETTER_ID = re.compile(r"[CIS](\d+)$")
+_TITLE_TAG = re.compile(r"\s*`?\((?:critical|important|suggestion)(?:\s*,\s*[\w /-]+)*\)`?\s*$", re.I)
 _TICKED_ID = re.compile(r"`([CIS]\d+[.:)]?)`")
 _AS_ID = re.compile(r"^\s*as\s+[CIS]?\d")
 
@@ -140,6 +141,9 @@ def parse_opener(line: str, number: int | None = None, heading: bool = False) ->
         op.rest = loc + " " + op.rest
     if op.title.endswith(":") and not op.strong:
         return None  # "**Fix:** ..." / "**Problem:** ..." lead-ins are not findings
+    # `##### I1. Title `(important, regression)``: the agent's own tag group ends a heading title
+    if op.title.endswith((")", "`")) and (m := _TITLE_TAG.search(op.title)):
+        op.title, op.rest = op.title[:m.start()].rstrip(), m.group(0).strip(" `") + " " + op.rest
     # "Title — more words" inside a bold heading title stays whole; a trailing separator goes
     op.title = _TRAILING_SEP.sub("", op.title)
     op.number, op.withdrawn, op.status = number, withdrawn, status

@@ -80,6 +80,11 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     if len(names) > 1:
         raise HarnessError(f"runs were scored with different scorers ({', '.join(sorted(names))})")
     notes: list[str] = []
+    from harness.results.consolidation import is_consolidate_run
+
+    consolidating = any(is_consolidate_run(r) for r in runs)
+    if consolidating:  # the recorded reviewers are no consolidators: no replay panel
+        panel, replay_panel = [], False
     if panel is None:
         panel_ids = []
         if replay_panel:
@@ -102,8 +107,14 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
         else:
             notes.append(f"panel run {p} ({run['model']}) has no stored scores under {view.describe()}: "
                          f"`harness rescore {p}{_view_options(view)}` adds it")
-    return _assemble(st, runs + panel_runs, requested, [r["run_id"] for r in panel_runs], view, n_boot, seed,
-                     notes, window=(since, until), cutoff=cutoff, cutoffs=cutoffs)
+    rep = _assemble(st, runs + panel_runs, requested, [r["run_id"] for r in panel_runs], view, n_boot, seed,
+                    notes, window=(since, until), cutoff=cutoff, cutoffs=cutoffs)
+    if consolidating:
+        from harness.results.consolidation import section
+
+        rep.consolidation = section(st, [r for r in runs if is_consolidate_run(r)], n_boot=n_boot, seed=seed)
+        rep.notes = [n for n in rep.notes if not n.startswith("no historical panel")]
+    return rep
 
 
 def _view_options(view: View) -> str:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from harness.core.consolidation import ConsolidationSection
 from harness.core.models import RetroTable
 from harness.core.scores import METRIC_FIELDS
 
@@ -102,3 +103,5 @@ class BenchReport(_Model):
     since: str | None = None  # report-date window the report was restricted to
     until: str | None = None
     notes: list[str] = Field(default_factory=list)
+    # consolidate runs (harness.consolidate): decision metrics, confusion matrices, flipped decisions
+    consolidation: ConsolidationSection | None = None

@@ -115,6 +115,10 @@ def to_markdown(rep: BenchReport) -> str:
         out += [f"### {t.report_id}", "", render_retro_table(t.table), ""]
     if rep.reports:
         out.append("† carried over from the report's published Summary table (not measured by the replay).")
+    if rep.consolidation is not None:
+        from harness.results.consolidation import section_markdown
+
+        out += ["", section_markdown(rep.consolidation)]
     for n in rep.notes:
         out += ["", f"_Note: {n}_"]
     return "\n".join(out).rstrip() + "\n"

@@ -235,6 +235,10 @@ def to_html(rep: BenchReport) -> str:
              _fmt(u.latency_p95) + " s", str(u.tool_calls), str(u.cache_hits)]) for r in revs for u in [r.usage]]))
     parts.append('<p class="note">Replayed reviewers make no model call: cost, tokens and latency are not '
                  'measured for them.</p>')
+    if rep.consolidation is not None:
+        from harness.results.consolidation import section_html
+
+        parts.append(section_html(rep.consolidation))
     parts.append("<h2>Per report</h2>")
     for t in rep.reports:
         tbl = t.table

@@ -181,3 +181,18 @@ def test_bench_json_metrics_hold_the_acted_on_metrics(demo, db, capsys):
         rep = build_report(st, [doc["run_id"]], replay_panel=False, n_boot=100).reviewers[0]
     assert m["recall_fixed"] == pytest.approx(rep.metrics["recall_fixed"])
     assert m["recall_weighted"] == pytest.approx(rep.metrics["recall_weighted"])
+
+
+def test_cli_report_reads_per_model_cutoffs_from_the_config(demo, db, capsys, monkeypatch, tmp_path):
+    import cli
+
+    program, replays = run_ids(demo)
+    (tmp_path / "harness.toml").write_text('[cutoffs]\nClaude = "2025-10-01"\n')
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main(["--db", str(db), "report", program, *sum((["--panel", p] for p in replays.values()), []),
+                   "--format", "json", "--boot", "100"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    cut = {r["reviewer"]: r["cutoff"] for r in doc["reviewers"]}
+    assert cut["Claude"] == "2025-10-01" and cut["Codex"] is None
+    assert {r["reviewer"] for r in doc["reviewers"] if r["by_cutoff"]} == {"Claude"}

@@ -200,3 +200,25 @@ def test_unknown_task_and_baseline_on_review_task_fail_cleanly(store):
     populate(store)
     with pytest.raises(HarnessError, match="unknown task"):
         run_bench(store, model="union", task="merge", split="all")
+
+
+def test_with_diff_shows_the_change_and_skips_cases_without_one(store):
+    from harness.benchmark.consolidate.cases import load_consolidate_cases
+    from harness.benchmark.runner import run_bench
+    from harness.store.inputs import put_input
+
+    populate(store)
+    rid = consolidate_report().id
+    cases = load_consolidate_cases(store, "all", with_diff=True)
+    assert [(c.report_id, c.status) for c in cases] == [(rid, "diff_unavailable")]
+    diff = "diff --git a/pkg/watch/watch.go b/pkg/watch/watch.go\n+	go watch(ctx)\n"
+    put_input(store, {"report_id": rid, "status": "exact", "reason": None, "method": "commits", "repo_path": None,
+                      "base": "a" * 40, "head": "b" * 40, "diff": diff,
+                      "files": [{"path": "pkg/watch/watch.go", "added": 1, "removed": 0}], "tokens": 10,
+                      "token_method": "chars/4", "content_hash": "x"})
+    (case,) = load_consolidate_cases(store, "all", with_diff=True)
+    assert case.runnable and case.inputs["diff"] == diff and "pkg/watch/watch.go (+1 -0)" in case.inputs["changed_files"]
+    (plain,) = load_consolidate_cases(store, "all")
+    assert plain.inputs["diff"] == "" and plain.inputs["reviews"] == case.inputs["reviews"]
+    res = run_bench(store, model="union", task="consolidate", split="all", with_diff=True)
+    assert res.scored == 1 and res.metrics.decision_accuracy is not None

@@ -8,9 +8,11 @@
   upgraded against that severity. Findings of one reviewer alone are `dropped`.
 * `replay:published`: the report's own consolidated findings, with each original finding's
   decision read from the report's lists alone: the matcher against the consolidated findings
-  crediting its reviewer (as the fates module's first step does); a second finding on a
-  taken one is merged; a leftover resembling one of the report's design observations,
-  testing gaps or limitations is demoted; nothing matching means dropped. Scored against the
+  crediting its reviewer, then the fates module's credit pass (a credited finding left
+  unpaired pairs by text with a leftover citing its file); a second finding on a taken one is
+  merged; a leftover resembling an item the report declined in a prior round is dropped, one
+  resembling its design observations, testing gaps or limitations demoted; nothing matching
+  means dropped. Scored against the
   fates, it is a sanity check: it differs only where the fates rest on the report's words
   (reconciliation statements, retro notes, in-review retractions) rather than on its lists.
 
@@ -147,15 +149,27 @@ def published(report: Report, originals: list[OriginalFinding], consolidated: li
     for agent, found in by_agent.items():
         credited = [f for f in consolidated if any(a.lower() == agent.lower() for a in f.agents)]
         taken: dict[int, tuple[int, float]] = match(credited, [f.as_finding() for f in found]) if credited else {}
+        # credit pass (as the fates'): a credited finding left unpaired came from a leftover citing its file
+        unpaired = [j for j in range(len(credited)) if j not in {g for g, _ in taken.values()}]
+        rest = [i for i in range(len(found)) if i not in taken]
+        if unpaired and rest:
+            got = match([_unlocated(credited[j]) for j in unpaired], [_unlocated(found[i].as_finding()) for i in rest])
+            for pi, (gi, aff) in got.items():
+                if aff >= MERGE_MIN_AFFINITY and _same_file(found[rest[pi]].as_finding(), credited[unpaired[gi]]):
+                    taken[rest[pi]] = (unpaired[gi], aff)
         rest = [i for i in range(len(found)) if i not in taken]
         second = match(credited, [found[i].as_finding() for i in rest]) if credited and rest else {}
         merged = {rest[pi]: gi for pi, (gi, aff) in second.items() if aff >= MERGE_MIN_AFFINITY}
         rest = [i for i in rest if i not in merged]
-        obs = [_observation(o) for o in report.observations]
-        third = match(obs, [found[i].as_finding() for i in rest]) if obs and rest else {}
+        # the report's lists: declined in prior rounds (dropped), observations / gaps / limitations (demoted)
+        obs = [(_observation(o), str(getattr(o.kind, "value", o.kind)) == "declined") for o in report.observations]
+        third = match([o for o, _ in obs], [found[i].as_finding() for i in rest]) if obs and rest else {}
         demoted = {rest[pi]: gi for pi, (gi, aff) in third.items() if aff >= DEMOTE_MIN_AFFINITY}
         for i, o in enumerate(found):
-            if i in taken:
+            if i in demoted and obs[demoted[i]][1]:
+                decisions.append(FindingDecision(ref=o.ref, decision=Decision.dropped,
+                                                 reason=f"declined in a prior round: {obs[demoted[i]][0].title[:80]}"))
+            elif i in taken:
                 c = credited[taken[i][0]]
                 decisions.append(FindingDecision(ref=o.ref, decision=_versus(o.severity, c.severity), target=c.id,
                                                  reason=f"in the report as {c.id}"))
@@ -165,11 +179,22 @@ def published(report: Report, originals: list[OriginalFinding], consolidated: li
                                                  reason=f"a second finding of {agent} on {c.id}"))
             elif i in demoted:
                 decisions.append(FindingDecision(ref=o.ref, decision=Decision.demoted,
-                                                 reason=f"resembles {obs[demoted[i]].id}"))
+                                                 reason=f"resembles {obs[demoted[i]][0].id}"))
             else:
                 decisions.append(FindingDecision(ref=o.ref, decision=Decision.dropped,
                                                  reason="no consolidated finding crediting it"))
     return Consolidation(findings=findings, decisions=_in_order(decisions, originals))
+
+
+def _unlocated(f: Finding) -> Finding:
+    return f.model_copy(update={"locations": []})
+
+
+def _same_file(a: Finding, b: Finding) -> bool:
+    """Both cite a common file (by name), or one cites none."""
+    na = {loc.path.rsplit("/", 1)[-1] for loc in a.locations}
+    nb = {loc.path.rsplit("/", 1)[-1] for loc in b.locations}
+    return not na or not nb or bool(na & nb)
 
 
 def _observation(o: Any) -> Finding:

@@ -6,13 +6,21 @@ Heavy modules (duckdb, polars, dspy, litellm) are imported inside the commands s
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
-from typing import Any, Optional
 
-import typer
+# Cache each module's bytecode on its first import, even where PYTHONDONTWRITEBYTECODE is set:
+# without .pyc files every call compiles typer/rich (and dspy/litellm) again. uv's
+# `compile-bytecode` setting would do it at install, but `uv run` then recompiles all of
+# site-packages on every call (and says so on stderr).
+sys.dont_write_bytecode = False
+# Plain click-style help: rendering it through rich costs ~0.1 s of imports on every `--help`.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+from pathlib import Path  # noqa: E402
+from typing import Any, Optional  # noqa: E402
+
+import typer  # noqa: E402
 
 from harness.core.defaults import DEFAULT_CONCURRENCY, REPLAY_PREFIX
 
@@ -41,13 +49,38 @@ class _State:
 state = _State()
 
 
+def _quiet_flag_types() -> None:
+    """`--help` lists flags without a `<bool>` type: the flag's name says it all."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)
+
+
+_quiet_flag_types()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"harness {version('review-harness')}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     db: Optional[str] = typer.Option(
-        None, "--db", envvar="HARNESS_DB", help="DuckDB file of the store [default: ./harness.duckdb]."
+        None, "--db", envvar="HARNESS_DB", show_default="./harness.duckdb", help="DuckDB file of the store."
     ),
+    _show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit."),
 ) -> None:
+    from harness.core.config import load_config
+
     state.db = db
+    ctx.default_map = load_config().default_map()  # [tool.harness] / harness.toml / HARNESS_*; flags win
 
 
 def open_store(read_only: bool = False):
@@ -62,6 +95,8 @@ def emit_json(obj: Any) -> None:
 
     if isinstance(obj, BaseModel):
         obj = obj.model_dump(mode="json", by_alias=True)
+    import json
+
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
@@ -70,32 +105,21 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _iso_date(value: str | None) -> str | None:
+    """--since/--until: an ISO date (YYYY-MM-DD), else a usage error saying so."""
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-04-01") from None
+
+
 # ---------------------------------------------------------------------------------------
 # gold set: ingest / reports / show
 # ---------------------------------------------------------------------------------------
-
-
-def _progress_bar(enabled: bool):
-    """A rich progress bar on stderr for long ingests; a no-op callback otherwise."""
-    from contextlib import nullcontext
-
-    if not enabled or not sys.stderr.isatty():
-        return nullcontext(None)
-    from rich.progress import Progress as Bar
-
-    class _Ctx:
-        def __enter__(self):
-            from rich.console import Console
-
-            self.bar = Bar(console=Console(stderr=True), transient=True)
-            self.bar.__enter__()
-            self.task = self.bar.add_task("ingest", total=None)
-            return lambda done, total, src: self.bar.update(self.task, completed=done, total=total)
-
-        def __exit__(self, *exc):
-            self.bar.__exit__(*exc)
-
-    return _Ctx()
 
 
 @app.command()
@@ -108,11 +132,13 @@ def ingest(
 ) -> None:
     """Parse deep-review reports into the gold set (idempotent by content hash)."""
     from harness.gold.ingest import IngestFailed, ingest_git, ingest_paths
+    from harness.core.progress import progress as shown
     from harness.gold.render import render_ingest_summary
 
     if not paths and not git:
         fail("give report files or folders, or --git REPO --ref REF")
-    with open_store() as st, _progress_bar(not as_json) as progress:
+    with open_store() as st, shown("ingest") as update:
+        progress = lambda done, total, _source: update(done, total)  # noqa: E731
         try:
             if git:
                 result = ingest_git(st, git, ref, under=(paths or [None])[0], strict=strict, progress=progress)
@@ -127,12 +153,19 @@ def ingest(
         typer.echo(render_ingest_summary(result))
     if failed is not None:
         raise failed
+    if result.totals.duplicate_ids:
+        fail(f"{result.totals.duplicate_ids} file(s) give a report id that another file of the batch gives "
+             "(see the FAILED lines); the others were stored", 1)
+    if not result.totals.reports:
+        fail("no report stored: " + (f"all {result.totals.files} file(s) failed" if result.totals.files
+                                     else "no report files (*.md) found"), 1)
 
 
 @app.command()
 def reports(
     pr: Optional[str] = typer.Option(None, "--pr", help="Only this PR: a number, or owner/name#N."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after this ISO date."),
+    since: Optional[str] = typer.Option(None, "--since", callback=_iso_date,
+                                        help="Only reports dated on or after this date (YYYY-MM-DD)."),
     warnings: bool = typer.Option(False, "--warnings", help="Only reports with parse warnings, and list the warnings."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -180,17 +213,31 @@ def score_cmd(
                                 help="Strict counts novel findings as false positives; lenient leaves them out."),
     scorer: str = typer.Option("default", "--scorer", help="Registered scorer name."),
     judge: Optional[str] = typer.Option(None, "--judge", help="litellm model deciding ambiguous pairs."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint of the judge."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Score a reviewer's findings against a stored report's gold; prints each label with its evidence."""
     from harness.gold.score import score_file, score_table
 
     with open_store() as st:
-        result = score_file(st, report_id, findings, k=k, strict=strict, scorer=scorer, judge=judge)
+        result = score_file(st, report_id, findings, k=k, strict=strict, scorer=scorer, judge=judge,
+                            api_base=api_base)
     if as_json:
         emit_json(result)
     else:
         typer.echo(score_table(result))
+
+
+@app.command("schema")
+def schema_cmd(
+    name: str = typer.Argument(..., metavar="NAME", help="findings: a findings file for `harness score`."),
+) -> None:
+    """Print the JSON schema of an input file."""
+    from scorers.findings import findings_file_schema
+
+    if name != "findings":
+        fail(f"unknown schema {name!r} (findings)")
+    emit_json(findings_file_schema())
 
 
 # ---------------------------------------------------------------------------------------
@@ -239,8 +286,10 @@ def retro_cmd(
 
 @app.command("leaderboard")
 def leaderboard_cmd(
-    since: Optional[str] = typer.Option(None, "--since", help="Reports on or after DATE (YYYY-MM-DD)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Reports on or before DATE."),
+    since: Optional[str] = typer.Option(None, "--since", callback=_iso_date,
+                                        help="Reports on or after DATE (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", callback=_iso_date,
+                                        help="Reports on or before DATE (YYYY-MM-DD)."),
     pr: Optional[str] = typer.Option(None, "--pr", help="Only reports of this PR: a number, or owner/name#N."),
     fmt: str = typer.Option("md", "--format", help="md, json, csv or parquet."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
@@ -282,8 +331,6 @@ def dataset_build(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Materialise every stored report's reviewed diff from --repo, then assign splits by PR."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from harness.benchmark.dataset import build_dataset
     from harness.core.errors import HarnessError
 
@@ -291,12 +338,11 @@ def dataset_build(
         shares = tuple(float(x) for x in ratios.split(","))
     except ValueError:
         raise HarnessError(f"--ratios must be three numbers like 0.5,0.25,0.25, got {ratios!r}") from None
-    with open_store() as st, Progress(TextColumn("inputs"), BarColumn(), MofNCompleteColumn(),
-                                      TimeRemainingColumn(), transient=True,
-                                      console=_stderr_console()) as bar:
-        task = bar.add_task("inputs", total=None)
+    from harness.core.progress import progress
+
+    with open_store() as st, progress("dataset inputs") as update:
         summary = build_dataset(st, repo, seed=seed, ratios=shares, split_name=split_name, export=export,
-                                on_progress=lambda i, n: bar.update(task, completed=i, total=n))
+                                on_progress=update)
     if as_json:
         emit_json(summary)
         return
@@ -326,14 +372,13 @@ def dataset_show(
         typer.echo(_md_rows(problems))
 
 
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
+_RESULT_OPTIONS = ("model", "program", "split", "limit", "epochs", "temperature", "max_tokens", "scorer", "since",
+                   "until", "task", "with_diff")
 
 
 @app.command("bench")
 def bench(
+    ctx: typer.Context,
     model: Optional[str] = typer.Option(None, "--model", help="litellm model (openai/..., anthropic/..., "
                                         "ollama_chat/...) or " + REPLAY_PREFIX + "AGENT for a recorded reviewer."),
     program: Optional[str] = typer.Option(None, "--program", help="Program name, or saved:HASH "
@@ -344,11 +389,14 @@ def bench(
     with_diff: bool = typer.Option(False, "--with-diff", help="--task consolidate: show the consolidator "
                                    "the reviewed change too (from the dataset)."),
     split: str = typer.Option("test", "--split", help="train | dev | test | all."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="First N reports of the split."),
-    concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", help="Cases (and model calls) in flight; shrinks on 429."),
-    epochs: int = typer.Option(1, "--epochs", help="Independent repetitions of every case."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Seconds per model call (retried)."),
-    max_errors: int = typer.Option(10, "--max-errors", help="Stop starting cases after this many case errors."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="First N reports of the split."),
+    concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1,
+                                    help="Cases (and model calls) in flight; shrinks on 429."),
+    epochs: int = typer.Option(1, "--epochs", min=1, help="Independent repetitions of every case."),
+    timeout: float = typer.Option(120.0, "--timeout", min=1, help="Seconds per model call (retried)."),
+    max_errors: int = typer.Option(0, "--max-errors", min=0,
+                                   help="Case errors and parse failures tolerated; more make the exit code 1 "
+                                        "(the run stops early after max(N, 10) errors)."),
     temperature: float = typer.Option(0.0, "--temperature"),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
@@ -359,10 +407,17 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
-    from harness.benchmark.progress import bench_progress
+    if resume:  # a resumed run keeps what decides its results; only execution settings may change
+        fixed = [f"--{n.replace('_', '-')}" for n in _RESULT_OPTIONS
+                 if ctx.get_parameter_source(n) is not None and ctx.get_parameter_source(n).name == "COMMANDLINE"]
+        if fixed:
+            raise typer.BadParameter(f"a resumed run keeps its own settings; drop {', '.join(fixed)} "
+                                     "(only --concurrency, --timeout, --max-errors and --api-base may change)",
+                                     ctx=ctx, param_hint="'--resume'")
     from harness.benchmark.runner import run_bench
+    from harness.core.progress import progress as shown
 
-    with open_store() as st, bench_progress(_stderr_console(), enabled=sys.stderr.isatty()) as progress:
+    with open_store() as st, shown("bench") as progress:
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
                         since=since, until=until,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
@@ -382,17 +437,29 @@ def bench(
             from harness.benchmark.consolidate.metrics import bench_markdown
 
             typer.echo(bench_markdown(res))
+    for k in res.error_kinds:  # what went wrong, by kind, on stderr (stdout stays the result)
+        typer.echo(f"harness: {k['count']} case(s) {k['kind']}; first: {k['first'] or '(no message)'}", err=True)
     if res.status.value == "failed":
         fail(res.message or "run failed", 1)
+    if res.errors + res.parse_failures > max_errors:
+        fail(f"run {res.run_id}: {res.errors} case error(s) and {res.parse_failures} parse failure(s), "
+             f"more than --max-errors {max_errors} (see `harness runs show {res.run_id}`)", 1)
 
 
 def _r3(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
 
-@app.command("runs")
-def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+runs_app = typer.Typer(help="Benchmark runs: `harness runs` lists them, `harness runs show RUN` shows one "
+                             "case by case.", invoke_without_command=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.callback()
+def runs(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Benchmark runs: model, program (hash), split, status, cost, cases, F1."""
+    if ctx.invoked_subcommand is not None:
+        return
     from harness.store.runs import list_runs
 
     with open_store(read_only=True) as st:
@@ -405,6 +472,24 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
         "split": r["split"], "status": r["status"], "cases": r["cases"], "scored": r["scored"],
         "errors": r["errors"], "cost": r["cost"], "f1": _r3(r["f1"]), "started": str(r["started_at"])[:19],
     } for r in rows]))
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str = typer.Argument(..., metavar="RUN", help="Run id or a unique prefix (see `harness runs`)."),
+    case: Optional[str] = typer.Option(None, "--case", metavar="ID", help="Only the case of this report id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (raw answers in full)."),
+) -> None:
+    """One run case by case: status, error kind and message, tokens, cost, the raw answer (redacted),
+    and each prediction and gold finding with its label."""
+    from harness.results.run_view import render_run_view, run_view
+
+    with open_store() as st:
+        view = run_view(st, run_id, case)
+    if as_json:
+        emit_json(view)
+    else:
+        typer.echo(render_run_view(view), nl=False)
 
 
 
@@ -441,11 +526,9 @@ def report_cmd(
 
 
 def _cutoffs() -> dict:
-    """Per-model training cut-offs from the config ([tool.harness.cutoffs]), if any."""
-    try:
-        from harness.config import load_config
-    except ImportError:
-        return {}
+    """Per-model training cut-offs from the config ([tool.harness.cutoffs] / [cutoffs] in harness.toml)."""
+    from harness.core.config import load_config
+
     return load_config().section("cutoffs")
 
 
@@ -551,7 +634,7 @@ def tune_cmd(
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     seed: int = typer.Option(0, "--seed", help="Optimiser seed (the split's own seed is recorded in the lineage)."),
     split_name: str = typer.Option("default", "--split-name", help="Stored split: trains on train, selects on dev."),
-    concurrency: int = typer.Option(4, "--concurrency", help="Cases evaluated in parallel."),
+    concurrency: int = typer.Option(4, "--concurrency", min=1, help="Cases evaluated in parallel."),
     max_metric_calls: Optional[int] = typer.Option(None, "--max-metric-calls",
                                                    help="GEPA only: cap on program runs, instead of the budget preset."),
     name: Optional[str] = typer.Option(None, "--name", help="Label of the saved program [default: PROGRAM-OPTIMIZER-BUDGET]."),
@@ -662,11 +745,62 @@ def programs_show(
 
 
 
-def main(argv: list[str] | None = None) -> int:
-    from harness.core.errors import HarnessError
+@app.command("config")
+def config_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Effective defaults (model, api-base, split, concurrency, k, judge, gate thresholds) and where each
+    comes from: [tool.harness] in pyproject.toml or harness.toml, then HARNESS_* variables; flags win."""
+    from harness.core.config import load_config
 
+    rows = load_config().rows()
+    if as_json:
+        emit_json(rows)
+    else:
+        typer.echo(_md_rows(rows), nl=False)
+
+
+def _usage_error(exc) -> int:
+    """A click usage mistake as `harness: error: ...` and the command's usage line; exit 2."""
+    message = exc.format_message()
+    possible = sorted(getattr(exc, "possibilities", None) or ())
+    if possible:  # an unknown option close to known ones: say which
+        message = f"{exc.message} (did you mean {' or '.join(possible)}?)"
+    typer.echo(f"harness: error: {message}", err=True)
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        typer.echo(ctx.get_usage(), err=True)
+    return exc.exit_code
+
+
+def _click_exceptions():
+    """The exception module of the click that typer uses (recent typer vendors its own copy)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # typer < 0.20 uses click itself
+        from click import exceptions
+    return exceptions
+
+
+def main(argv: list[str] | None = None) -> int:
+    from harness.core.errors import HarnessError, Interrupted
+
+    cx = _click_exceptions()
+    import warnings
+
+    from harness.core.errors import HarnessWarning
+
+    def show(message, category, *args, **kwargs) -> None:
+        if issubclass(category, HarnessWarning):
+            typer.echo(f"harness: warning: {message}", err=True)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    shown, warnings.showwarning = warnings.showwarning, show
+    warnings.simplefilter("always", HarnessWarning)
     try:
         rc = app(args=argv, prog_name="harness", standalone_mode=False)
+    except Interrupted as exc:
+        typer.echo(f"harness: {exc.one_line()}", err=True)
+        return exc.exit_code
     except HarnessError as exc:
         typer.echo(f"harness: error: {exc.one_line()}", err=True)
         return exc.exit_code
@@ -675,18 +809,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.Exit as exc:
         return exc.exit_code
-    except SystemExit as exc:  # click usage errors in non-standalone mode
+    except cx.NoArgsIsHelpError as exc:  # bare `harness` or a bare group: its help, success
+        typer.echo(exc.ctx.get_help())
+        return 0
+    except cx.UsageError as exc:
+        return _usage_error(exc)
+    except cx.ClickException as exc:
+        typer.echo(f"harness: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except (typer.Abort, cx.Abort if hasattr(cx, "Abort") else typer.Abort):
+        typer.echo("harness: aborted", err=True)
+        return 130
+    except SystemExit as exc:
         return int(exc.code or 0)
-    except Exception as exc:  # click.UsageError and friends
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("harness: aborted", err=True)
-            return 130
-        raise
+    finally:
+        warnings.showwarning = shown
     return rc if isinstance(rc, int) else 0
 
 

@@ -7,20 +7,18 @@ flat output model) write findings as dicts or models with a flat `path` / `line_
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from harness.core.errors import ParseError
 from harness.core.models import Finding, Location, Severity
 
-_SEVERITY_ALIASES = {
-    "c": "critical", "critical": "critical", "blocker": "critical", "severe": "critical",
-    "i": "important", "important": "important", "major": "important", "high": "important",
-    "medium": "important", "warning": "important",
-    "s": "suggestion", "suggestion": "suggestion", "minor": "suggestion", "low": "suggestion",
-    "nit": "suggestion", "info": "suggestion", "style": "suggestion",
-}
+# The three severities, and their letters as the reports' tables abbreviate them. Any other word
+# ("blocker", "major", "nit") is an error: guessing what a reviewer meant by it would skew the
+# severity scores silently.
+_SEVERITY_WORDS = {"c": "critical", "critical": "critical", "i": "important", "important": "important",
+                   "s": "suggestion", "suggestion": "suggestion"}
 _FIELDS = set(Finding.model_fields)
 
 
@@ -28,9 +26,9 @@ def coerce_severity(value: Any) -> Severity:
     if isinstance(value, Severity):
         return value
     word = str(getattr(value, "value", value)).strip().lower()
-    if word not in _SEVERITY_ALIASES:
-        raise ParseError(f"unknown severity {value!r}", hint="use critical, important or suggestion")
-    return Severity(_SEVERITY_ALIASES[word])
+    if word not in _SEVERITY_WORDS:
+        raise ParseError(f"unknown severity {value!r} (accepted: critical, important, suggestion, or C, I, S)")
+    return Severity(_SEVERITY_WORDS[word])
 
 
 def coerce_finding(item: Any, where: str = "finding") -> Finding:
@@ -76,3 +74,34 @@ def _int(v: Any) -> int | None:
         return int(v)
     except (TypeError, ValueError):
         raise ParseError(f"line number {v!r} is not an integer") from None
+
+
+class FindingIn(BaseModel):
+    """One finding of a findings file (what `coerce_finding` accepts): `severity` and `title` are
+    required; the place is either flat (`path`, `line_start`, `line_end`) or a `locations` list.
+    Other keys (confidence, ...) are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    severity: Literal["critical", "important", "suggestion", "C", "I", "S"] = Field(
+        description="critical, important or suggestion (any case), or the letter C, I or S")
+    title: str = Field(description="One line: what is wrong")
+    body: str = Field("", description="Why, and what to do (markdown)")
+    path: str | None = Field(None, description="File the finding is about (alias: file)")
+    line_start: int | None = Field(None, description="First line on the new side of the diff (alias: line)")
+    line_end: int | None = Field(None, description="Last line (inclusive) [default: line_start]")
+    locations: list[Location] = Field(default_factory=list,
+                                      description="Several places; used instead of path/line_start/line_end")
+    id: str = Field("", description="The reviewer's own id for the finding")
+    tags: list[str] = Field(default_factory=list)
+    category: str | None = None
+
+
+class FindingsFile(RootModel[list[FindingIn]]):
+    """A findings file for `harness score --findings`: a JSON list of findings (or an object whose
+    `findings` key holds that list)."""
+
+
+def findings_file_schema() -> dict[str, Any]:
+    """The JSON schema of a findings file (`harness schema findings`)."""
+    return FindingsFile.model_json_schema()

@@ -106,7 +106,7 @@ class JudgeScorer(DefaultScorer):
 
     def __init__(self, model: str = "openai/gpt-4o-mini", band: float = 0.25, max_candidates: int = 3,
                  min_confidence: float = 0.5, prompt_version: str = PROMPT_VERSION, *, lm: Any = None,
-                 cache: JudgeCache | None = None, **default_args: Any):
+                 cache: JudgeCache | None = None, api_base: str | None = None, **default_args: Any):
         if prompt_version != PROMPT_VERSION:  # a stored score rebuilt after the prompt changed
             raise ValueError(f"judge prompt {prompt_version!r} is gone; this version has {PROMPT_VERSION!r}")
         super().__init__(**default_args)
@@ -117,6 +117,7 @@ class JudgeScorer(DefaultScorer):
         self.args.update({"model": model, "band": self.band, "max_candidates": self.max_candidates,
                           "min_confidence": self.min_confidence, "prompt_version": PROMPT_VERSION})
         self._lm = lm
+        self.api_base = api_base  # where the model is served: not part of the scorer's identity
         self.cache: JudgeCache = cache if cache is not None else MemoryJudgeCache()
         self._module = None
         self._usage = self._zero()
@@ -129,7 +130,8 @@ class JudgeScorer(DefaultScorer):
         if self._lm is None:
             import dspy
 
-            self._lm = dspy.LM(self.model, temperature=0.0)
+            extra = {"api_base": self.api_base} if self.api_base else {}
+            self._lm = dspy.LM(self.model, temperature=0.0, **extra)
         return self._lm
 
     def ask(self, pred: Finding, gold: Finding) -> dict[str, Any]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+
+sys.dont_write_bytecode = False  # as cli.py: compile dspy/litellm once, not in every test process
 
 import pytest
 from hypothesis import HealthCheck, settings

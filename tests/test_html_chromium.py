@@ -64,7 +64,9 @@ def test_report_html_renders_its_charts(tmp_path_factory, tmp_path):
     body = re.search(r"<body([^>]*)>", dom)
     assert body, dom[:500]
     charts = re.search(r'data-charts="(\d+):(\d+)"', body.group(1))
-    assert charts and int(charts.group(1)) == 4 and int(charts.group(2)) >= 4 * 4
+    n_charts = html.read_text().count('<svg class="chart"')  # 3, or 4 with a cost chart
+    assert charts and int(charts.group(1)) == n_charts >= 3 and int(charts.group(2)) >= n_charts * 4
+    assert 'data-label-problems="0"' in body.group(1), body.group(1)
     assert "data-js-error" not in body.group(1)
     assert _console_errors(log) == []
     width, height, pixels = _png_pixels(shot)
@@ -82,3 +84,35 @@ def test_the_check_catches_a_script_error(tmp_path):
     dom, log, _ = _render(tmp_path, bad)
     assert "data-js-error" in dom
     assert _console_errors(log)
+
+
+def test_six_reviewer_report_screenshot(tmp_path):
+    """Six reviewers with long labels: every chart label inside its chart and clear of the others
+    (measured by the page in Chromium's layout), and a screenshot with the charts drawn."""
+    from harness.results.report.html import to_html
+    from tests.html_fixture import six_reviewers
+
+    html = tmp_path / "six.html"
+    html.write_text(to_html(six_reviewers()))
+    dom, log, shot = _render(tmp_path, html)
+    body = re.search(r"<body([^>]*)>", dom)
+    assert body, dom[:500]
+    attrs = body.group(1)
+    assert 'data-charts="4:' in attrs, attrs
+    assert 'data-label-problems="0"' in attrs, attrs
+    assert "data-js-error" not in attrs and _console_errors(log) == []
+    width, height, pixels = _png_pixels(shot)
+    assert (width, height) == (1200, 1600) and len(set(pixels)) > 32
+
+
+def test_the_label_check_catches_an_overlap(tmp_path):
+    from harness.results.report.html import _JS
+
+    bad = tmp_path / "overlap.html"
+    bad.write_text(f"<!DOCTYPE html><html><head><script>{_JS}</script></head><body>"
+                   '<svg class="chart" viewBox="0 0 200 100" width="200" height="100">'
+                   '<text x="10" y="50">first label</text><text x="14" y="52">second label</text>'
+                   '<text x="150" y="90">cut off at the edge</text></svg></body></html>')
+    dom, _, _ = _render(tmp_path, bad)
+    problems = re.search(r'data-label-problems="(\d+)"', dom)
+    assert problems and int(problems.group(1)) >= 2

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import scorers
+from harness.core.errors import ParseError
 from harness.core.models import Finding, Location
 from scorers.match import MatchParams, assign, pair_matrices
 from scorers.paths import normalise_path, paths_compatible
@@ -120,10 +121,13 @@ def test_one_to_one_duplicates_are_novel():
     assert sorted(p.label for p in r.predictions) == ["novel", "true_positive"]
 
 
-def test_flat_dict_input_and_severity_aliases():
+def test_flat_dict_input_and_severity_words():
     g = gold([F("critical", path="pkg/w.go", start=40, id="C1", **RACE)])
-    r = scorers.score(g, [{"severity": "Blocker", "path": "./pkg/w.go", "line_start": 41, "confidence": 0.9, **RACE}])
-    assert r.predictions[0].label == "true_positive" and r.predictions[0].severity_match == "exact"
+    for word in ("Critical", "C"):
+        r = scorers.score(g, [{"severity": word, "path": "./pkg/w.go", "line_start": 41, "confidence": 0.9, **RACE}])
+        assert r.predictions[0].label == "true_positive" and r.predictions[0].severity_match == "exact"
+    with pytest.raises(ParseError, match="critical, important, suggestion"):  # no guessing what "Blocker" means
+        scorers.score(g, [{"severity": "Blocker", "path": "./pkg/w.go", "line_start": 41, **RACE}])
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -56,9 +56,10 @@ def test_fatal_model_errors_are_one_line(db, capfd, args, message):
 def test_garbage_answers_are_parse_failures_not_crashes(db, capfd):
     with OpenAIServer(responder=lambda body: Reply(content="Looks good to me! \x00\ufffd {[ ## ]] <<<")) as srv:
         rc, out, err = _bench(capfd, db, "--model", "openai/test-model", "--api-base", srv.url, "--json")
-    assert rc == 0 and "Traceback" not in err, err
+    assert rc == 1 and "Traceback" not in err, err  # parse failures are reported, not hidden
+    assert_one_line_error(err, "0 case error(s) and 3 parse failure(s), more than --max-errors 0")
     res = json.loads(out)
-    assert res["status"] == "complete" and res["parse_failures"] == res["scored"] == 3
+    assert res["status"] == "complete_with_errors" and res["parse_failures"] == res["scored"] == 3
     with Store(db, read_only=True) as st:
         rows = st.all("SELECT status, error, raw_response FROM run_cases")
     assert all(s == "parse_failure" and e and "\n" not in e and "Looks good" in r for s, e, r in rows), rows
@@ -69,4 +70,4 @@ def test_garbage_bodies_exhaust_the_error_budget_with_one_line(db, capfd):
         rc, out, err = _bench(capfd, db, "--model", "openai/test-model", "--api-base", srv.url,
                               "--max-errors", "0", "--concurrency", "1")
     assert rc == 1
-    assert_one_line_error(err, "error budget exhausted")
+    assert_one_line_error(err, "case error(s) and 0 parse failure(s), more than --max-errors 0")

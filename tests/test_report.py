@@ -63,8 +63,9 @@ def test_parquet_needs_a_file(report):
 
 def test_html_is_self_contained(report):
     html = write(report, "html", None)
-    assert html.count('<svg class="chart"') == 4
-    stripped = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # the cost chart only when some reviewer has a known cost
+    assert html.count('<svg class="chart"') == 3 + any(r.usage.cost > 0 for r in report.reviewers)
+    stripped = html.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(' href="#', "")  # in-page links
     for needle in ("http://", "https://", " src=", " href=", "@import"):
         assert needle not in stripped
 
@@ -132,3 +133,26 @@ def test_several_runs_side_by_side(demo, tmp_path):
     a, b = rep.reviewers[0], rep.reviewers[1]
     assert a.metrics == b.metrics  # same program, same model, same inputs: same scores
     assert b.usage.cache_hits == 6 and b.usage.model_calls == 0
+
+
+def test_per_case_view_and_failures_in_the_html(report, demo, tmp_path):
+    """Per report and reviewer: gold found / missed, known false positives and novel findings; the
+    labels agree with the counts; failed cases get their own section."""
+    by = {(c.report_id, c.reviewer): c for c in report.cases}
+    assert {rid for rid, _ in by} == {t.report_id for t in report.reports}
+    for r in report.reviewers:
+        mine = [c for (_, rev), c in by.items() if rev == r.reviewer]
+        assert sum(len(c.found) for c in mine) == int(r.counts["tp"])
+        assert sum(len(c.known_fp) for c in mine) == r.known_fp_reraised
+    html = write(report, "html", None)
+    some = next(c for c in report.cases if c.found and c.missed)
+    assert "<th>Found</th><th>Missed</th>" in html and ", ".join(some.found) in html
+    assert 'id="failures"' not in html  # the demo's runs have no failed case
+    from harness.results.report.document import CaseFailure
+
+    failing = report.model_copy(update={"failures": [CaseFailure(
+        reviewer="x", report_id=report.reports[0].report_id, epoch=0, status="parse_failure",
+        kind="parse_failure", error="<script>alert(1)</script> not JSON")]})
+    html = write(failing, "html", None)
+    assert 'href="#failures"' in html and "Errors and parse failures (1)" in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.errors import HarnessError
 from harness.benchmark.runner import run_bench
 from harness.core.models import AgentReview, Finding, Location, Severity
 from harness.store.runs import case_frame, list_runs
@@ -66,7 +67,8 @@ def test_parse_failures_are_outcomes_with_raw_answers(store, server):
            "r0004": truncated('[[ ## findings ## ]]\n[{"severity": "important", "title": "cut')}
     server.responder = lambda body: bad.get(report_id_in(body)) or answer_for(body)
     res = bench(store, server)
-    assert res.status == "complete" and res.scored == 5 and res.parse_failures == 4 and res.errors == 0
+    assert res.status == "complete_with_errors" and res.scored == 5 and res.parse_failures == 4 and res.errors == 0
+    assert res.error_kinds == [{"kind": "parse_failure", "count": 4, "first": res.error_kinds[0]["first"]}]
     cases = {r["report_id"]: r for r in case_frame(store, res.run_id).to_dicts()}
     assert cases["r0000"]["status"] == "ok"
     for rid in ("r0001", "r0002", "r0003", "r0004"):
@@ -78,11 +80,13 @@ def test_parse_failures_are_outcomes_with_raw_answers(store, server):
 
 
 def test_error_budget_stops_the_run(store, server):
-    populate(store, 12)
+    # --max-errors sets what is tolerated (the exit code); the run itself stops past max(it, 10)
+    populate(store, 14)
     server.responder = lambda body: server_error(503)
     res = bench(store, server, concurrency=1, max_errors=2, max_retries=1)
-    assert res.status == "failed" and "error budget" in res.message
-    assert res.errors == 3 and res.finished == 3 < res.cases
+    assert res.status == "failed" and "stopped after 11 case errors" in res.message
+    assert res.errors == 11 and res.finished == 11 < res.cases
+    assert [k["kind"] for k in res.error_kinds] == ["server"] and res.error_kinds[0]["count"] == 11
     row = case_frame(store, res.run_id).row(0, named=True)
     assert row["status"] == "error" and "server" in row["error"] and row["retries"] == 1
 
@@ -135,15 +139,17 @@ def test_replay_scores_recorded_reviews_without_model_calls(store):
     res = run_bench(store, model="replay:Claude", split="all", score_fn=simple_score, parse=_replay_parser)
     assert res.status == "complete" and res.scored == 5 and res.model_calls == 0
     assert res.metrics.f1 == 1.0 and res.program.startswith("replay:")
-    missing = run_bench(store, model="replay:Gemini", split="all", score_fn=simple_score, parse=_replay_parser)
-    assert missing.skipped == 5 and missing.scored == 0
+    with pytest.raises(HarnessError, match="no recorded reviewer 'Gemini'") as exc:
+        run_bench(store, model="replay:Gemini", split="all", score_fn=simple_score, parse=_replay_parser)
+    assert "known: Claude" in exc.value.one_line()
 
 
 def test_replay_through_the_real_parser(store):
     pytest.importorskip("harness.gold.parse")
     populate(store, 3)
     res = run_bench(store, model="replay:Claude", split="all", score_fn=simple_score)
-    assert res.status == "complete" and res.scored + res.parse_failures == 3
+    assert res.status == ("complete_with_errors" if res.parse_failures else "complete")
+    assert res.scored == 3
 
 
 def test_runs_lists_every_run(store, server):

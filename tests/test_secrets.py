@@ -87,7 +87,7 @@ def test_no_key_in_tables_files_logs_or_cache(tmp_path, keys, capsys, caplog, mo
     try:
         base = srv.url.replace("http://", f"http://user:{keys['url']}@")
         rc, out, err = _run(capsys, "--db", str(db), "bench", "--model", "openai/test-model", "--split", "all",
-                            "--api-base", base, "--concurrency", "1", "--json")
+                            "--api-base", base, "--concurrency", "1", "--max-errors", "2", "--json")
         outputs += [out, err]
         assert rc == 0, err
         run = json.loads(out)
@@ -102,6 +102,10 @@ def test_no_key_in_tables_files_logs_or_cache(tmp_path, keys, capsys, caplog, mo
         outputs += [out, err]
         rc, out, err = _run(capsys, "--db", str(db), "runs", "--json")
         outputs += [out, err]
+        for fmt in ([], ["--json"]):  # the per-case view shows errors and raw answers: redacted too
+            rc, out, err = _run(capsys, "--db", str(db), "runs", "show", run["run_id"], *fmt)
+            assert rc == 0, err
+            outputs += [out, err]
         (tmp_path / "in").mkdir()
         leaky = tmp_path / "in" / "findings.json"  # our own input: the only file allowed to hold a key
         leaky.write_text(json.dumps([{**finding_json("r0003")[0], "body": f"key {keys['anthropic']}"}]))

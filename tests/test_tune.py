@@ -70,6 +70,7 @@ def test_tune_save_show_bench_loop(optimizer, db, capsys):
         with Store(db) as st:
             run = get_tune_run(st, lin["tune_id"])
             assert run["status"] == "complete" and run["program_hash"] == h
+            assert run["name"] == f"cot-{optimizer}-light"  # the tune run carries its own name
             scored = trials(st, lin["tune_id"])
             assert len(scored) == lin["trials"] and scored[-1][2] == 1.0
             assert [b for _, _, b in scored] == sorted(b for _, _, b in scored)  # best never drops

@@ -338,8 +338,13 @@ def build_dataset(st: Store, repo_path: str | Path, *, seed: int = 0,
 
 def dataset_summary(st: Store, split_name: str = DEFAULT_SPLIT_NAME) -> list[dict]:
     """`harness dataset show`: per split, reports, PRs, input status counts and tokens."""
+    from harness.core.errors import NotFound
     from harness.store import inputs as sql
 
+    if split_name != DEFAULT_SPLIT_NAME and sql.get_split(st, split_name) is None:
+        names = sql.split_names(st)
+        raise NotFound(f"no split named {split_name!r}",
+                       hint=f"stored: {', '.join(names)}" if names else "run `harness dataset build` first")
     return sql.dataset_summary(st, split_name).to_dicts()
 
 

@@ -9,9 +9,11 @@ no result): every case is scored exactly once.
 
 Failure policy: a parse failure (garbage, schema-breaking JSON, empty or truncated answer)
 is an outcome, scored as an empty review with the raw answer kept; a case whose model calls
-failed for good is an error with its reason; after more than `max_errors` errors no new case
-starts and the run ends 'failed'; a fatal model error (unknown model, missing key, endpoint
-down) stops the run at once with that one-line message.
+failed for good is an error with its reason (and its kind). A run whose cases all ran ends
+'complete', or 'complete_with_errors' when some errored or failed to parse (`harness bench` exits
+1 when there are more of those than --max-errors). After more than max(max_errors,
+STOP_AFTER_ERRORS) errors no new case starts and the run ends 'failed'; a fatal model error
+(unknown model, missing key, endpoint down) stops the run at once with that one-line message.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pydantic import BaseModel
 
 from harness.benchmark.case_score import ScoreFn
 from harness.core.defaults import DEFAULT_CONCURRENCY
-from harness.core.errors import HarnessError, ModelError
+from harness.core.errors import HarnessError, Interrupted, ModelError
 from harness.core.hashing import content_hash
 from harness.core.models import Finding, Report
 from harness.core.runs import (
@@ -34,6 +36,9 @@ from harness.core.runs import (
 )
 from harness.core.secrets import MASK, redact
 from harness.store import Store
+
+
+STOP_AFTER_ERRORS = 10  # a provider this broken is not worth more cases, whatever --max-errors says
 
 
 class Outcome(BaseModel):
@@ -134,7 +139,19 @@ def _program_for(store: Store, model: str, program: str,
         if is_baseline(model):
             return None, model.strip().lower(), baseline_hash(model)
     elif is_replay(model):
+        from harness.store.gold import reviewer_agents
+
         agent = replay_agent(model)
+        from harness.benchmark.replay import agents_in_gold
+        from harness.gold.parse.agents import Roster
+        from harness.store.gold import iter_reports
+
+        known = reviewer_agents(store)
+        if not (any(k.lower() == agent.lower() for k in known)
+                or Roster.from_labels(known).candidates(agent, strict=True)):
+            names = agents_in_gold(list(iter_reports(store))) if known else []
+            raise HarnessError(f"no recorded reviewer {agent!r} in the store",
+                               hint=f"known: {', '.join(names)}" if names else "ingest reports first")
         return None, replay_model(agent), replay_program_hash(agent)
     from harness.benchmark.consolidate.run import check_program
     from harness.core import memo
@@ -313,8 +330,17 @@ def run_bench(
     try:
         status, message = _execute(store, writer, run_id, solver, score_fn, reports, todo, cfg, progress,
                                    done=len(done), total=len(planned), memo_keys=memo_keys)
+    except KeyboardInterrupt:
+        writer.close()
+        finished = len(sql.finished_cases(store, run_id))
+        raise Interrupted(f"interrupted after {finished} of {len(planned)} cases; "
+                          f"resume with `harness bench --resume {run_id}`") from None
     finally:
         writer.close()
+    if status == RunStatus.complete:
+        t = sql.case_totals(store, run_id)
+        if t["errors"] or t["parse_failures"]:
+            status = RunStatus.complete_with_errors
     sql.finish_run(store, run_id, status, message, time.perf_counter() - t0)
     return bench_result(store, run_id)
 
@@ -347,11 +373,11 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
         spent += result.stats.spent
         if result.status == CaseStatus.error:
             errors += 1
-            if errors > cfg.max_errors and not stop.is_set():
+            if errors > max(cfg.max_errors, STOP_AFTER_ERRORS) and not stop.is_set():
                 stop.set()
                 status = RunStatus.failed
-                message = (f"error budget exhausted: {errors} case errors > --max-errors "
-                           f"{cfg.max_errors}; last: {result.error}")
+                message = (f"stopped after {errors} case errors (more than "
+                           f"{max(cfg.max_errors, STOP_AFTER_ERRORS)}); last: {result.error}")
         if progress:
             progress(done, total, errors, spent)
 
@@ -424,7 +450,11 @@ def run_case(run_id: str, solver: Any, score_fn: ScoreFn, case: Any, report: Rep
             raise FatalRunError(me.one_line()) from exc
         reason = me.one_line() if me is not None else f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
         out = Outcome(status=CaseStatus.error, error=reason, raw=stats.last_text)
+        kind = me.kind if me is not None else type(exc).__name__
+    else:
+        kind = "parse_failure" if out.status == CaseStatus.parse_failure else None
     res = CaseResult(run_id=run_id, report_id=case.report_id, epoch=epoch, status=out.status, error=out.error,
+                     error_kind=kind,
                      raw_response=out.raw if out.status != CaseStatus.ok or out.error else None, stats=stats,
                      tool_calls=out.tool_calls)
     if out.status in (CaseStatus.ok, CaseStatus.parse_failure):
@@ -458,4 +488,5 @@ def bench_result(store: Store, run_id: str) -> BenchResult:
         skipped=t["skipped"], model_calls=t["model_calls"], cache_hits=t["cache_hits"], retries=t["retries"],
         input_tokens=t["input_tokens"], output_tokens=t["output_tokens"], cost=t["cost"], spent=t["spent"],
         wall_s=run["wall_s"], metrics=metrics,
+        error_kinds=sql.error_kinds(store, run["run_id"]),
     )

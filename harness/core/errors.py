@@ -1,4 +1,11 @@
-"""One exception family: the CLI turns any HarnessError into a one-line message and exit code."""
+"""One exception family: the CLI turns any HarnessError into a one-line message and exit code.
+
+`warn(message)` is the one way the library tells the user about something suspicious that is not
+an error (a review that parses to no finding): a `HarnessWarning`, which the CLI prints as one
+`harness: warning: ...` line on stderr.
+"""
+
+import warnings
 
 
 class HarnessError(Exception):
@@ -31,7 +38,21 @@ class ModelError(HarnessError):
     """Unknown model, dead endpoint, or an error budget exhausted."""
 
 
+class Interrupted(HarnessError):
+    """Ctrl-C: what finished is stored; the message says how to go on."""
+
+    exit_code = 130
+
+
 class GateFailed(HarnessError):
     """Not an error: the regression gate verdict was 'fail'."""
 
     exit_code = 1
+
+
+class HarnessWarning(UserWarning):
+    """Suspicious input that is not an error (see `warn`)."""
+
+
+def warn(message: str) -> None:
+    warnings.warn(message, HarnessWarning, stacklevel=2)

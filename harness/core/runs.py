@@ -25,6 +25,7 @@ def replay_model(agent: str) -> str:
 class RunStatus(StrEnum):
     running = "running"
     complete = "complete"
+    complete_with_errors = "complete_with_errors"  # every case ran; some errored or failed to parse
     failed = "failed"
     interrupted = "interrupted"
 
@@ -95,6 +96,7 @@ class CaseResult(BaseModel):
     epoch: int
     status: CaseStatus
     error: str | None = None
+    error_kind: str | None = None  # the model client's fault kind, or parse_failure
     raw_response: str | None = None
     stats: CallStats = Field(default_factory=CallStats)
     duration_s: float = 0.0
@@ -116,6 +118,8 @@ class Metrics(BaseModel):
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    recall_weighted: float | None = None  # severity-weighted recall (the scorer's weights)
+    recall_fixed: float | None = None  # recall of the gold findings the author fixed
 
 
 class ConsolidationMetrics(Metrics):
@@ -160,3 +164,4 @@ class BenchResult(BaseModel):
     wall_s: float
     metrics: SerializeAsAny[Metrics]
     task: str = "review"
+    error_kinds: list[dict[str, Any]] = Field(default_factory=list)  # {kind, count, first} per failure kind

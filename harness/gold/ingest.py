@@ -39,6 +39,7 @@ class IngestTotals(BaseModel):
     files: int = 0
     reports: int = 0  # parsed and stored (ok + warning)
     failed: int = 0
+    duplicate_ids: int = 0  # failed because another file of the batch gives the same report id
     new: int = 0
     replaced: int = 0
     unchanged: int = 0
@@ -140,18 +141,34 @@ def ingest_docs(store: Store, docs: Iterable[_Doc], *, strict: bool = False,
     entries: list[IngestEntry | None] = [None] * len(docs)
     parsed: list[tuple[int, Report]] = []
     failures: list[tuple[str, str, str]] = []
+    owner: dict[str, tuple[str, str]] = {}  # report id -> (source, hash) of the batch's first file giving it
+    clashes = 0
+
+    def fail(n: int, doc: _Doc, h: str, reason: str) -> None:
+        failures.append((doc.source, h, reason))
+        entries[n] = IngestEntry(id=_stem(doc.source), source=doc.source, status="failed", reason=reason,
+                                 warnings=[ParseWarning(where=doc.source, message=reason)])
+
     for n, doc in enumerate(docs):
         h = hashes[doc.source]
         if h in known:  # same bytes already stored: nothing to parse
-            entries[n] = IngestEntry(id=known[h], source=doc.source, status="ok")
+            rid, report = known[h], None
         else:
             try:
                 report = _parse(doc, h)
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-                reason = _one_line(exc).removeprefix(f"{doc.source}: ")
-                failures.append((doc.source, h, reason))
-                entries[n] = IngestEntry(id=_stem(doc.source), source=doc.source, status="failed", reason=reason,
-                                         warnings=[ParseWarning(where=doc.source, message=reason)])
+                fail(n, doc, h, _one_line(exc).removeprefix(f"{doc.source}: "))
+                rid = None
+            else:
+                rid = report.id
+        if rid is not None:
+            first = owner.setdefault(rid, (doc.source, h))
+            if first[1] != h:  # another file of this batch already gives this id: never lose one silently
+                clashes += 1
+                fail(n, doc, h, f"report id {rid!r} is also given by {first[0]}, a different file "
+                                f"earlier in this batch; not stored (rename one of the reports)")
+            elif report is None:
+                entries[n] = IngestEntry(id=rid, source=doc.source, status="ok")
             else:
                 parsed.append((n, report))
                 entries[n] = IngestEntry(id=report.id, source=doc.source,
@@ -190,6 +207,7 @@ def ingest_docs(store: Store, docs: Iterable[_Doc], *, strict: bool = False,
         t.findings = {k: agg[k] for k in ("critical", "important", "suggestion")}
         t.agent_findings = agg["agent_findings"]
         t.warnings = agg["warnings"]
+    t.duplicate_ids = clashes
     if strict and (t.failed or t.warnings):
         raise IngestFailed(
             f"--strict: {t.failed} file(s) failed and {t.warnings} parse warning(s) "

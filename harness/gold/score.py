@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import HarnessError, ParseError
+from harness.core.errors import HarnessError, ParseError, warn
 from harness.core.hashing import content_hash
 from harness.core.models import Finding
 from harness.core.scores import ScoreResult
@@ -47,7 +47,10 @@ def read_findings(path: str | Path) -> list[Finding]:
         from harness.gold.parse import parse_review
     except ImportError:
         raise HarnessError(f"{p}: markdown reviews need harness.gold.parse, which is not installed") from None
-    return list(parse_review(text).findings)
+    findings = list(parse_review(text).findings)
+    if not findings:
+        warn(f"{p}: the review parses to 0 findings (see `harness schema findings` for the JSON form)")
+    return findings
 
 
 def fates_by_report(st: Store, report_ids: list[str]) -> dict[str, list[Any]]:
@@ -68,7 +71,7 @@ def stored_fates(st: Store, report_id: str) -> list[Any]:
 
 def score_file(st: Store, report_id: str, path: str | Path, *, k: int = 3, strict: bool = True,
                scorer: str = "default", judge: str | None = None, run_id: str | None = None,
-               save: bool = True) -> ScoreResult:
+               save: bool = True, api_base: str | None = None) -> ScoreResult:
     """Score the findings in `path` against report `report_id`'s gold; store and return the result."""
     from harness.store.gold import get_report
     from harness.store.scores import StoreJudgeCache, put_score
@@ -84,6 +87,7 @@ def score_file(st: Store, report_id: str, path: str | Path, *, k: int = 3, stric
         args["model"] = judge
     if scorer == "judge":
         runtime["cache"] = StoreJudgeCache(st)
+        runtime["api_base"] = api_base
     sc = get_scorer(scorer, **args, **runtime)
     result = sc.score(gold, findings)
     if save:

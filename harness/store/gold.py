@@ -292,3 +292,8 @@ def report_listing(st: Store, *, pr: int | str | None = None, since: str | None 
         out["warnings"] = list_warnings(st, frame["id"].to_list()).to_dicts()
     out["failures"] = [dict(f, failed_at=str(f["failed_at"])) for f in list_failures(st).to_dicts()]
     return out
+
+
+def reviewer_agents(st: Store) -> list[str]:
+    """Every reviewer (agent) named by a stored report or with findings in one, for `replay:AGENT`."""
+    return [r[0] for r in st.all("SELECT agent FROM reviewers UNION SELECT agent FROM agent_findings ORDER BY agent")]

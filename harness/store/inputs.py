@@ -68,6 +68,10 @@ def get_split(st: Store, name: str) -> tuple[int, list[float], str] | None:
     return (int(row[0]), list(row[1]), row[2]) if row else None
 
 
+def split_names(st: Store) -> list[str]:
+    return [r[0] for r in st.all("SELECT name FROM splits ORDER BY name")]
+
+
 def split_assignments(st: Store, name: str) -> dict[str, tuple[str, str]]:
     """report_id -> (group_key, split)."""
     rows = st.all("SELECT report_id, group_key, split FROM split_assignments WHERE split_name = ?", [name])

@@ -13,7 +13,7 @@ from harness.core.errors import HarnessError, NotFound
 from harness.core.hashing import canonical_json
 from harness.store import Store
 
-_RUN_COLS = ("tune_id", "base_program", "base_hash", "optimizer", "budget", "metric", "model",
+_RUN_COLS = ("tune_id", "name", "base_program", "base_hash", "optimizer", "budget", "metric", "model",
              "reflection_model", "split_name", "split_seed", "split_hash", "seed", "train_cases",
              "dev_cases", "status", "options")
 _TOTAL_COLS = ("trials", "metric_calls", "model_calls", "cache_hits", "input_tokens", "output_tokens",
@@ -65,18 +65,26 @@ def tune_runs_of(st: Store, program_hash: str) -> list[dict[str, Any]]:
 
 
 def list_tuned(st: Store):
-    """Saved programs with the latest tune run that produced each (programs saved otherwise too)."""
+    """One row per tune run that produced a program (its own name, optimiser, budget, trials,
+    scores, cost) with the program's hash, then the programs saved without a tune run; newest first."""
     return st.frame("""
-        WITH latest AS (
-            SELECT * FROM tune_runs WHERE program_hash IS NOT NULL
-            QUALIFY row_number() OVER (PARTITION BY program_hash ORDER BY started_at DESC) = 1
-        )
-        SELECT p.hash, p.name, p.base, t.optimizer, t.budget, t.metric, t.model, t.reflection_model,
+        SELECT p.hash, t.name, p.base, t.optimizer, t.budget, t.metric, t.model, t.reflection_model,
                t.split_seed, t.dev_before, t.dev_after, t.trials, t.cost, t.status, t.tune_id,
-               p.created_at
-        FROM programs p LEFT JOIN latest t ON t.program_hash = p.hash
-        ORDER BY p.created_at DESC, p.hash
+               t.started_at AS created_at
+        FROM tune_runs t JOIN programs p ON p.hash = t.program_hash
+        UNION ALL
+        SELECT p.hash, p.name, p.base, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               NULL, p.created_at
+        FROM programs p WHERE NOT EXISTS (SELECT 1 FROM tune_runs t WHERE t.program_hash = p.hash)
+        ORDER BY created_at DESC, hash
     """)
+
+
+def program_of_tune_name(st: Store, name: str) -> str | None:
+    """The program hash the newest tune run called `name` produced, if any."""
+    row = st.one("SELECT program_hash FROM tune_runs WHERE name = ? AND program_hash IS NOT NULL"
+                 " ORDER BY started_at DESC LIMIT 1", [name])
+    return row[0] if row else None
 
 
 # -- saved programs -----------------------------------------------------------------------
@@ -92,7 +100,11 @@ def put_program(st: Store, hash_: str, name: str, base: str, config: dict, state
 
 
 def find_program(st: Store, ref: str) -> dict[str, Any]:
-    """A saved program by full hash, unique hash prefix or name (newest of that name)."""
+    """A saved program by full hash, unique hash prefix or name: a tune run's name (newest of that
+    name), else the name it was first saved under."""
+    tuned = program_of_tune_name(st, ref)
+    if tuned is not None:
+        ref = tuned
     rows = st.all(
         "SELECT hash, name, base, config, state, lineage, created_at FROM programs"
         " WHERE hash = ? OR starts_with(hash, ?) OR name = ? ORDER BY created_at DESC", [ref, ref, ref])

@@ -72,10 +72,11 @@ def run_usage(st: Store, run_ids: Sequence[str]) -> pl.DataFrame:
 
 
 def replay_runs(st: Store, split: str | None = None) -> list[dict[str, Any]]:
-    """Complete replay runs (`replay:AGENT`), newest first, optionally of one split."""
+    """Complete replay runs (`replay:AGENT`; some recorded reviews may not parse), newest first,
+    optionally of one split."""
     rows = st.all(
         "SELECT run_id, model, split, config FROM runs WHERE starts_with(lower(model), ?)"
-        " AND status = 'complete' AND (? IS NULL OR split = ?) ORDER BY started_at DESC, run_id",
+        " AND status IN ('complete', 'complete_with_errors') AND (? IS NULL OR split = ?) ORDER BY started_at DESC, run_id",
         [REPLAY_PREFIX, split, split])
     return [{"run_id": r[0], "model": r[1], "split": r[2], "config": json.loads(r[3])} for r in rows]
 

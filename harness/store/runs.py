@@ -115,7 +115,7 @@ def put_case(st: Store, case: CaseResult) -> bool:
 def _case_row(c: CaseResult) -> dict[str, Any]:
     s = c.stats
     return {"run_id": c.run_id, "report_id": c.report_id, "epoch": c.epoch, "status": c.status.value,
-            "error": redact(c.error), "raw_response": redact(c.raw_response), "model_calls": s.model_calls,
+            "error": redact(c.error), "error_kind": c.error_kind, "raw_response": redact(c.raw_response), "model_calls": s.model_calls,
             "cache_hits": s.cache_hits, "retries": s.retries, "input_tokens": s.input_tokens,
             "output_tokens": s.output_tokens, "cost": s.cost, "spent": s.spent, "duration_s": c.duration_s,
             "tool_calls": c.tool_calls, "tp": c.tp, "fp": c.fp, "fn": c.fn,
@@ -123,6 +123,7 @@ def _case_row(c: CaseResult) -> dict[str, Any]:
 
 
 _CASE_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "status": pl.Utf8, "error": pl.Utf8,
+                "error_kind": pl.Utf8,
                 "raw_response": pl.Utf8, "model_calls": pl.Int32, "cache_hits": pl.Int32, "retries": pl.Int32,
                 "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cost": pl.Float64, "spent": pl.Float64,
                 "duration_s": pl.Float64, "tool_calls": pl.Int32, "tp": pl.Int32, "fp": pl.Int32, "fn": pl.Int32,
@@ -324,6 +325,23 @@ _TOTALS = """
 """
 
 
+def error_kinds(st: Store, run_id: str) -> list[dict[str, Any]]:
+    """Per failure kind (errors and parse failures) of a run: how many cases, and the first message."""
+    rows = st.all(
+        "SELECT coalesce(error_kind, status) AS kind, count(*) AS n, arg_min(error, finished_at) AS first"
+        " FROM run_cases WHERE run_id = ? AND status IN ('error', 'parse_failure')"
+        " GROUP BY kind ORDER BY n DESC, kind", [run_id])
+    return [{"kind": k, "count": int(n), "first": first} for k, n, first in rows]
+
+
+def failed_cases(st: Store, run_ids: list[str]) -> list[dict[str, Any]]:
+    """The errored and unparsed cases of some runs, in run and report order."""
+    rows = st.all("SELECT run_id, report_id, epoch, status, error_kind, error FROM run_cases"
+                  " WHERE list_contains(?, run_id) AND status IN ('error', 'parse_failure')"
+                  " ORDER BY run_id, report_id, epoch", [run_ids])
+    return [dict(zip(("run_id", "report_id", "epoch", "status", "kind", "error"), r)) for r in rows]
+
+
 def case_totals(st: Store, run_id: str) -> dict[str, Any]:
     cur = st.execute(_TOTALS, [run_id])
     cols = [d[0] for d in cur.description]
@@ -339,10 +357,21 @@ def micro_metrics(tp: int, fp: int, fn: int) -> Metrics:
     return Metrics(precision=precision, recall=recall, f1=f1, tp=tp, fp=fp, fn=fn)
 
 
+def acted_on_metrics(st: Store, run_id: str) -> dict[str, float | None]:
+    """recall_weighted and recall_fixed of a run, micro over its scored cases (summed scorer counts)."""
+    keys = ("gold_weight", "found_weight", "gold_fixed", "found_fixed")
+    row = st.one("SELECT " + ", ".join(
+        f"coalesce(sum(CAST(json_extract(metrics, '$.counts.{k}') AS DOUBLE)), 0)" for k in keys)
+        + " FROM run_cases WHERE run_id = ? AND metrics IS NOT NULL", [run_id])
+    c = dict(zip(keys, row or (0, 0, 0, 0)))
+    return {"recall_weighted": c["found_weight"] / c["gold_weight"] if c["gold_weight"] else None,
+            "recall_fixed": c["found_fixed"] / c["gold_fixed"] if c["gold_fixed"] else None}
+
+
 def finish_run(st: Store, run_id: str, status: RunStatus, message: str | None, wall_add_s: float) -> dict:
     """Write the run's totals (recomputed from its cases), status and the wall time of this attempt."""
     t = case_totals(st, run_id)
-    metrics = micro_metrics(t["tp"], t["fp"], t["fn"])
+    metrics = micro_metrics(t["tp"], t["fp"], t["fn"]).model_copy(update=acted_on_metrics(st, run_id))
     st.execute(
         "UPDATE runs SET status = ?, message = ?, finished_at = current_timestamp, scored = ?, errors = ?,"
         " model_calls = ?, cache_hits = ?, input_tokens = ?, output_tokens = ?, cost = ?, spent = ?,"

@@ -212,8 +212,9 @@ def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[
 
     tune_id = content_hash({"opts": opts.model_dump(), "nonce": uuid.uuid4().hex}, 16)
     started = datetime.now(timezone.utc)
+    name = opts.name or f"{student.program_name}-{opts.optimizer}-{opts.budget}"
     sql.create_tune_run(store, {
-        "tune_id": tune_id, "base_program": opts.program, "base_hash": base_hash,
+        "tune_id": tune_id, "name": name, "base_program": opts.program, "base_hash": base_hash,
         "optimizer": opts.optimizer, "budget": opts.budget, "metric": opts.metric, "model": opts.model,
         "reflection_model": reflection_model if opts.optimizer != "bootstrap" else None,
         "split_name": opts.split_name, "split_seed": split_seed, "split_hash": split_hash, "seed": opts.seed,
@@ -258,7 +259,7 @@ def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[
     report(tracker)
     usage = {**_usage(stats), "trials": tracker.trials, "metric_calls": tracker.metric_calls}
     lineage = {
-        "tune_id": tune_id, "status": status, "task": opts.task, "base_program": opts.program, "base_hash": base_hash,
+        "tune_id": tune_id, "name": name, "status": status, "task": opts.task, "base_program": opts.program, "base_hash": base_hash,
         "optimizer": opts.optimizer, "budget": opts.budget, "options": plan.knobs, "metric": opts.metric,
         "model": opts.model, "reflection_model": reflection_model if opts.optimizer != "bootstrap" else None,
         "split": {"name": opts.split_name, "seed": split_seed, "hash": split_hash},
@@ -270,7 +271,6 @@ def _tune(store: Store, opts: TuneOptions, make: LMFactory, progress: Callable[[
         sql.finish_tune_run(store, tune_id, status=status, message="interrupted before any candidate was scored",
                             program_hash=None, dev_before=dev_before, dev_after=None, totals=usage)
         return TuneResult(tune_id=tune_id, status=status, lineage=lineage)
-    name = opts.name or f"{student.program_name}-{opts.optimizer}-{opts.budget}"
     optimised.program_config = getattr(student, "program_config", {})
     h = save_program(store, clean_demos(optimised), name, lineage)
     sql.finish_tune_run(store, tune_id, status=status, message=message, program_hash=h, dev_before=dev_before,

@@ -49,10 +49,13 @@ def show_program(store: Store, ref: str) -> ProgramView:
     from harness.benchmark.programs import SAVED_PREFIX
     from harness.store import programs as sql
 
-    saved = sql.find_program(store, ref.removeprefix(SAVED_PREFIX))
+    ref = ref.removeprefix(SAVED_PREFIX)
+    saved = sql.find_program(store, ref)
     runs = [{k: (str(v) if hasattr(v, "isoformat") else v) for k, v in r.items() if k != "options"}
             for r in sql.tune_runs_of(store, saved["hash"])]
-    return ProgramView(hash=saved["hash"], name=saved["name"], base=saved["base"], config=saved["config"],
+    names = list(dict.fromkeys(r["name"] for r in runs if r.get("name")))
+    name = ref if ref in names else ", ".join(names) or saved["name"]
+    return ProgramView(hash=saved["hash"], name=name, base=saved["base"], config=saved["config"],
                        lineage=saved["lineage"], predictors=predictors_of(saved["state"]), tune_runs=runs,
                        created_at=str(saved["created_at"]) if saved["created_at"] else None)
 
@@ -63,10 +66,19 @@ def render_program(view: ProgramView) -> str:
 
     lin = view.lineage
     lines = [f"# {view.name} ({view.hash[:12]})", "", f"- base: {view.base}"]
-    if lin:
-        def num(x: Any) -> str:
-            return "n/a" if x is None else f"{x:.3f}"
 
+    def num(x: Any) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    if view.tune_runs:  # each tune that produced this program text, newest first
+        lines += ["", f"## Tune runs ({len(view.tune_runs)})", "",
+                  "| name | optimizer | budget | status | model | dev before | dev after | trials | cost | started |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in view.tune_runs:
+            lines.append(f"| {r.get('name') or '-'} | {r['optimizer']} | {r['budget']} | {r['status']} | "
+                         f"{r['model']} | {num(r.get('dev_before'))} | {num(r.get('dev_after'))} | "
+                         f"{r.get('trials')} | ${r.get('cost') or 0:.4f} | {str(r.get('started_at'))[:19]} |")
+    elif lin:
         lines += [
             f"- tuned from: {lin.get('base_program')} with {lin.get('optimizer')} ({lin.get('budget')}), "
             f"status {lin.get('status')}",

@@ -14,7 +14,8 @@ import polars as pl
 from harness.core.errors import HarnessError
 from harness.core.models import RetroCell, RetroRow, RetroTable, Severity
 from harness.core.runs import REPLAY_PREFIX, is_replay, replay_model
-from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, Estimate, ReportTable,
+from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, CaseFailure, CaseLabels,
+                                               Estimate, ReportTable,
                                              ReviewerSummary, Usage)
 from harness.results.stored_scores import ensure_scores, scorer_of
 from harness.store import Store
@@ -165,8 +166,34 @@ def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: 
     tables = per_report_tables(st, all_runs, labels, scores, gold, preds, unique)
     if not panel_ids:
         notes.insert(0, "no historical panel: no replay run covers these reports")
+    from harness.store.runs import failed_cases
+
+    failures = [CaseFailure(reviewer=labels[f.pop("run_id")], **f) for f in failed_cases(st, ids)
+                if f["report_id"] in set(report_ids.to_list())]
     return BenchReport(runs=requested, panel=panel_ids, reviewers=reviewers, reports=tables, n_boot=n_boot,
-                       since=window[0], until=window[1], notes=notes)
+                       since=window[0], until=window[1], notes=notes,
+                       cases=case_labels(all_runs, labels, gold, preds), failures=failures)
+
+
+def case_labels(runs: list[dict], labels: dict[str, str], gold: pl.DataFrame,
+                preds: pl.DataFrame) -> list[CaseLabels]:
+    """Per (report, reviewer), epoch 0: gold found / missed, known false positives and novel findings."""
+    out: dict[tuple[str, str], CaseLabels] = {}
+    order = {r["run_id"]: i for i, r in enumerate(runs)}
+
+    def entry(rid: str, report_id: str) -> CaseLabels:
+        return out.setdefault((report_id, rid), CaseLabels(report_id=report_id, reviewer=labels[rid]))
+
+    for g in gold.filter(pl.col("epoch") == 0).iter_rows(named=True):
+        e = entry(g["run_id"], g["report_id"])
+        (e.found if g["label"] == "found" else e.missed).append(g["gold_id"] or "?")
+    for p in preds.filter(pl.col("epoch") == 0).iter_rows(named=True):
+        e = entry(p["run_id"], p["report_id"])
+        if p["label"] == "known_false_positive":
+            e.known_fp.append(p["title"] or "")
+        elif p["label"] == "novel":
+            e.novel.append(p["title"] or "")
+    return [out[k] for k in sorted(out, key=lambda k: (k[0], order.get(k[1], 0)))]
 
 
 def _unique_labels(runs: list[dict]) -> dict[str, str]:

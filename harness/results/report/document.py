@@ -94,6 +94,29 @@ class ReportTable(_Model):
     table: RetroTable
 
 
+class CaseLabels(_Model):
+    """One reviewer on one report (epoch 0): which gold findings it found and missed, and what
+    else it raised (re-raised known false positives, novel findings)."""
+
+    report_id: str
+    reviewer: str
+    found: list[str] = Field(default_factory=list)  # gold ids
+    missed: list[str] = Field(default_factory=list)
+    known_fp: list[str] = Field(default_factory=list)  # titles of the predictions
+    novel: list[str] = Field(default_factory=list)
+
+
+class CaseFailure(_Model):
+    """A case that errored or whose answer could not be parsed."""
+
+    reviewer: str
+    report_id: str
+    epoch: int
+    status: str  # error | parse_failure
+    kind: str | None = None
+    error: str | None = None
+
+
 class BenchReport(_Model):
     runs: list[str]  # the requested run ids, in order
     panel: list[str]  # replay run ids of the historical reviewers
@@ -103,5 +126,7 @@ class BenchReport(_Model):
     since: str | None = None  # report-date window the report was restricted to
     until: str | None = None
     notes: list[str] = Field(default_factory=list)
+    cases: list[CaseLabels] = Field(default_factory=list)
+    failures: list[CaseFailure] = Field(default_factory=list)
     # consolidate runs (harness.consolidate): decision metrics, confusion matrices, flipped decisions
     consolidation: ConsolidationSection | None = None

@@ -9,10 +9,13 @@ what the headless-Chromium test reads.
 
 from __future__ import annotations
 
+import hashlib
 from html import escape
 
 from harness.results.report.document import BenchReport, Estimate, ReviewerSummary
 
+# metric series of the bar charts: greys and blues, apart from the reviewers' colours
+SERIES = ("#1f3b5c", "#8fb3d9", "#7a1f1f", "#c9803a", "#9aa5ad")
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#bab0ac")
 W, H = 640, 300
@@ -27,23 +30,69 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
-def _short(label: str, n: int = 24) -> str:
-    return label if len(label) <= n else label[: n - 1] + "…"
+def reviewer_colors(labels: list[str]) -> dict[str, str]:
+    """A colour per reviewer label that depends on the label, not on its position, so a reviewer
+    keeps its colour in every chart and from one report to the next (collisions take the next free
+    colour, in label order)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for label in sorted(set(labels)):
+        i = int(hashlib.sha256(label.encode()).hexdigest()[:8], 16) % len(PALETTE)
+        while PALETTE[i] in used and len(used) < len(PALETTE):
+            i = (i + 1) % len(PALETTE)
+        used.add(PALETTE[i])
+        out[label] = PALETTE[i]
+    return out
 
 
-def _svg(title: str, body: list[str], height: int = H, legend: list[tuple[str, str]] | None = None) -> str:
-    leg = ""
-    if legend:
-        items = []
-        for i, (label, color) in enumerate(legend):
-            x = ML + i * 150
-            items.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{color}"/>'
-                         f'<text x="{x + 14}" y="{height - 5}" class="small">{_e(label)}</text>')
-        leg = "".join(items)
+LABEL_CHARS = 24  # characters per line of a y-axis label (12 px text in the ML-wide margin)
+SMALL_CHAR_W = 6.2  # generous width of one 10 px character, for legend layout
+
+
+def _wrap(label: str, width: int = LABEL_CHARS) -> list[str]:
+    """Label lines of at most `width` characters, broken at spaces (long words are split)."""
+    lines: list[str] = []
+    line = ""
+    for word in label.split():
+        while len(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    if line or not lines:
+        lines.append(line)
+    return lines
+
+
+def _legend(items: list[tuple[str, str]], top: float) -> tuple[list[str], float]:
+    """Swatch + full label per item, flowed left to right in rows across the chart width; returns
+    the elements and the height they take."""
+    out, x, y, row_h = [], 10.0, top, 16
+    for label, color in items:
+        width = 14 + len(label) * SMALL_CHAR_W + 14
+        if x > 10 and x + width > W - 10:
+            x, y = 10.0, y + row_h
+        out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{x + 14:.1f}" y="{y + 9:.1f}" class="small">{_e(label)}</text>')
+        x += width
+    return out, (y - top + row_h if items else 0)
+
+
+def _svg(title: str, body: list[str], height: float = H, legend: list[tuple[str, str]] | None = None) -> str:
+    leg, extra = _legend(legend or [], height + 4)
+    total = height + (extra + 8 if legend else 0)
     return (f'<figure><figcaption>{_e(title)}</figcaption>'
-            f'<svg class="chart" role="img" aria-label="{_e(title)}" viewBox="0 0 {W} {height}" '
-            f'width="{W}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
-            + "".join(body) + leg + "</svg></figure>")
+            f'<svg class="chart" role="img" aria-label="{_e(title)}" viewBox="0 0 {W} {total:.0f}" '
+            f'width="{W}" height="{total:.0f}" xmlns="http://www.w3.org/2000/svg">'
+            + "".join(body) + "".join(leg) + "</svg></figure>")
 
 
 def _x_axis(y: float, ticks: list[float], scale, fmt=lambda t: f"{t:.1f}") -> list[str]:
@@ -55,36 +104,44 @@ def _x_axis(y: float, ticks: list[float], scale, fmt=lambda t: f"{t:.1f}") -> li
     return out
 
 
-def _bars(title: str, reviewers: list[ReviewerSummary], series: list[tuple[str, str, callable]]) -> str:
-    """Horizontal grouped bars on [0, 1]: one group per reviewer, one bar per series (label, color,
-    getter returning an Estimate)."""
-    n = max(len(reviewers), 1)
-    group = 14 * len(series) + 10
-    height = MT + n * group + MB + 10
+def _bars(title: str, reviewers: list[ReviewerSummary], series: list[tuple[str, str, callable]]) -> str | None:
+    """Horizontal grouped bars on [0, 1]: one group per reviewer (its label wrapped, never cut), one
+    bar per series (label, color, getter returning an Estimate). A series no reviewer has a value
+    for is left out; a missing value is an absent bar, not an "n/a" row. None when nothing to draw."""
+    series = [s for s in series if any(s[2](r).value is not None for r in reviewers)]
+    if not reviewers or not series:
+        return None
+    labels = [_wrap(r.reviewer) for r in reviewers]
+    groups = [max(14 * len(series) + 10, 14 * len(lines) + 8) for lines in labels]
+    bottom = MT + sum(groups)
     scale = lambda v: ML + v * (W - ML - MR)  # noqa: E731
-    body = _x_axis(MT + n * group, [0, 0.25, 0.5, 0.75, 1.0], scale, lambda t: f"{t:.2f}")
-    for i, r in enumerate(reviewers):
-        y0 = MT + i * group
-        body.append(f'<text x="{ML - 6}" y="{y0 + group / 2}" class="label" text-anchor="end">'
-                    f'{_e(_short(r.reviewer))}<title>{_e(r.reviewer)}</title></text>')
+    body = _x_axis(bottom, [0, 0.25, 0.5, 0.75, 1.0], scale, lambda t: f"{t:.2f}")
+    y0 = MT
+    for r, lines, group in zip(reviewers, labels, groups):
+        first = y0 + group / 2 - 14 * (len(lines) - 1) / 2 + 4
+        body.append(f'<text x="{ML - 6}" y="{first:.1f}" class="label" text-anchor="end">'
+                    + "".join(f'<tspan x="{ML - 6}" dy="{0 if i == 0 else 14}">{_e(line)}</tspan>'
+                              for i, line in enumerate(lines))
+                    + f'<title>{_e(r.reviewer)}</title></text>')
+        bars_top = y0 + (group - 14 * len(series) + 4) / 2
         for j, (label, color, get) in enumerate(series):
             est: Estimate = get(r)
-            y = y0 + 4 + j * 14
             if est.value is None:
-                body.append(f'<text x="{ML + 4}" y="{y + 10}" class="small">{_e(label)}: n/a</text>')
                 continue
+            y = bars_top + j * 14
             width = scale(est.value) - ML
             tip = f"{r.reviewer} — {label}: {_fmt(est.value)}"
             if est.low is not None and est.high is not None:
                 tip += f" [{_fmt(est.low)}, {_fmt(est.high)}]"
-            body.append(f'<rect class="mark" x="{ML}" y="{y}" width="{max(width, 0.5):.1f}" height="12" '
+            body.append(f'<rect class="mark" x="{ML}" y="{y:.1f}" width="{max(width, 0.5):.1f}" height="12" '
                         f'fill="{color}"><title>{_e(tip)}</title></rect>')
             if est.low is not None and est.high is not None:
                 a, b = scale(est.low), scale(est.high)
-                body.append(f'<line x1="{a:.1f}" y1="{y + 6}" x2="{b:.1f}" y2="{y + 6}" class="whisker"/>'
-                            f'<line x1="{a:.1f}" y1="{y + 2}" x2="{a:.1f}" y2="{y + 10}" class="whisker"/>'
-                            f'<line x1="{b:.1f}" y1="{y + 2}" x2="{b:.1f}" y2="{y + 10}" class="whisker"/>')
-    return _svg(title, body, height + 16, [(lbl, c) for lbl, c, _ in series])
+                body.append(f'<line x1="{a:.1f}" y1="{y + 6:.1f}" x2="{b:.1f}" y2="{y + 6:.1f}" class="whisker"/>'
+                            f'<line x1="{a:.1f}" y1="{y + 2:.1f}" x2="{a:.1f}" y2="{y + 10:.1f}" class="whisker"/>'
+                            f'<line x1="{b:.1f}" y1="{y + 2:.1f}" x2="{b:.1f}" y2="{y + 10:.1f}" class="whisker"/>')
+        y0 += group
+    return _svg(title, body, bottom + 22, [(lbl, c) for lbl, c, _ in series])
 
 
 def _unit_y(v: float) -> float:
@@ -102,46 +159,49 @@ def _unit_frame() -> list[str]:
     return body
 
 
-def _scatter(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
-    costs = [r.usage.cost for r in reviewers]
-    top = max(costs) if costs and max(costs) > 0 else 1.0
+def _scatter(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str | None:
+    """Cost against F1, for the reviewers with a known (non-zero) cost; None when no reviewer has one."""
+    shown = [r for r in reviewers if r.kind != "replay" and r.usage.cost > 0
+             and (r.intervals.get("f1_strict") or Estimate(value=None)).value is not None]
+    if not shown:
+        return None
+    top = max(r.usage.cost for r in shown)
     xs = lambda v: ML + (v / top) * (W - ML - MR - 40)  # noqa: E731
     body = _unit_frame()
     for t in (0, top / 2, top):
-        body.append(f'<text x="{xs(t):.1f}" y="{H - MB + 14}" class="small" text-anchor="middle">${t:.4f}</text>')
-    body.append(f'<text x="{(ML + W) / 2}" y="{H - 8}" class="small" text-anchor="middle">cost (USD, whole run;'
-                ' replays and local models cost $0)</text>'
+        body.append(f'<text x="{xs(t):.1f}" y="{H - MB + 18}" class="small" text-anchor="middle">${t:.4f}</text>')
+    body.append(f'<text x="{(ML + W) / 2}" y="{H - 4}" class="small" text-anchor="middle">cost (USD, whole run)</text>'
                 f'<text x="{ML - 40}" y="{MT + 4}" class="small" text-anchor="end">F1</text>')
-    for i, r in enumerate(reviewers):
-        f1 = r.intervals.get("f1_strict")
-        if f1 is None or f1.value is None:
-            continue
-        x, y = xs(r.usage.cost), _unit_y(f1.value)
-        body.append(f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colors[r.run_id]}">'
-                    f'<title>{_e(r.reviewer)}: F1 {_fmt(f1.value)}, cost ${r.usage.cost:.4f}</title></circle>'
-                    f'<text x="{x + 9:.1f}" y="{y + 4 + (i % 3) * 9 - 9:.1f}" class="small">{_e(_short(r.reviewer))}</text>')
-    return _svg("Cost against F1 (strict)", body)
+    for r in shown:
+        f1 = r.intervals["f1_strict"].value
+        body.append(f'<circle class="mark" cx="{xs(r.usage.cost):.1f}" cy="{_unit_y(f1):.1f}" r="6" '
+                    f'fill="{colors[r.reviewer]}"><title>{_e(r.reviewer)}: F1 {_fmt(f1)}, '
+                    f'cost ${r.usage.cost:.4f}</title></circle>')
+    return _svg("Cost against F1 (strict)", body, legend=[(r.reviewer, colors[r.reviewer]) for r in shown])
 
 
-def _sweep(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str:
+def _sweep(reviewers: list[ReviewerSummary], colors: dict[str, str]) -> str | None:
     ks = (0, 3, 10)
     xs = lambda k: ML + (k / 10) * (W - ML - MR - 60)  # noqa: E731
     body = _unit_frame()
     for k in ks:
-        body.append(f'<text x="{xs(k):.1f}" y="{H - MB + 14}" class="small" text-anchor="middle">k={k}</text>')
-    body.append(f'<text x="{(ML + W) / 2}" y="{H - 8}" class="small" text-anchor="middle">'
+        body.append(f'<text x="{xs(k):.1f}" y="{H - MB + 18}" class="small" text-anchor="middle">k={k}</text>')
+    body.append(f'<text x="{(ML + W) / 2}" y="{H - 4}" class="small" text-anchor="middle">'
                 'gold line range widened by ±k lines</text>'
                 f'<text x="{ML - 40}" y="{MT + 4}" class="small" text-anchor="end">recall</text>')
+    legend = []
     for r in reviewers:
         pts = [(xs(k), _unit_y(r.metrics.get(f"recall_k{k}"))) for k in ks if r.metrics.get(f"recall_k{k}") is not None]
         if not pts:
             continue
-        c = colors[r.run_id]
+        c = colors[r.reviewer]
         body.append(f'<polyline class="mark" fill="none" stroke="{c}" stroke-width="2" points="'
                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + f'"><title>{_e(r.reviewer)}</title></polyline>')
         body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"/>' for x, y in pts]
-        body.append(f'<text x="{pts[-1][0] + 6:.1f}" y="{pts[-1][1] + 4:.1f}" class="small">{_e(_short(r.reviewer, 14))}</text>')
-    return _svg("Tolerance sweep: recall at k = 0, 3, 10", body)
+        legend.append((r.reviewer, c))
+    if not legend:
+        return None
+    return _svg("Tolerance sweep: recall at k = 0, 3, 10", body, legend=legend)
 
 
 _CSS = """
@@ -163,6 +223,28 @@ document.addEventListener('DOMContentLoaded', function () {
   var charts = document.querySelectorAll('svg.chart');
   var marks = document.querySelectorAll('svg.chart .mark');
   document.body.setAttribute('data-charts', charts.length + ':' + marks.length);
+  // every chart label inside its chart and clear of the others (what the Chromium test reads)
+  var problems = [];
+  charts.forEach(function (svg) {
+    var vb = svg.viewBox.baseVal, boxes = [];
+    svg.querySelectorAll('text').forEach(function (t) {
+      var b = t.getBBox(), name = t.firstChild ? t.firstChild.textContent : '';
+      if (b.x < -0.5 || b.y < -0.5 || b.x + b.width > vb.width + 0.5 || b.y + b.height > vb.height + 0.5) {
+        problems.push('cut: ' + name);
+      }
+      boxes.push([b, name]);
+    });
+    for (var i = 0; i < boxes.length; i++) {
+      for (var j = i + 1; j < boxes.length; j++) {
+        var a = boxes[i][0], c = boxes[j][0];
+        if (a.x < c.x + c.width - 1 && c.x < a.x + a.width - 1 && a.y < c.y + c.height - 1 && c.y < a.y + a.height - 1) {
+          problems.push('overlap: ' + boxes[i][1] + ' / ' + boxes[j][1]);
+        }
+      }
+    }
+  });
+  document.body.setAttribute('data-label-problems', String(problems.length));
+  if (problems.length) document.body.setAttribute('data-label-problem', problems[0]);
 });
 """
 
@@ -183,21 +265,34 @@ def _ci(e: Estimate | None) -> str:
 
 def to_html(rep: BenchReport) -> str:
     revs = rep.reviewers
-    colors = {r.run_id: PALETTE[i % len(PALETTE)] for i, r in enumerate(revs)}
+    colors = reviewer_colors([r.reviewer for r in revs])
     none = Estimate(value=None)
     parts = [f"<h1>Benchmark report</h1><p class=\"note\">Runs: {_e(', '.join(rep.runs))}. "
              f"Historical panel (replayed): {_e(', '.join(r.reviewer for r in revs if r.kind == 'replay') or 'none')}. "
              f"95% intervals: {rep.n_boot} bootstrap replicates over reports.</p>"]
-    parts.append("<h2>Charts</h2>")
-    parts.append(_bars("Precision and recall per reviewer (95% intervals)", revs, [
-        ("precision (strict)", PALETTE[0], lambda r: r.intervals.get("precision_strict") or none),
-        ("recall", PALETTE[1], lambda r: r.intervals.get("recall") or none)]))
-    parts.append(_bars("Recall by severity", revs, [
-        (s, PALETTE[3 + i], (lambda s: lambda r: Estimate(value=r.metrics.get(f"recall_{s}")))(s))
-        for i, s in enumerate(("critical", "important", "suggestion"))]))
-    parts.append(_scatter(revs, colors))
-    parts.append(_sweep(revs, colors))
-    parts.append("<h2>Quality</h2>")
+    parts.append('<nav class="toc"><b>Contents</b><ul><li><a href="#charts">Charts</a></li>'
+                 '<li><a href="#quality">Quality</a></li><li><a href="#acted-on">Acted on</a></li>'
+                 + ('<li><a href="#cutoff">Before / after the training cut-off</a></li>'
+                    if any(r.by_cutoff for r in revs) else "")
+                 + '<li><a href="#cost">Cost, tokens, latency</a></li>'
+                 + (f'<li><a href="#failures">Errors and parse failures</a> ({len(rep.failures)})</li>'
+                    if rep.failures else "")
+                 + f'<li><a href="#per-report">Per report</a> ({len(rep.reports)})</li></ul></nav>')
+    parts.append('<h2 id="charts">Charts</h2>')
+    charts = [
+        _bars("Precision and recall per reviewer (95% intervals)", revs, [
+            ("precision (strict)", SERIES[0], lambda r: r.intervals.get("precision_strict") or none),
+            ("recall", SERIES[1], lambda r: r.intervals.get("recall") or none)]),
+        _bars("Recall by severity", revs, [
+            (s, SERIES[2 + i], (lambda s: lambda r: Estimate(value=r.metrics.get(f"recall_{s}")))(s))
+            for i, s in enumerate(("critical", "important", "suggestion"))]),
+        _scatter(revs, colors),
+        _sweep(revs, colors)]
+    parts += [c for c in charts if c is not None]
+    if charts[2] is None:
+        parts.append('<p class="note">No cost chart: no reviewer of this report has a known cost '
+                     '(replayed reviewers and local models cost $0).</p>')
+    parts.append('<h2 id="quality">Quality</h2>')
     parts.append(_html_table(
         ["Reviewer", "Kind", "Reports", "Precision (strict)", "Precision (lenient)", "Recall", "F1 (strict)",
          "F1 (lenient)", "Severity accuracy", "Over-call rate", "Known FPs re-raised", "Unique insights"],
@@ -207,7 +302,7 @@ def to_html(rep: BenchReport) -> str:
           _fmt(r.metrics.get("severity_accuracy")), _fmt(r.metrics.get("over_call_rate")),
           f"{r.known_fp_reraised}/{int(r.counts.get('n_known_fp', 0))}", f"{r.unique_insights}/{r.found}"]
          for r in revs]))
-    parts.append("<h2>Acted on: fixed findings, severity weight, cost per found issue</h2>")
+    parts.append('<h2 id="acted-on">Acted on: fixed findings, severity weight, cost per found issue</h2>')
     usd = lambda x: x if isinstance(x, str) else ("—" if x is None else f"${x:.4f}")  # noqa: E731
     parts.append(_html_table(
         ["Reviewer", "Recall", "Recall (fixed)", "Recall (severity-weighted)", "F1 (strict)",
@@ -217,7 +312,7 @@ def to_html(rep: BenchReport) -> str:
           usd(r.cost_per_true_positive), usd(r.cost_per_fixed_found)] for r in revs]))
     cut = [r for r in revs if r.by_cutoff]
     if cut:
-        parts.append("<h2>Before / after the training cut-off</h2>")
+        parts.append('<h2 id="cutoff">Before / after the training cut-off</h2>')
         parts.append(_html_table(
             ["Reviewer", "Cut-off", "Reports before / after", "Recall before → after", "Recall (fixed) before → after",
              "F1 before → after", "Enough reports"],
@@ -225,7 +320,7 @@ def to_html(rep: BenchReport) -> str:
               *(f"{_ci(b.intervals.get(m))} → {_ci(a.intervals.get(m))}" for m in ("recall", "recall_fixed", "f1_strict")),
               "yes" if a.enough and b.enough else "too few reports to tell"]
              for r in cut for b, a in [(r.by_cutoff["before"], r.by_cutoff["after"])]]))
-    parts.append("<h2>Cost, tokens, latency</h2>")
+    parts.append('<h2 id="cost">Cost, tokens, latency</h2>')
     parts.append(_html_table(
         ["Reviewer", "Cases", "Scored", "Errors", "Tokens in", "Tokens out", "Cost", "Latency p50", "Latency p95",
          "Tool calls", "Cache hits"],
@@ -239,13 +334,29 @@ def to_html(rep: BenchReport) -> str:
         from harness.results.consolidation import section_html
 
         parts.append(section_html(rep.consolidation))
-    parts.append("<h2>Per report</h2>")
+    if rep.failures:
+        parts.append(f'<h2 id="failures">Errors and parse failures ({len(rep.failures)})</h2>')
+        parts.append(_html_table(["Reviewer", "Report", "Epoch", "Status", "Kind", "Message"],
+                                 [[f.reviewer, f.report_id, str(f.epoch), f.status, f.kind or "—", f.error or "—"]
+                                  for f in rep.failures]))
+    by_report: dict[str, list] = {}
+    for c in rep.cases:
+        by_report.setdefault(c.report_id, []).append(c)
+    parts.append('<h2 id="per-report">Per report</h2><ul class="toc-reports">'
+                 + "".join(f'<li><a href="#r-{_e(t.report_id)}">{_e(t.report_id)}</a></li>' for t in rep.reports)
+                 + "</ul>")
     for t in rep.reports:
         tbl = t.table
         labels = [tbl.column_labels[i] if i < len(tbl.column_labels) else c for i, c in enumerate(tbl.columns)]
-        parts.append(f"<h3>{_e(t.report_id)}</h3>")
+        parts.append(f'<h3 id="r-{_e(t.report_id)}">{_e(t.report_id)}</h3>')
         parts.append(_html_table([""] + labels, [[row.metric] + [row.cells[c].raw if c in row.cells else "—"
                                                                  for c in tbl.columns] for row in tbl.rows]))
+        mine = by_report.get(t.report_id, [])
+        if mine:  # what each reviewer found, missed and raised besides
+            parts.append(_html_table(
+                ["Reviewer", "Found", "Missed", "Known false positives re-raised", "Novel"],
+                [[c.reviewer, ", ".join(c.found) or "—", ", ".join(c.missed) or "—",
+                  "; ".join(c.known_fp) or "—", "; ".join(c.novel) or "—"] for c in mine]))
     parts.append('<p class="note">† carried over from the published Summary table. '
                  + " ".join(_e(n) for n in rep.notes) + "</p>")
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

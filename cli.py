@@ -517,9 +517,11 @@ def report_cmd(
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
-    with open_store() as st:
+    from harness.core.progress import progress
+
+    with open_store() as st, progress("report: replaying the historical reviewers") as update:
         rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot,
-                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs())
+                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs(), progress=update)
     text = write(rep, fmt, output)
     if text is not None:
         sys.stdout.write(text)

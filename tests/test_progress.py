@@ -63,3 +63,19 @@ def test_bench_on_a_non_terminal_reports_progress(capsys, monkeypatch):
     assert rc == 0, err
     lines = [x for x in err.splitlines() if x.startswith("bench: ")]
     assert lines and lines[-1].startswith("bench: 6/6 (100%), 0 errors, $0.0000, done in ")
+
+
+def test_first_report_shows_the_panel_replay_progress(capsys, monkeypatch, tmp_path):
+    from harness.store import Store
+
+    monkeypatch.setattr(prog, "EVERY", 0.0)
+    monkeypatch.setattr(prog, "AFTER", 0.0)
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "r.duckdb"))
+    assert cli.main(["ingest", str(SAMPLE)]) == 0
+    assert cli.main(["bench", "--model", "replay:Claude", "--split", "all", "--json"]) == 0
+    with Store() as st:
+        (run_id,) = st.one("SELECT run_id FROM runs")
+    capsys.readouterr()
+    assert cli.main(["report", run_id, "--boot", "100"]) == 0  # the panel's other replays run now
+    err = capsys.readouterr().err
+    assert "report: replaying the historical reviewers: " in err and "done in" in err

@@ -30,9 +30,10 @@ def _label(run: dict[str, Any]) -> tuple[str, str]:
     return f"{run['program']} · {model}", "program"
 
 
-def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, run_missing: bool = True) -> list[str]:
+def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, run_missing: bool = True,
+                 progress: Any = None) -> list[str]:
     """Run ids of the replay panel on `split`: the newest complete replay run per agent, running the
-    missing ones (replay makes no model call)."""
+    missing ones (replay makes no model call; `progress(done, total, errors, cost)` follows them)."""
     from harness.benchmark.replay import agents_in_gold
     from harness.store import results as sql
     from harness.store.gold import iter_reports
@@ -47,7 +48,7 @@ def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, 
         if rid is None and run_missing:
             from harness.benchmark.runner import run_bench
 
-            rid = run_bench(st, model=replay_model(agent), split=split, concurrency=4).run_id
+            rid = run_bench(st, model=replay_model(agent), split=split, concurrency=4, progress=progress).run_id
         if rid is not None:
             out.append(rid)
     return out
@@ -56,7 +57,7 @@ def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, 
 def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | None = None,
                  replay_panel: bool = True, n_boot: int = 1000, seed: int = 0, since: str | None = None,
                  until: str | None = None, cutoff: str | None = None,
-                 cutoffs: Mapping[str, Any] | None = None) -> BenchReport:
+                 cutoffs: Mapping[str, Any] | None = None, progress: Any = None) -> BenchReport:
     """The report of `run_ids` beside the historical panel (replay runs; found or run when `panel`
     is None and `replay_panel` is set).
 
@@ -85,7 +86,7 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
         panel_ids = []
         if replay_panel:
             for s in splits:
-                panel_ids += ensure_panel(st, s)
+                panel_ids += ensure_panel(st, s, progress=progress)
     else:
         panel_ids = [get_run(st, p)["run_id"] for p in panel]
     requested = [r["run_id"] for r in runs]

@@ -528,11 +528,9 @@ def report_cmd(
 
 
 def _cutoffs() -> dict:
-    """Per-model training cut-offs from the config ([tool.harness.cutoffs]), if any."""
-    try:
-        from harness.config import load_config
-    except ImportError:
-        return {}
+    """Per-model training cut-offs from the config ([tool.harness.cutoffs] / [cutoffs] in harness.toml)."""
+    from harness.core.config import load_config
+
     return load_config().section("cutoffs")
 
 

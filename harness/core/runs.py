@@ -118,6 +118,8 @@ class Metrics(BaseModel):
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    recall_weighted: float | None = None  # severity-weighted recall (the scorer's weights)
+    recall_fixed: float | None = None  # recall of the gold findings the author fixed
 
 
 class ConsolidationMetrics(Metrics):

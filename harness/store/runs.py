@@ -357,10 +357,21 @@ def micro_metrics(tp: int, fp: int, fn: int) -> Metrics:
     return Metrics(precision=precision, recall=recall, f1=f1, tp=tp, fp=fp, fn=fn)
 
 
+def acted_on_metrics(st: Store, run_id: str) -> dict[str, float | None]:
+    """recall_weighted and recall_fixed of a run, micro over its scored cases (summed scorer counts)."""
+    keys = ("gold_weight", "found_weight", "gold_fixed", "found_fixed")
+    row = st.one("SELECT " + ", ".join(
+        f"coalesce(sum(CAST(json_extract(metrics, '$.counts.{k}') AS DOUBLE)), 0)" for k in keys)
+        + " FROM run_cases WHERE run_id = ? AND metrics IS NOT NULL", [run_id])
+    c = dict(zip(keys, row or (0, 0, 0, 0)))
+    return {"recall_weighted": c["found_weight"] / c["gold_weight"] if c["gold_weight"] else None,
+            "recall_fixed": c["found_fixed"] / c["gold_fixed"] if c["gold_fixed"] else None}
+
+
 def finish_run(st: Store, run_id: str, status: RunStatus, message: str | None, wall_add_s: float) -> dict:
     """Write the run's totals (recomputed from its cases), status and the wall time of this attempt."""
     t = case_totals(st, run_id)
-    metrics = micro_metrics(t["tp"], t["fp"], t["fn"])
+    metrics = micro_metrics(t["tp"], t["fp"], t["fn"]).model_copy(update=acted_on_metrics(st, run_id))
     st.execute(
         "UPDATE runs SET status = ?, message = ?, finished_at = current_timestamp, scored = ?, errors = ?,"
         " model_calls = ?, cache_hits = ?, input_tokens = ?, output_tokens = ?, cost = ?, spent = ?,"

@@ -401,6 +401,8 @@ def bench(
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer token cap."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint URL."),
     scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
+    k: int = typer.Option(3, "--k", min=0, help="Scorer line tolerance: widen each gold range by ±k lines."),
+    judge: Optional[str] = typer.Option(None, "--judge", help="Score with the LLM judge on this litellm model."),
     since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after YYYY-MM-DD."),
     until: Optional[str] = typer.Option(None, "--until", help="Only reports dated on or before YYYY-MM-DD."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
@@ -449,7 +451,8 @@ def bench(
         res = run_bench(st, model=model, program=program, split=split, limit=limit, concurrency=concurrency,
                         since=since, until=until,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
-                        max_tokens=max_tokens, api_base=api_base, scorer=scorer, resume=resume,
+                        max_tokens=max_tokens, api_base=api_base, scorer="judge" if judge else scorer,
+                        scorer_args={"k": k, **({"model": judge} if judge else {})}, resume=resume,
                         progress=progress, task=task, with_diff=with_diff, max_cost=max_cost, price_in=price_in,
                         price_out=price_out, price_cached=price_cached)
     if as_json:
@@ -535,6 +538,33 @@ def runs_show(
 # ---------------------------------------------------------------------------------------
 
 
+_K_VIEW = ("Read the scores stored with line tolerance K (default: the run's own scorer arguments); "
+           "store them first with `harness rescore RUN --k K`.")
+
+
+@app.command("rescore")
+def rescore_cmd(
+    run_id: str = typer.Argument(..., help="Run whose stored findings to score again."),
+    k: Optional[int] = typer.Option(None, "--k", min=0, help="Line tolerance [default: the run's]."),
+    strict: Optional[bool] = typer.Option(None, "--strict/--lenient", help="[default: the run's]"),
+    judge: Optional[str] = typer.Option(None, "--judge", help="Score with the LLM judge on this litellm model."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Score a stored run again under another scorer view (k, lenient, judge), stored beside the old one."""
+    from harness.benchmark.case_score import rescore
+
+    with open_store() as st:
+        res = rescore(st, run_id, k=k, strict=strict, judge=judge)
+    if as_json:
+        emit_json(res)
+        return
+    m = res.metrics
+    typer.echo(f"run {res.run_id}: {res.cases} cases scored with {res.scorer} (k={res.args.get('k')}"
+               f"{', lenient' if res.args.get('strict') is False else ''}), view {res.args_hash}"
+               f" ({res.replaced} replaced, {res.skipped} skipped); precision {_r3(m.get('precision'))},"
+               f" recall {_r3(m.get('recall'))}, f1 {_r3(m.get('f1'))}")
+
+
 @app.command("report")
 def report_cmd(
     run_ids: list[str] = typer.Argument(..., help="Run ids (see `harness runs`); several go side by side."),
@@ -548,6 +578,7 @@ def report_cmd(
     until: Optional[str] = typer.Option(None, "--until", help="Only gold reports dated on or before YYYY-MM-DD."),
     cutoff: Optional[str] = typer.Option(None, "--cutoff", help="Training cut-off YYYY-MM-DD: every metric before / "
                                          "after it (default: per model, the cutoffs table of the config)."),
+    k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
     from harness.results.report import FORMATS, build_report, write
@@ -556,18 +587,16 @@ def report_cmd(
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
     with open_store() as st:
         rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot,
-                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs())
+                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs(), k=k)
     text = write(rep, fmt, output)
     if text is not None:
         sys.stdout.write(text)
 
 
 def _cutoffs() -> dict:
-    """Per-model training cut-offs from the config ([tool.harness.cutoffs]), if any."""
-    try:
-        from harness.config import load_config
-    except ImportError:
-        return {}
+    """Per-model training cut-offs from the config ([tool.harness.cutoffs] / [cutoffs] in harness.toml)."""
+    from harness.core.config import load_config
+
     return load_config().section("cutoffs")
 
 
@@ -577,12 +606,13 @@ def compare_cmd(
     run_b: str = typer.Argument(..., help="Run B (the challenger); deltas are B − A."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates."),
+    k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """Paired comparison of two runs: metric deltas with intervals, and the gold findings that flipped."""
     from harness.results.compare import compare, to_markdown
 
     with open_store() as st:
-        res = compare(st, run_a, run_b, n_boot=n_boot)
+        res = compare(st, run_a, run_b, n_boot=n_boot, k=k)
     if as_json:
         emit_json(res)
     else:
@@ -599,13 +629,14 @@ def gate_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json-out", help="Write the result as JSON here."),
     allow_missing: bool = typer.Option(False, "--allow-missing",
                                        help="Pass even if the candidate did not score some baseline reports."),
+    k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
 ) -> None:
     """CI regression gate: exit 0 (pass) or 1 (fail) with a one-line verdict; 2 on errors."""
     from harness.results.gate import run_gate
 
     with open_store() as st:
         res = run_gate(st, baseline, candidate, metric=metric, max_drop=max_drop, junit=junit, json_out=json_out,
-                       allow_missing=allow_missing)
+                       allow_missing=allow_missing, k=k)
     typer.echo(res.line)
     if res.verdict != "pass":
         raise typer.Exit(1)

@@ -46,12 +46,13 @@ def assert_run_consistent(st: Any, run_id: str) -> None:
         WHERE p.run_id = ? GROUP BY ALL
         HAVING count(*) != max(p.idx) + 1 OR any_value(c.status) IS DISTINCT FROM 'ok'""", [run_id])
     assert bad == [], bad
-    # a scored case's tp + fp is the number of predictions it stored
+    # a scored case has its one score, whose tp + fp is the number of predictions it stored
     mism = st.all("""
-        SELECT c.report_id, c.epoch, c.tp + c.fp, count(p.idx)
-        FROM run_cases c LEFT JOIN run_predictions p USING (run_id, report_id, epoch)
-        WHERE c.run_id = ? AND c.status IN ('ok', 'parse_failure') GROUP BY ALL
-        HAVING c.tp + c.fp != count(p.idx)""", [run_id])
+        SELECT c.report_id, c.epoch, any_value(s.tp + s.fp), count(p.idx)
+        FROM run_cases c LEFT JOIN scores s USING (run_id, report_id, epoch)
+        LEFT JOIN run_predictions p USING (run_id, report_id, epoch)
+        WHERE c.run_id = ? AND c.status IN ('ok', 'parse_failure') GROUP BY c.report_id, c.epoch
+        HAVING count(DISTINCT s.args_hash) != 1 OR any_value(s.tp + s.fp) != count(p.idx)""", [run_id])
     assert mism == [], mism
 
 

@@ -76,13 +76,25 @@ def answer_for(body: dict) -> Reply:
     return Reply(content=chat_answer(findings=finding_json(rid) if rid else []))
 
 
-def simple_score(report: Report, findings: list[Finding]):
+class SimpleScorer:
     """Location-only scorer for runner tests (the real scorers are tested in their package)."""
-    from harness.benchmark.case_score import CaseScore
 
-    gold = {(l.path, l.line_start) for f in report.findings for l in f.locations}
-    labels = ["true_positive" if any((l.path, l.line_start) in gold for l in f.locations) else "novel"
-              for f in findings]
-    tp = labels.count("true_positive")
-    return CaseScore(tp=tp, fp=len(findings) - tp, fn=len(report.findings) - min(tp, len(report.findings)),
-                     labels=labels, metrics={"counts": {"tp": tp}})
+    name = "simple"
+    args: dict = {}
+
+    def score(self, gold, findings: list[Finding]):
+        from scorers import metrics_from_counts
+        from harness.core.scores import PredictionLabel, ScoreResult
+
+        where = {(l.path, l.line_start) for f in gold.findings for l in f.locations}
+        labels = ["true_positive" if any((l.path, l.line_start) in where for l in f.locations) else "novel"
+                  for f in findings]
+        tp = labels.count("true_positive")
+        counts = {"tp": tp, "fp": len(findings) - tp, "novel": len(findings) - tp, "n_pred": len(findings),
+                  "n_gold": len(gold.findings), "fn": len(gold.findings) - min(tp, len(gold.findings))}
+        return ScoreResult(scorer=self.name, args={}, counts=counts, metrics=metrics_from_counts(counts),
+                           predictions=[PredictionLabel(index=i, label=lab, severity=f.severity.value, title=f.title)
+                                        for i, (f, lab) in enumerate(zip(findings, labels))])
+
+
+simple_score = SimpleScorer()

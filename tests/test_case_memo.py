@@ -26,8 +26,9 @@ def _cases(store, run_id):
 
 
 def _preds(store, run_id):
-    return store.all("SELECT report_id, epoch, idx, severity, title, label, finding FROM run_predictions"
-                     " WHERE run_id = ? ORDER BY report_id, epoch, idx", [run_id])
+    return store.all("SELECT p.report_id, p.epoch, p.idx, p.severity, p.title, l.label, p.finding"
+                     " FROM run_predictions p LEFT JOIN score_labels l ON l.run_id = p.run_id AND l.report_id = p.report_id AND l.epoch = p.epoch AND l.side = 'pred' AND l.idx = p.idx"
+                     " WHERE p.run_id = ? ORDER BY p.report_id, p.epoch, p.idx", [run_id])
 
 
 def test_memo_rerun_equals_the_full_cached_path(store, server):
@@ -76,9 +77,15 @@ def test_case_key_holds_what_decides_the_result():
     assert memo.case_key(same, inputs, 0, "g") == base
 
 
-def test_gold_identity_follows_report_and_fates():
-    assert memo.gold_identity("a", []) != memo.gold_identity("b", [])
-    assert memo.gold_identity("a", []) != memo.gold_identity("a", [{"fate": "dropped"}])
+def test_gold_identity_follows_the_gold_and_its_known_false_positives():
+    from harness.core.models import Finding, Severity
+    from scorers import GoldSet
+
+    f = Finding(id="C1", severity=Severity.critical, title="t")
+    base = GoldSet(report_id="r", findings=[f])
+    assert memo.gold_identity(base) != memo.gold_identity(base.model_copy(update={"findings": []}))
+    assert memo.gold_identity(base) != memo.gold_identity(base.model_copy(update={"known_false_positives": [f]}))
+    assert memo.gold_identity(base) != memo.gold_identity(base.model_copy(update={"repo": "x"}))
 
 
 def test_fully_memoised_rerun_imports_neither_dspy_nor_litellm(tmp_path, server):

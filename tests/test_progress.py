@@ -63,3 +63,23 @@ def test_bench_on_a_non_terminal_reports_progress(capsys, monkeypatch):
     assert rc == 0, err
     lines = [x for x in err.splitlines() if x.startswith("bench: ")]
     assert lines and lines[-1].startswith("bench: 6/6 (100%), 0 errors, $0.0000, done in ")
+
+
+def test_report_runs_no_panel_replay_and_says_how_to_add_them(capsys, monkeypatch, tmp_path):
+    """A report only reads stored scores (issue: one gold, one score): the missing replays of the
+    panel are named with the command that stores them, and nothing is run or written."""
+    from harness.store import Store
+
+    monkeypatch.setattr(prog, "EVERY", 0.0)
+    monkeypatch.setattr(prog, "AFTER", 0.0)
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "r.duckdb"))
+    assert cli.main(["ingest", str(SAMPLE)]) == 0
+    assert cli.main(["bench", "--model", "replay:Claude", "--split", "all", "--json"]) == 0
+    with Store() as st:
+        (run_id,) = st.one("SELECT run_id FROM runs")
+    capsys.readouterr()
+    assert cli.main(["report", run_id, "--boot", "100"]) == 0
+    captured = capsys.readouterr()
+    assert "replaying" not in captured.err and "harness bench --model replay:" in captured.out
+    with Store() as st:
+        assert st.one("SELECT count(*) FROM runs")[0] == 1

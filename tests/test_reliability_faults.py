@@ -123,7 +123,8 @@ def test_fault_matrix(store, server, prior, name):
     assert res.status == ("complete" if fault.status == "ok" else "complete_with_errors"), res.message
     assert res.finished == N and res.cases == N
     cases = {r[0]: r for r in store.all(
-        "SELECT report_id, status, error, retries, raw_response, tp, model_calls FROM run_cases WHERE run_id = ?",
+        "SELECT c.report_id, c.status, c.error, c.retries, c.raw_response, s.tp, c.model_calls FROM run_cases c"
+        " LEFT JOIN scores s USING (run_id, report_id, epoch) WHERE c.run_id = ?",
         [res.run_id])}
     assert set(cases) == {f"r{i:04d}" for i in range(N)}
     rid, status, error, retries, raw, tp, calls = cases[TARGET]

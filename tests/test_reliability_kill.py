@@ -53,10 +53,10 @@ def _cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def _case_set(st: Store, run_id: str) -> tuple[list, list]:
-    cases = st.all("SELECT report_id, epoch, status, tp, fp, fn FROM run_cases WHERE run_id = ?"
-                   " ORDER BY ALL", [run_id])
-    preds = st.all("SELECT report_id, epoch, idx, title, label, finding FROM run_predictions WHERE run_id = ?"
-                   " ORDER BY ALL", [run_id])
+    cases = st.all("SELECT c.report_id, c.epoch, c.status, s.tp, s.fp, s.fn FROM run_cases c"
+                   " LEFT JOIN scores s USING (run_id, report_id, epoch) WHERE c.run_id = ? ORDER BY ALL", [run_id])
+    preds = st.all("SELECT p.report_id, p.epoch, p.idx, p.title, l.label, p.finding FROM run_predictions p"
+                   " LEFT JOIN score_labels l ON l.run_id = p.run_id AND l.report_id = p.report_id AND l.epoch = p.epoch AND l.side = 'pred' AND l.idx = p.idx WHERE p.run_id = ? ORDER BY ALL", [run_id])
     return cases, preds
 
 

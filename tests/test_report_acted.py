@@ -165,3 +165,34 @@ def test_bench_since_until_runs_only_the_reports_in_the_window(db, capsys):
     assert "no report" in capsys.readouterr().err
     assert main(["--db", str(db), "bench", "--model", "replay:Claude", "--until", "31/10/2025"]) == 2
     assert "not a date" in capsys.readouterr().err
+
+
+def test_bench_json_metrics_hold_the_acted_on_metrics(demo, db, capsys):
+    """The contract: `bench --json` metrics include recall_fixed and recall_weighted, and they agree
+    with the run's report (the same scored cases, micro)."""
+    from cli import main
+
+    rc = main(["--db", str(db), "bench", "--model", "replay:Codex", "--split", "all", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    m = doc["metrics"]
+    assert {"recall_fixed", "recall_weighted"} <= set(m) and 0 < m["recall_fixed"] <= 1
+    with Store(db) as st:
+        rep = build_report(st, [doc["run_id"]], replay_panel=False, n_boot=100).reviewers[0]
+    assert m["recall_fixed"] == pytest.approx(rep.metrics["recall_fixed"])
+    assert m["recall_weighted"] == pytest.approx(rep.metrics["recall_weighted"])
+
+
+def test_cli_report_reads_per_model_cutoffs_from_the_config(demo, db, capsys, monkeypatch, tmp_path):
+    import cli
+
+    program, replays = run_ids(demo)
+    (tmp_path / "harness.toml").write_text('[cutoffs]\nClaude = "2025-10-01"\n')
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main(["--db", str(db), "report", program, *sum((["--panel", p] for p in replays.values()), []),
+                   "--format", "json", "--boot", "100"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    cut = {r["reviewer"]: r["cutoff"] for r in doc["reviewers"]}
+    assert cut["Claude"] == "2025-10-01" and cut["Codex"] is None
+    assert {r["reviewer"] for r in doc["reviewers"] if r["by_cutoff"]} == {"Claude"}

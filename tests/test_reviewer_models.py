@@ -382,3 +382,14 @@ def test_heading_finding_title_drops_its_ticked_tag_group():
 
     (f,) = parse_review(review, model="Orion 3 Swift").findings
     assert f.title == "Lookup uses the prefix" and "regression" in f.tags
+
+
+def test_a_published_column_for_an_unlisted_model_is_no_reviewer_fact():
+    from harness.gold.facts import agent_fact_rows
+
+    body = TWO_OF_A_FAMILY.replace("| Metric | Vega 5 | Orion 2 Max | Orion 3 Swift |\n|---|---|---|---|",
+                                   "| Metric | Vega 5 | Orion 2 Max | Orion 3 Swift | Lyra 1 |\n|---|---|---|---|---|")
+    r = parse_report(doc("Vega 5, Orion 2 Max, Orion 3 Swift", body))
+    assert "Lyra 1" in r.published_retro.summary.columns  # the published table as printed, with a warning
+    assert any("'Lyra 1' is not a reviewer" in w.message for w in r.warnings)
+    assert [row[1] for row in agent_fact_rows(r)] == ["Vega 5", "Orion 2 Max", "Orion 3 Swift"]

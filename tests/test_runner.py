@@ -41,7 +41,8 @@ def test_every_case_scored_and_stored(store, server):
     assert (res.model_calls, res.cache_hits, res.errors) == (6, 0, 0)
     assert res.metrics.precision == res.metrics.recall == res.metrics.f1 == 1.0
     assert res.input_tokens == 60 and res.output_tokens == 30
-    preds = store.all("SELECT report_id, title, label, locations[1].path FROM run_predictions ORDER BY report_id")
+    preds = store.all("SELECT p.report_id, p.title, l.label, p.locations[1].path FROM run_predictions p"
+                      " LEFT JOIN score_labels l ON l.run_id = p.run_id AND l.report_id = p.report_id AND l.epoch = p.epoch AND l.side = 'pred' AND l.idx = p.idx ORDER BY p.report_id")
     assert len(preds) == 6 and all(p[2] == "true_positive" for p in preds)
     assert preds[0][3] == "src/mod_0.py"
     out = json.loads(res.model_dump_json())

@@ -24,10 +24,8 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, Iterator, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from harness.benchmark.case_score import ScoreFn
-from harness.core.defaults import DEFAULT_CONCURRENCY
 from harness.core.errors import HarnessError, Interrupted, ModelError
 from harness.core.hashing import content_hash
 from harness.core.models import Finding, Report
@@ -36,6 +34,7 @@ from harness.core.runs import (
 )
 from harness.core.secrets import MASK, redact
 from harness.store import Store
+from scorers.base import Scorer
 
 
 STOP_AFTER_ERRORS = 10  # a provider this broken is not worth more cases, whatever --max-errors says
@@ -54,6 +53,12 @@ class Outcome(BaseModel):
 
 class Progress(Protocol):
     def __call__(self, done: int, total: int, errors: int, spent: float | None) -> None: ...
+
+
+class Solver(Protocol):
+    """What produces a case's findings: a review program on a model, a replayed recorded review."""
+
+    def solve(self, case: Any, report: Report, epoch: int, stats: CallStats) -> Outcome: ...
 
 
 class FatalRunError(ModelError):
@@ -183,6 +188,9 @@ def _program_for(store: Store, model: str, program: str,
     return module, program, phash
 
 
+_EXECUTION = ("concurrency", "timeout", "max_errors", "max_retries", "price_in", "price_out", "price_cached")
+
+
 def _in_window(store: Store, cases: list, cfg: RunConfig) -> list:
     """The cases whose report is dated in [cfg.since, cfg.until] (all without a window), then --limit."""
     if not (cfg.since or cfg.until):
@@ -199,82 +207,85 @@ def _in_window(store: Store, cases: list, cfg: RunConfig) -> list:
 
 def run_bench(
     store: Store,
+    config: RunConfig | None = None,
     *,
-    model: str | None = None,
-    program: str | None = None,
-    split: str = "test",
-    limit: int | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    epochs: int = 1,
-    timeout: float = 120.0,
-    max_errors: int = 10,
-    temperature: float | None = 0.0,
-    max_tokens: int | None = None,
-    api_base: str | None = None,
-    scorer: str = "default",
-    max_retries: int = 4,
     resume: str | None = None,
     progress: Progress | None = None,
-    score_fn: ScoreFn | None = None,
+    score_fn: Scorer | None = None,
     parse: Callable[..., Any] | None = None,
     backoff_s: float = 0.5,
-    max_cost: float | None = None,
-    price_in: float | None = None,
-    price_out: float | None = None,
-    price_cached: float | None = None,
-    task: str = "review",
-    with_diff: bool = False,
-    since: str | None = None,
-    until: str | None = None,
+    **settings: Any,
 ) -> BenchResult:
-    """Run (or resume) a benchmark and return its totals; every finished case is stored as it ends.
+    """Run (or resume) a benchmark and return its totals; every finished case is scored and stored
+    as it ends.
 
-    `task`: `review` (a program reviews the diff) or `consolidate` (a consolidator, or an offline
-    baseline named by `model`, consolidates the reviewers' findings: harness.benchmark.consolidate)."""
-    from harness.benchmark.consolidate.run import DEFAULT_PROGRAM, SCORER, check_task
+    `config` says what to run (RunConfig holds every default); keyword `settings` are RunConfig
+    fields, a shorthand for `RunConfig(**settings)` (or, with `resume`, the execution settings
+    to change). `score_fn` replaces the named scorer (tests); its name and args are recorded.
+    """
     from harness.store import runs as sql
 
-    check_task(task)
-    if program is None:
-        program = DEFAULT_PROGRAM if task == "consolidate" else "single"
-    if task == "consolidate" and scorer == "default":
-        scorer = SCORER
-    if concurrency < 1 or epochs < 1 or max_errors < 0:
-        raise HarnessError("--concurrency and --epochs must be at least 1, --max-errors at least 0")
+    if settings.get("program") is None:  # not given: the task's default program
+        settings.pop("program", None)
+    if config is None and not resume and not settings.get("model"):
+        raise HarnessError("--model is required (or --resume RUN_ID)")
+    try:
+        given = config.model_copy(update=settings) if config is not None else (
+            None if resume else RunConfig.model_validate(settings))
+        if given is not None:
+            given = RunConfig.model_validate(given.model_dump())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise HarnessError(f"bad run setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    if given is not None and given.task != "review":
+        from harness.benchmark.consolidate.run import DEFAULT_PROGRAM, SCORER, check_task
+
+        check_task(given.task)
+        given = given.model_copy(update={
+            "program": DEFAULT_PROGRAM if "program" not in settings and given.program == "single" else given.program,
+            "scorer": SCORER if given.scorer == "default" else given.scorer})
+    elif given is not None:
+        from harness.benchmark.consolidate.run import check_task
+
+        check_task(given.task)
+    api_base: str | None
     if resume:
         run = sql.get_run(store, resume)
         run_id = run["run_id"]
         stored = RunConfig.model_validate(run["config"])
         # execution settings may change on resume (a slower network, a smaller quota); results don't
-        prices = {k: v for k, v in (("price_in", price_in), ("price_out", price_out),
-                                    ("price_cached", price_cached)) if v is not None}
-        cfg = stored.model_copy(update={"concurrency": concurrency, "timeout": timeout,
-                                        "max_errors": max_errors, "max_retries": max_retries,
-                                        "max_cost": max_cost, **prices})
+        # the budget is this attempt's (resume with a higher --max-cost); prices only when given again
+        update = {k: settings[k] for k in _EXECUTION if settings.get(k) is not None}
+        update["max_cost"] = settings.get("max_cost")
+        cfg = stored.model_copy(update=update)
+        api_base = settings.get("api_base") or (config.api_base if config is not None else None)
         if not api_base and stored.api_base and MASK in stored.api_base:
             raise HarnessError(f"run {run_id} was started with credentials in --api-base (stored redacted)",
                                hint="pass --api-base again to resume")
         api_base = api_base or stored.api_base
+        _check_settings(cfg)
         module, _, phash = _program_for(store, cfg.model, cfg.program, cfg.task)
         if phash != cfg.program_hash:
             raise HarnessError(f"run {run_id}: program {cfg.program!r} changed since the run started",
                                hint="start a new run instead of resuming")
+        scorer = score_fn or _scorer_for(store, cfg.scorer, cfg.scorer_args)
     else:
-        if not model:
-            raise HarnessError("--model is required (or --resume RUN_ID)")
+        assert given is not None
+        _check_settings(given)
         from harness.core.models import check_date
 
-        since, until = check_date(since, "--since"), check_date(until, "--until")
-        module, name, phash = _program_for(store, model, program, task)
-        cfg = RunConfig(model=model, program=name, program_hash=phash, split=split, task=task,
-                        with_diff=with_diff, limit=limit, epochs=epochs,
-                        temperature=temperature, max_tokens=max_tokens, scorer=scorer, since=since, until=until,
-                        api_base=redact(api_base) if api_base else None, concurrency=concurrency,
-                        timeout=timeout, max_errors=max_errors, max_retries=max_retries, max_cost=max_cost,
-                        price_in=price_in, price_out=price_out, price_cached=price_cached)
+        given = given.model_copy(update={"since": check_date(given.since, "--since"),
+                                          "until": check_date(given.until, "--until")})
+        api_base = given.api_base
+        module, name, phash = _program_for(store, given.model, given.program, given.task)
+        scorer = score_fn or _scorer_for(store, given.scorer, given.scorer_args)
+        cfg = given.model_copy(update={"program": name, "program_hash": phash, "scorer": scorer.name,
+                                       "scorer_args": dict(scorer.args),
+                                       "api_base": redact(api_base) if api_base else None})
         run_id = content_hash({"config": cfg.identity(), "nonce": uuid.uuid4().hex}, 16)
 
     from harness.benchmark.dataset import load_cases
+    from harness.gold.build import build_golds
     from harness.store.gold import iter_reports
 
     price = None
@@ -311,19 +322,21 @@ def run_bench(
     def client() -> Any:
         from harness.lm import ModelClient, ModelSettings
 
-        settings = ModelSettings(model=cfg.model, api_base=api_base, temperature=cfg.temperature,
-                                 max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
-                                 concurrency=cfg.concurrency, backoff_s=backoff_s, price_in=cfg.price_in,
-                                 price_out=cfg.price_out, price_cached=cfg.price_cached)
-        return ModelClient(settings, writer)
+        settings_ = ModelSettings(model=cfg.model, api_base=api_base, temperature=cfg.temperature,
+                                  max_tokens=cfg.max_tokens, timeout=cfg.timeout, max_retries=cfg.max_retries,
+                                  concurrency=cfg.concurrency, backoff_s=backoff_s, price_in=cfg.price_in,
+                                  price_out=cfg.price_out, price_cached=cfg.price_cached)
+        return ModelClient(settings_, writer)
 
-    from harness.gold.score import fates_by_report
-
-    fates = fates_by_report(store, list(reports)) if score_fn is None or cfg.task == "consolidate" else {}
+    golds = build_golds(store, list(reports), reports)
+    decide = None
     if cfg.task == "consolidate":
         from harness.benchmark.consolidate import run as consolidate
+        from harness.gold.build import fates_by_report
 
-        solver: Any = consolidate.make_solver(cfg.model, module, client, reports, fates, Outcome)
+        fates = fates_by_report(store, list(reports))
+        solver: Solver = consolidate.make_solver(cfg.model, module, client, reports, fates, Outcome)
+        decide = consolidate.score_fn(fates, {c.report_id: c for c in cases}, **cfg.scorer_args)
     elif module is None:
         from harness.benchmark.replay import replay_agent
 
@@ -331,19 +344,12 @@ def run_bench(
     else:
         solver = ProgramSolver(module, client())
     memo_keys: dict[tuple[str, int], str] = {}
-    if score_fn is None:
-        if cfg.task == "consolidate":
-            score_fn = consolidate.score_fn(fates, {c.report_id: c for c in cases})
-        else:
-            from harness.benchmark.case_score import scorer_fn
+    if module is not None and score_fn is None:  # a program run; replaying a recorded review is cheap to redo
+        from harness.core import memo
 
-            score_fn = scorer_fn(cfg.scorer, fates=fates)
-        if module is not None:  # a program run; replaying a recorded review is cheap to redo
-            from harness.core import memo
-
-            gold = {rid: memo.gold_identity(r.content_hash, fates.get(rid)) for rid, r in reports.items()}
-            memo_keys = {(c.report_id, e): memo.case_key(cfg, c.inputs, e, gold[c.report_id])
-                         for c, e in todo if c.runnable}
+        gold_ids = {rid: memo.gold_identity(g) for rid, g in golds.items()}
+        memo_keys = {(c.report_id, e): memo.case_key(cfg, c.inputs, e, gold_ids[c.report_id])
+                     for c, e in todo if c.runnable}
 
     t0 = time.perf_counter()
     try:
@@ -352,8 +358,8 @@ def run_bench(
             from harness.benchmark.costs import Budget
 
             budget = Budget(cfg.max_cost, price, sql.case_totals(store, run_id))
-        status, message = _execute(store, writer, run_id, solver, score_fn, reports, todo, cfg, progress,
-                                   done=len(done), total=len(planned), memo_keys=memo_keys, budget=budget)
+        status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds, decide), reports, todo, cfg,
+                                   progress, done=len(done), total=len(planned), memo_keys=memo_keys, budget=budget)
     except KeyboardInterrupt:
         writer.close()
         finished = len(sql.finished_cases(store, run_id))
@@ -365,11 +371,57 @@ def run_bench(
         t = sql.case_totals(store, run_id)
         if t["errors"] or t["parse_failures"]:
             status = RunStatus.complete_with_errors
-    sql.finish_run(store, run_id, status, message, time.perf_counter() - t0)
+    _finish(store, run_id, cfg, status, message, time.perf_counter() - t0)
     return bench_result(store, run_id)
 
 
-def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: ScoreFn, reports: dict[str, Report],
+def _check_settings(cfg: RunConfig) -> None:
+    if cfg.concurrency < 1 or cfg.epochs < 1 or cfg.max_errors < 0:
+        raise HarnessError("--concurrency and --epochs must be at least 1, --max-errors at least 0")
+
+
+def _scorer_for(store: Store, name: str, args: dict[str, Any]) -> Scorer:
+    from harness.benchmark.case_score import LEGACY_ARGS, make_scorer
+
+    return make_scorer(name, args or LEGACY_ARGS, store)
+
+
+class CaseScorer:
+    """The run's scorer with the gold of every report of the run (built once, before any case)."""
+
+    def __init__(self, scorer: Scorer, golds: dict[str, Any], decide: Callable[..., Any] | None = None):
+        self.scorer = scorer
+        self.golds = golds
+        self.decide = decide  # consolidate task: scores the findings with the decisions
+
+    def __call__(self, report: Report, findings: list[Finding], decisions: list[dict] | None = None
+                 ) -> tuple[Any, str, list[dict]]:
+        """(the case's ScoreResult, the gold's hash, scored decisions of a consolidate case)."""
+        from harness.benchmark.case_score import score_case
+
+        gold = self.golds[report.id]
+        if decisions is not None and self.decide is not None:
+            result, rows = self.decide(report, findings, decisions)
+            return result, gold.gold_hash(), rows
+        return score_case(self.scorer, gold, findings), gold.gold_hash(), []
+
+
+def _finish(store: Store, run_id: str, cfg: RunConfig, status: RunStatus, message: str | None,
+            wall_add_s: float) -> None:
+    """Close the run with its totals: the headline metrics come from the run's own scored view."""
+    import scorers
+    from harness.store import runs as sql
+    from harness.store.scores import view_counts
+
+    c = view_counts(store, run_id, cfg.scorer, scorers.args_hash(cfg.scorer_args))
+    m = scorers.metrics_from_counts(c, bool(cfg.scorer_args.get("strict", True)))
+    metrics = Metrics(precision=m.get("precision"), recall=m.get("recall"), f1=m.get("f1"),
+                      tp=int(c["tp"]), fp=int(c["fp"]), fn=int(c["fn"]), recall_weighted=m.get("recall_weighted"),
+                      recall_fixed=m.get("recall_fixed")) if c["cases"] else Metrics()
+    sql.finish_run(store, run_id, status, message, wall_add_s, metrics.model_dump())
+
+
+def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: CaseScorer, reports: dict[str, Report],
              todo: list[tuple[Any, int]], cfg: RunConfig, progress: Progress | None, *, done: int,
              total: int, memo_keys: dict[tuple[str, int], str] | None = None,
              budget: Any = None) -> tuple[RunStatus, str | None]:
@@ -448,7 +500,7 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Any, score_fn: Scor
         stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
         writer.close()
-        sql.finish_run(store, run_id, RunStatus.interrupted, f"interrupted: {type(exc).__name__}", 0.0)
+        _finish(store, run_id, cfg, RunStatus.interrupted, f"interrupted: {type(exc).__name__}", 0.0)
         raise
     pool.shutdown(wait=True)
     if over_budget and status == RunStatus.complete:
@@ -473,7 +525,7 @@ def _memo_lookup(store: Store, todo: list[tuple[Any, int]], memo_keys: dict[tupl
             yield c, e, k, found.get(k) if k else None
 
 
-def run_case(run_id: str, solver: Any, score_fn: ScoreFn, case: Any, report: Report, epoch: int) -> CaseResult:
+def run_case(run_id: str, solver: Solver, score_fn: CaseScorer, case: Any, report: Report, epoch: int) -> CaseResult:
     """One case: solve, classify failures, score. Raises FatalRunError only."""
     from harness.lm import model_error_in
 
@@ -496,13 +548,9 @@ def run_case(run_id: str, solver: Any, score_fn: ScoreFn, case: Any, report: Rep
                      tool_calls=out.tool_calls)
     if out.status in (CaseStatus.ok, CaseStatus.parse_failure):
         findings = out.findings if out.status == CaseStatus.ok else []
-        if out.decisions is None:
-            sc = score_fn(report, findings)
-        else:  # consolidate task: the decisions are scored with the findings
-            sc = score_fn(report, findings, out.decisions if out.status == CaseStatus.ok else [])
-        res.findings, res.labels = findings, sc.labels
-        res.tp, res.fp, res.fn, res.metrics = sc.tp, sc.fp, sc.fn, sc.metrics
-        res.decisions = sc.decisions
+        res.findings = findings
+        decisions = None if out.decisions is None else (out.decisions if out.status == CaseStatus.ok else [])
+        res.score, res.gold_hash, res.decisions = score_fn(report, findings, decisions)
     res.duration_s = time.perf_counter() - t0
     return res
 

@@ -6,7 +6,7 @@ that decides a case's stored result, so a hit is exactly what the full path woul
 
 - the program (its hash), the model settings that enter requests (model, temperature,
   max_tokens; never the endpoint or a key), the case's input hash and the epoch;
-- the scorer and the gold it scores against (report content hash, its stored fates);
+- the scorer with its arguments and the gold it scores against (harness.gold.build.build_golds);
 - the versions of the code between them: DSPy (it writes the prompts) and the sources of
   the review programs, the scorers and the harness models (a changed prompt, parser or
   scorer makes every key new).
@@ -29,13 +29,14 @@ from typing import Any
 from harness.core.hashing import content_hash
 from harness.core.runs import CallStats, CaseResult, CaseStatus, RunConfig
 
-MEMO_VERSION = 1  # bump when the stored value's shape changes
+MEMO_VERSION = 2  # bump when the stored value's shape changes
 MEMO_STATUSES = (CaseStatus.ok, CaseStatus.parse_failure)
 
 _HARNESS = Path(__file__).resolve().parent.parent
 # the code a case's stored result depends on, beyond DSPy itself
 _SOURCES = ("benchmark/programs", "benchmark/runner.py", "benchmark/case_score.py", "benchmark/consolidate",
-            "core/models.py", "core/scores.py", "core/consolidation.py", "lm/client.py", "../scorers")
+            "gold/build.py", "core/models.py", "core/scores.py", "core/consolidation.py", "lm/client.py",
+            "../scorers")
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,14 +68,14 @@ def case_key(cfg: RunConfig, inputs: dict[str, Any], epoch: int, gold: str) -> s
     return "case:" + content_hash({
         "program_hash": cfg.program_hash, "model": cfg.model, "temperature": cfg.temperature,
         "max_tokens": cfg.max_tokens, "inputs": content_hash(inputs), "epoch": epoch, "scorer": cfg.scorer,
-        "gold": gold, "code": code_fingerprint(),
+        "scorer_args": cfg.scorer_args, "gold": gold, "code": code_fingerprint(),
     })
 
 
-def gold_identity(report_hash: str | None, fates: list[Any] | None) -> str:
-    """What the scorer compares against: the report's content and its stored fates."""
-    return content_hash({"report": report_hash, "fates": [f.model_dump(mode="json") if hasattr(f, "model_dump")
-                                                          else f for f in (fates or [])]})
+def gold_identity(gold: Any) -> str:
+    """What the scorer compares against: the gold's findings and known false positives (its
+    hash) and the repository name its paths are read with."""
+    return content_hash({"gold": gold.gold_hash(), "repo": gold.repo})
 
 
 def memo_value(result: CaseResult) -> dict[str, Any] | None:
@@ -86,7 +87,11 @@ def memo_value(result: CaseResult) -> dict[str, Any] | None:
 
 def replay(value: dict[str, Any], run_id: str) -> CaseResult:
     """The stored case as this run's result: every original model call now a cache hit."""
+    from harness.core.scores import ScoreResult
+
     res = CaseResult.model_validate({**value, "run_id": run_id})
+    if res.score is not None:
+        res.score = ScoreResult.model_validate(res.score)
     s = res.stats
     res.stats = CallStats(cache_hits=s.model_calls + s.cache_hits, input_tokens=s.input_tokens,
                           output_tokens=s.output_tokens, cost=s.cost, last_text=s.last_text,

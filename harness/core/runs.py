@@ -46,9 +46,9 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str
-    program: str
-    program_hash: str
-    split: str
+    program: str = "single"
+    program_hash: str = ""  # filled in by run_bench
+    split: str = "test"
     task: str = "review"  # review | consolidate (harness.benchmark.consolidate)
     with_diff: bool = False  # consolidate: the reviewed change is part of the input
     limit: int | None = None
@@ -56,6 +56,9 @@ class RunConfig(BaseModel):
     temperature: float | None = 0.0
     max_tokens: int | None = None
     scorer: str = "default"
+    # the scorer's arguments (k, strict, judge model, ...): run_bench records every argument the
+    # scorer was built with, so the run's own scored view can be rebuilt and named exactly
+    scorer_args: dict[str, Any] = Field(default_factory=dict)
     # report-date window (YYYY-MM-DD, inclusive): only the split's reports dated in it are run
     since: str | None = None
     until: str | None = None
@@ -108,22 +111,26 @@ class CaseResult(BaseModel):
     duration_s: float = 0.0
     tool_calls: int = 0
     findings: list[Finding] = Field(default_factory=list)
-    labels: list[str | None] = Field(default_factory=list)  # scorer label per finding
-    tp: int | None = None
-    fp: int | None = None
-    fn: int | None = None
-    metrics: dict[str, Any] = Field(default_factory=dict)
+    # the case's one score (a scorers.ScoreResult, by the run's scorer with the run's arguments;
+    # None when the case was not scored) and the hash of the gold it was computed against
+    score: Any = None
+    gold_hash: str | None = None
     # consolidate task: per original finding, the decision beside its gold (ScoredDecision dumps)
     decisions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Metrics(BaseModel):
+    """The headline figures of a run (`bench --json`): a projection of scorers.metrics_from_counts
+    over the run's own scored view, not a computation of its own."""
+
     precision: float | None = None
     recall: float | None = None
     f1: float | None = None
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    recall_weighted: float | None = None  # severity-weighted recall (the scorer's weights)
+    recall_fixed: float | None = None  # recall of the gold findings the author fixed
 
 
 class ConsolidationMetrics(Metrics):
@@ -149,9 +156,9 @@ class BenchResult(BaseModel):
     status: RunStatus
     message: str | None = None
     model: str
-    program: str
-    program_hash: str
-    split: str
+    program: str = "single"
+    program_hash: str = ""  # filled in by run_bench
+    split: str = "test"
     cases: int  # planned: reports x epochs
     finished: int  # cases with a stored outcome
     scored: int  # cases scored (a parse failure is scored as an empty review)

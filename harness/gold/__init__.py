@@ -4,5 +4,6 @@
 `fates` decides what became of each reviewer's finding, reading the reconciliation text
 (`reconciliation`); `facts` keeps each report's stored fates and per-reviewer facts fresh
 (`refresh`) and reads the published retro table; `render` prints reports and their tables;
-`score` scores a findings file against a report's gold (`harness score`).
+`build` is the ONE gold builder every scoring path uses (findings, fates, known false
+positives); `score` scores a findings file against a report's gold (`harness score`).
 """

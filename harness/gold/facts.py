@@ -139,6 +139,9 @@ def agent_fact_rows(report: Report) -> list[list[Any]]:
     """One `retro_agents` row per reviewer of the report."""
     cols, _ = columns(report)
     agents = list(dict.fromkeys(cols + [a.agent for a in report.agent_reviews]))
+    if report.reviewers:  # the header's list is the authority: a column for a model it does not list
+        listed = {r.agent for r in report.reviewers}  # (a run that failed at startup) is no reviewer
+        agents = [a for a in agents if a in listed]
     pub = report.published_retro.summary
     out = []
     for agent in agents:

@@ -16,6 +16,7 @@ from harness.core.errors import HarnessError, ParseError, warn
 from harness.core.hashing import content_hash
 from harness.core.models import Finding
 from harness.core.scores import ScoreResult
+from harness.gold.build import build_gold
 from harness.store import Store
 
 
@@ -53,33 +54,15 @@ def read_findings(path: str | Path) -> list[Finding]:
     return findings
 
 
-def fates_by_report(st: Store, report_ids: list[str]) -> dict[str, list[Any]]:
-    """Per agent-finding fates (issue 4) of the given reports, computed first where stale.
-
-    Fates dropped / false_positive are the gold's known false positives, so every scoring
-    path (ad-hoc `harness score`, the runner, tuning) must read them through here.
-    """
-    from harness.gold.facts import refresh, stored_fates
-
-    refresh(st, report_ids)
-    return {rid: stored_fates(st, rid) for rid in report_ids}
-
-
-def stored_fates(st: Store, report_id: str) -> list[Any]:
-    return fates_by_report(st, [report_id])[report_id]
-
-
 def score_file(st: Store, report_id: str, path: str | Path, *, k: int = 3, strict: bool = True,
                scorer: str = "default", judge: str | None = None, run_id: str | None = None,
                save: bool = True, api_base: str | None = None) -> ScoreResult:
     """Score the findings in `path` against report `report_id`'s gold; store and return the result."""
-    from harness.store.gold import get_report
     from harness.store.scores import StoreJudgeCache, put_score
-    from scorers import get_scorer, gold_for_report
+    from scorers import get_scorer
 
-    report = get_report(st, report_id)
+    gold = build_gold(st, report_id)
     findings = read_findings(path)
-    gold = gold_for_report(report, stored_fates(st, report_id))
     args: dict[str, Any] = {"k": k, "strict": strict}
     runtime: dict[str, Any] = {}
     if judge:

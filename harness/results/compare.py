@@ -76,17 +76,21 @@ def flips(gold_a: pl.DataFrame, gold_b: pl.DataFrame) -> list[Flip]:
             for r in both.sort("report_id", "gold_id").to_dicts()]
 
 
-def compare(st: Store, run_a: str, run_b: str, *, n_boot: int = 1000, seed: int = 0) -> Comparison:
+def compare(st: Store, run_a: str, run_b: str, *, n_boot: int = 1000, seed: int = 0,
+            k: int | None = None) -> Comparison:
+    """Both runs read under run A's own scored view (`k` changes its line tolerance); reads
+    stored scores only."""
     import scorers
-    from harness.results.stored_scores import run_scores, scorer_of
+    from harness.results.stored_scores import read_scores, run_view
     from harness.store.runs import get_run
 
     ra, rb = get_run(st, run_a), get_run(st, run_b)
     if ra["run_id"] == rb["run_id"]:
         raise HarnessError("compare needs two different runs")
-    scorer, args = scorer_of(ra)
-    sa, ga = run_scores(st, ra["run_id"], scorer, args)
-    sb, gb = run_scores(st, rb["run_id"], scorer, args)
+    view = run_view(ra, k=k)
+    scorer, args = view.scorer, view.args
+    sa, ga = read_scores(st, ra, view)
+    sb, gb = read_scores(st, rb, view)
     ids_a, ids_b = set(sa.get_column("report_id")), set(sb.get_column("report_id"))
     common = sorted(ids_a & ids_b)
     if not common:

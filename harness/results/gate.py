@@ -93,14 +93,16 @@ def _per_report(frame: pl.DataFrame) -> pl.DataFrame:
     return scorers.with_metrics(summed)
 
 
-def export_baseline(st: Store, run_id: str) -> Baseline:
+def export_baseline(st: Store, run_id: str, *, k: int | None = None) -> Baseline:
+    """The baseline of a run's stored scores under its own scored view (`k` changed if given)."""
     import scorers
-    from harness.results.stored_scores import run_scores, scorer_of
+    from harness.results.stored_scores import read_scores, run_view
     from harness.store.runs import get_run
 
     run = get_run(st, run_id)
-    scorer, args = scorer_of(run)
-    frame, _ = run_scores(st, run["run_id"], scorer, args)
+    view = run_view(run, k=k)
+    scorer, args = view.scorer, view.args
+    frame, _ = read_scores(st, run, view)
     if frame.height == 0:
         raise HarnessError(f"run {run['run_id']} has no scored case to export")
     per = _per_report(frame)
@@ -143,30 +145,36 @@ def read_baseline(path: str | Path) -> Baseline:
         raise HarnessError(f"baseline {p} is damaged: {where}: {first['msg']}") from None
 
 
-def _baseline_source(st: Store, baseline: str) -> tuple[Baseline, str]:
-    """A baseline FILE (when the path exists or ends in .json) or a stored RUN."""
+def _baseline_source(st: Store, baseline: str, k: int | None = None) -> tuple[Baseline, str]:
+    """A baseline FILE (when the path exists or ends in .json) or a stored RUN (under its own
+    view, `k` changed if given: a file's view is the one it was exported with)."""
     p = Path(baseline)
     if p.exists() or p.suffix.lower() == ".json":
-        return read_baseline(p), str(p)
-    return export_baseline(st, baseline), f"run {baseline}"
+        b = read_baseline(p)
+        if k is not None and b.scorer_args.get("k") != k:
+            raise HarnessError(f"baseline {p} was exported with k={b.scorer_args.get('k')}, not k={k}",
+                               hint="export the baseline with the same --k, or drop --k")
+        return b, str(p)
+    return export_baseline(st, baseline, k=k), f"run {baseline}"
 
 
 # -- gate ----------------------------------------------------------------------------------------
 
 def gate(st: Store, baseline: str, candidate: str, *, metric: str = "f1", max_drop: float = 0.02,
-         allow_missing: bool = False, n_boot: int = 1000, seed: int = 0) -> GateResult:
+         allow_missing: bool = False, n_boot: int = 1000, seed: int = 0, k: int | None = None) -> GateResult:
+    """The verdict from stored scores only: the candidate is read under the baseline's view."""
     import scorers
-    from harness.results.stored_scores import run_scores
+    from harness.results.stored_scores import read_scores, view_of
     from harness.store.runs import get_run
 
     if metric not in scorers.METRIC_FIELDS:
         raise HarnessError(f"unknown metric {metric!r}", hint=f"one of {', '.join(scorers.METRIC_FIELDS)}")
     if max_drop < 0:
         raise HarnessError("--max-drop must be >= 0")
-    base, source = _baseline_source(st, baseline)
+    base, source = _baseline_source(st, baseline, k)
     cand_run = get_run(st, candidate)
-    # the candidate is scored with the baseline's scorer and args, whatever its own config says
-    cand_frame, _ = run_scores(st, cand_run["run_id"], base.scorer, base.scorer_args)
+    # the candidate is read under the baseline's scorer and args, whatever its own config says
+    cand_frame, _ = read_scores(st, cand_run, view_of(base.scorer, base.scorer_args))
     cand = _per_report(cand_frame) if cand_frame.height else _frame_from_counts([])
     base_frame = _frame_from_counts([(r.report_id, r.counts) for r in base.reports])
     strict = bool(base.scorer_args.get("strict", True))
@@ -223,10 +231,10 @@ def junit_xml(res: GateResult, elapsed_s: float = 0.0) -> str:
 
 def run_gate(st: Store, baseline: str, candidate: str, *, metric: str = "f1", max_drop: float = 0.02,
              junit: str | Path | None = None, json_out: str | Path | None = None,
-             allow_missing: bool = False) -> GateResult:
+             allow_missing: bool = False, k: int | None = None) -> GateResult:
     """`harness gate`: the verdict, with the JUnit XML and JSON files written (before any exit)."""
     t0 = time.perf_counter()
-    res = gate(st, baseline, candidate, metric=metric, max_drop=max_drop, allow_missing=allow_missing)
+    res = gate(st, baseline, candidate, metric=metric, max_drop=max_drop, allow_missing=allow_missing, k=k)
     elapsed = time.perf_counter() - t0
     for path, text in ((junit, lambda: junit_xml(res, elapsed)),
                        (json_out, lambda: res.model_dump_json(indent=2) + "\n")):

@@ -68,7 +68,7 @@ class RunView(BaseModel):
 
 
 def run_view(st: Store, run_id: str, case: str | None = None) -> RunView:
-    from harness.results.stored_scores import ensure_scores, scorer_of
+    from harness.results.stored_scores import run_view as scored_view
     from harness.store import runs as sql
     from harness.store.scores import labels_frame
 
@@ -79,8 +79,8 @@ def run_view(st: Store, run_id: str, case: str | None = None) -> RunView:
         frame = frame.filter(frame["report_id"] == case)
         if frame.is_empty():
             raise NotFound(f"run {rid} has no case {case!r}", hint=f"see `harness runs show {rid}`")
-    scorer, args = scorer_of(run)
-    ah = ensure_scores(st, rid, scorer, args)
+    view = scored_view(run)  # the run's own scored view: stored when each case finished
+    scorer, ah = view.scorer, view.args_hash
     labels: dict[tuple[str, int], dict[str, list[dict]]] = {}
     for row in labels_frame(st, [rid], scorer=scorer, args_hash=ah).iter_rows(named=True):
         labels.setdefault((row["report_id"], row["epoch"]), {}).setdefault(row["side"], []).append(row)

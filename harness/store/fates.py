@@ -52,9 +52,17 @@ def convention(st: Store, report_id: str) -> tuple[str, str] | None:
 
 
 def fate_rows(st: Store, report_id: str) -> list[dict[str, Any]]:
-    cur = st.execute(f"SELECT {', '.join(_FATE_COLS)} FROM fates WHERE report_id = ? ORDER BY agent, idx",
-                     [report_id])
-    return [dict(zip(_FATE_COLS, r)) for r in cur.fetchall()]
+    return fate_rows_many(st, [report_id]).get(report_id, [])
+
+
+def fate_rows_many(st: Store, report_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The fates of several reports in one query: report id -> rows (ordered by agent, idx)."""
+    cur = st.execute(f"SELECT {', '.join(_FATE_COLS)} FROM fates WHERE list_contains(?, report_id)"
+                     " ORDER BY report_id, agent, idx", [list(report_ids)])
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in cur.fetchall():
+        out.setdefault(r[0], []).append(dict(zip(_FATE_COLS, r)))
+    return out
 
 
 def _frame(st: Store, sql: str, params: Any = None) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 """SQL for benchmark output (`harness report`, `compare`, `gate`, `baseline export`, `demo`).
 
 Reads what the runner stored (runs, run_cases, run_predictions) and what the scorers stored
-(scores, score_labels); writes only scores (through harness.store.scores).
+(scores, score_labels); writes nothing.
 """
 
 from __future__ import annotations

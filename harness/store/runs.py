@@ -14,9 +14,9 @@ from typing import Any
 import polars as pl
 
 from harness.core.errors import NotFound
-from harness.core.hashing import canonical_json
-from harness.core.runs import CaseResult, CaseStatus, Metrics, RunConfig, RunStatus
+from harness.core.hashing import canonical_json, content_hash
 from harness.core.secrets import redact
+from harness.core.runs import CaseResult, CaseStatus, RunConfig, RunStatus
 from harness.store import Store
 
 # -- model-call cache ---------------------------------------------------------------------
@@ -126,8 +126,7 @@ def _case_row(c: CaseResult) -> dict[str, Any]:
             "cache_hits": s.cache_hits, "retries": s.retries, "input_tokens": s.input_tokens,
             "output_tokens": s.output_tokens, "cached_input_tokens": s.cached_input_tokens, "cost": s.cost,
             "spent": s.spent, "duration_s": c.duration_s,
-            "tool_calls": c.tool_calls, "tp": c.tp, "fp": c.fp, "fn": c.fn,
-            "metrics": canonical_json(c.metrics) if c.metrics else None}
+            "tool_calls": c.tool_calls}
 
 
 _CASE_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "status": pl.Utf8, "error": pl.Utf8,
@@ -135,25 +134,29 @@ _CASE_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "sta
                 "raw_response": pl.Utf8, "model_calls": pl.Int32, "cache_hits": pl.Int32, "retries": pl.Int32,
                 "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cached_input_tokens": pl.Int64,
                 "cost": pl.Float64, "spent": pl.Float64,
-                "duration_s": pl.Float64, "tool_calls": pl.Int32, "tp": pl.Int32, "fp": pl.Int32, "fn": pl.Int32,
-                "metrics": pl.Utf8}
+                "duration_s": pl.Float64, "tool_calls": pl.Int32}
 _LOC = pl.Struct({"path": pl.Utf8, "line_start": pl.Int32, "line_end": pl.Int32})
 _PRED_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "idx": pl.Int32, "severity": pl.Utf8,
                 "title": pl.Utf8, "locations": pl.List(_LOC), "body": pl.Utf8, "category": pl.Utf8,
-                "label": pl.Utf8, "finding": pl.Utf8}
+                "finding": pl.Utf8}
 
 
 def _insert_cases(st: Store, cases: list[CaseResult]) -> None:
-    """Insert cases and their predictions as two vectorised inserts (callers hold a transaction)."""
+    """Insert cases, their predictions and their scores as vectorised inserts (callers hold a
+    transaction): a case is stored with its one score or not at all."""
+    from harness.store.scores import StoredScore, insert_scores
+
     cases_df = pl.DataFrame([_case_row(c) for c in cases], schema=_CASE_SCHEMA)
     preds = [{"run_id": c.run_id, "report_id": c.report_id, "epoch": c.epoch, "idx": i,
               "severity": f.severity.value, "title": redact(f.title),
               "locations": [loc.model_dump() for loc in f.locations], "body": redact(f.body),
-              "category": f.category, "label": label, "finding": redact(canonical_json(f))}
-             for c in cases for i, (f, label) in enumerate(zip(c.findings, c.labels or [None] * len(c.findings)))]
+              "category": f.category, "finding": redact(f.model_dump_json(by_alias=True))}
+             for c in cases for i, f in enumerate(c.findings)]
     st.insert_frame("run_cases", cases_df)
     if preds:
         st.insert_frame("run_predictions", pl.DataFrame(preds, schema=_PRED_SCHEMA))
+    insert_scores(st, [StoredScore(run_id=c.run_id, report_id=c.report_id, epoch=c.epoch, result=c.score,
+                                   gold_hash=c.gold_hash) for c in cases if c.score is not None])
     if any(c.decisions for c in cases):
         from harness.store.consolidation import insert_decisions
 
@@ -331,10 +334,7 @@ _TOTALS = """
            coalesce(sum(cached_input_tokens), 0)::BIGINT AS cached_input_tokens,
            -- one case without a known price makes the total unknown (NULL), never a partial sum
            CASE WHEN bool_or(cost IS NULL) THEN NULL ELSE coalesce(sum(cost), 0) END::DOUBLE AS cost,
-           CASE WHEN bool_or(spent IS NULL) THEN NULL ELSE coalesce(sum(spent), 0) END::DOUBLE AS spent,
-           coalesce(sum(tp), 0)::BIGINT AS tp,
-           coalesce(sum(fp), 0)::BIGINT AS fp,
-           coalesce(sum(fn), 0)::BIGINT AS fn
+           CASE WHEN bool_or(spent IS NULL) THEN NULL ELSE coalesce(sum(spent), 0) END::DOUBLE AS spent
     FROM run_cases WHERE run_id = ?
 """
 
@@ -362,27 +362,19 @@ def case_totals(st: Store, run_id: str) -> dict[str, Any]:
     return dict(zip(cols, cur.fetchall()[0]))
 
 
-def micro_metrics(tp: int, fp: int, fn: int) -> Metrics:
-    """Micro-averaged over cases: every prediction and every gold finding weighs the same."""
-    precision = tp / (tp + fp) if tp + fp else None
-    recall = tp / (tp + fn) if tp + fn else None
-    f1 = (2 * precision * recall / (precision + recall) if precision and recall else
-          (0.0 if precision is not None and recall is not None else None))
-    return Metrics(precision=precision, recall=recall, f1=f1, tp=tp, fp=fp, fn=fn)
-
-
-def finish_run(st: Store, run_id: str, status: RunStatus, message: str | None, wall_add_s: float) -> dict:
-    """Write the run's totals (recomputed from its cases), status and the wall time of this attempt."""
+def finish_run(st: Store, run_id: str, status: RunStatus, message: str | None, wall_add_s: float,
+               metrics: dict[str, Any] | None = None) -> dict:
+    """Write the run's totals (recomputed from its cases), status, headline metrics (computed by
+    the runner from the run's own scored view) and the wall time of this attempt."""
     t = case_totals(st, run_id)
-    metrics = micro_metrics(t["tp"], t["fp"], t["fn"])
     st.execute(
         "UPDATE runs SET status = ?, message = ?, finished_at = current_timestamp, scored = ?, errors = ?,"
         " model_calls = ?, cache_hits = ?, input_tokens = ?, output_tokens = ?, cached_input_tokens = ?, cost = ?,"
         " spent = ?,"
-        " wall_s = wall_s + ?, metrics = ? WHERE run_id = ?",
+        " wall_s = wall_s + ?, metrics = coalesce(?, metrics) WHERE run_id = ?",
         [status.value, redact(message), t["scored"], t["errors"], t["model_calls"], t["cache_hits"],
          t["input_tokens"], t["output_tokens"], t["cached_input_tokens"], t["cost"], t["spent"], wall_add_s,
-         canonical_json(metrics.model_dump()), run_id],
+         canonical_json(metrics) if metrics is not None else None, run_id],
     )
     return t
 
@@ -396,8 +388,21 @@ def list_runs(st: Store) -> pl.DataFrame:
     )
 
 
+def own_view(run: dict[str, Any]) -> tuple[str, str | None]:
+    """(scorer, args hash) of the view a run was scored under when its cases finished (the hash
+    is None for runs stored before scorer arguments were recorded on runs)."""
+    cfg = run["config"]
+    args = cfg.get("scorer_args")
+    return cfg.get("scorer") or "default", content_hash(args, 16) if args is not None else None
+
+
 def case_frame(st: Store, run_id: str) -> pl.DataFrame:
-    return st.frame("SELECT * FROM run_cases WHERE run_id = ? ORDER BY report_id, epoch", [run_id])
+    """The run's cases, with tp / fp / fn of their score under the run's own view."""
+    scorer, ah = own_view(get_run(st, run_id))
+    return st.frame(
+        "SELECT c.*, s.tp, s.fp, s.fn FROM run_cases c LEFT JOIN scores s ON s.run_id = c.run_id"
+        " AND s.report_id = c.report_id AND s.epoch = c.epoch AND s.scorer = ? AND s.args_hash = ?"
+        " WHERE c.run_id = ? ORDER BY c.report_id, c.epoch", [scorer, ah, run_id])
 
 
 def count_by_status(st: Store, run_id: str) -> dict[str, int]:

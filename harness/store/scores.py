@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import polars as pl
@@ -20,44 +21,123 @@ _LABEL_COLS = ("run_id", "report_id", "epoch", "scorer", "args_hash", "side", "i
                "text_affinity", "distance", "level", "title", "path", "decided_by", "det_label", "evidence")
 
 
+_SCORE_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "scorer": pl.Utf8,
+                 "args_hash": pl.Utf8, "args": pl.Utf8, "gold_hash": pl.Utf8, "metrics": pl.Utf8,
+                 "counts": pl.Utf8, "tp": pl.Int32, "fp": pl.Int32, "fn": pl.Int32, "known_fp": pl.Int32,
+                 "novel": pl.Int32, "n_pred": pl.Int32, "n_gold": pl.Int32, "precision": pl.Float64,
+                 "recall": pl.Float64, "f1": pl.Float64, "feedback": pl.Utf8, "predicted": pl.Utf8,
+                 "judge_usage": pl.Utf8}
+_LABEL_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "scorer": pl.Utf8,
+                 "args_hash": pl.Utf8, "side": pl.Utf8, "idx": pl.Int32, "label": pl.Utf8, "gold_id": pl.Utf8,
+                 "prediction_index": pl.Int32, "severity": pl.Utf8, "gold_severity": pl.Utf8,
+                 "severity_match": pl.Utf8, "affinity": pl.Float64, "text_affinity": pl.Float64,
+                 "distance": pl.Int32, "level": pl.Utf8, "title": pl.Utf8, "path": pl.Utf8,
+                 "decided_by": pl.Utf8, "det_label": pl.Utf8, "evidence": pl.Utf8}
+
+
+@dataclass(kw_only=True)
+class StoredScore:
+    """One score to store: a case (run, report, epoch) under one scorer view (scorer, args)."""
+
+    run_id: str
+    report_id: str
+    epoch: int = 0
+    result: ScoreResult
+    gold_hash: str | None = None
+    predicted: list[Finding] | None = None  # kept only when no run_predictions row holds them
+
+
+def _args_keys(args: dict[str, Any], seen: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """(canonical JSON, hash) of a scorer's args, once per distinct args in a batch."""
+    k = repr(args)
+    if k not in seen:
+        seen[k] = (canonical_json(args), _args_hash(args))
+    return seen[k]
+
+
+def _rows(item: StoredScore, seen: dict[str, tuple[str, str]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    r = item.result
+    args_json, ah = _args_keys(r.args, seen)
+    key = {"run_id": item.run_id, "report_id": item.report_id, "epoch": item.epoch, "scorer": r.scorer,
+           "args_hash": ah}
+    c, m = r.counts, r.metrics
+    score = {**key, "args": args_json, "gold_hash": item.gold_hash, "metrics": canonical_json(m),
+             "counts": canonical_json(c), "tp": int(c.get("tp", 0)), "fp": int(c.get("fp", 0)),
+             "fn": int(c.get("fn", 0)), "known_fp": int(c.get("known_fp", 0)), "novel": int(c.get("novel", 0)),
+             "n_pred": int(c.get("n_pred", 0)), "n_gold": int(c.get("n_gold", 0)),
+             "precision": m.get("precision"), "recall": m.get("recall"), "f1": m.get("f1"),
+             "feedback": redact(r.feedback),
+             "predicted": redact(canonical_json(list(item.predicted))) if item.predicted is not None else None,
+             "judge_usage": canonical_json(r.judge_usage) if r.judge_usage is not None else None}
+    labels = []
+    for p in r.predictions:
+        labels.append({**key, "side": "pred", "idx": p.index, "label": p.label, "gold_id": p.gold_id,
+                       "prediction_index": p.index, "severity": p.severity, "gold_severity": p.gold_severity,
+                       "severity_match": p.severity_match, "affinity": p.affinity,
+                       "text_affinity": p.text_affinity, "distance": p.distance, "level": p.level,
+                       "title": redact(p.title), "path": p.path, "decided_by": p.decided_by,
+                       "det_label": p.det_label, "evidence": redact(p.model_dump_json())})
+    for i, g in enumerate(r.gold):
+        labels.append({**key, "side": "gold", "idx": i, "label": g.status, "gold_id": g.id,
+                       "prediction_index": g.prediction_index, "severity": g.severity, "gold_severity": g.severity,
+                       "severity_match": None, "affinity": g.affinity, "text_affinity": None,
+                       "distance": g.distance, "level": g.level, "title": g.title, "path": None,
+                       "decided_by": None, "det_label": None, "evidence": g.model_dump_json()})
+    for i, k in enumerate(r.known_false_positives):
+        labels.append({**key, "side": "known", "idx": i,
+                       "label": "reraised" if k.reraised_by is not None else "not_reraised", "gold_id": k.id,
+                       "prediction_index": k.reraised_by, "severity": None, "gold_severity": None,
+                       "severity_match": None, "affinity": None, "text_affinity": None, "distance": None,
+                       "level": None, "title": k.title, "path": None, "decided_by": None, "det_label": None,
+                       "evidence": k.model_dump_json()})
+    return score, labels
+
+
+def insert_scores(st: Store, items: Sequence[StoredScore], *, replace: bool = False) -> None:
+    """Insert scores and their labels as two vectorised inserts (callers hold a transaction).
+    `replace` first deletes what is stored under the same keys (a re-score)."""
+    if not items:
+        return
+    scores, labels = [], []
+    seen: dict[str, tuple[str, str]] = {}
+    for item in items:
+        s, ls = _rows(item, seen)
+        scores.append(s)
+        labels += ls
+    if replace:
+        for s in scores:
+            _delete(st, [s["run_id"], s["report_id"], s["epoch"], s["scorer"], s["args_hash"]])
+    st.insert_frame("scores", pl.DataFrame(scores, schema=_SCORE_SCHEMA))
+    if labels:
+        st.insert_frame("score_labels", pl.DataFrame(labels, schema=_LABEL_SCHEMA))
+
+
 def put_score(st: Store, run_id: str, report_id: str, result: ScoreResult, *, epoch: int = 0,
               predicted: Sequence[Finding] | None = None, gold_hash: str | None = None) -> str:
     """Insert or replace one score and its labels in one transaction; returns the args hash.
     Reviewer text (findings, feedback) is redacted: a review may echo a credential."""
-    ah = _args_hash(result.args)
-    key = [run_id, report_id, epoch, result.scorer, ah]
-    c, m = result.counts, result.metrics
     with st.transaction():
-        _delete(st, key)
-        st.execute(
-            "INSERT INTO scores (run_id, report_id, epoch, scorer, args_hash, args, gold_hash, metrics,"
-            " counts, tp, fp, fn, known_fp, novel, n_pred, n_gold, \"precision\", recall, f1, feedback,"
-            " predicted, judge_usage) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [*key, canonical_json(result.args), gold_hash, canonical_json(m), canonical_json(c),
-             int(c.get("tp", 0)), int(c.get("fp", 0)), int(c.get("fn", 0)), int(c.get("known_fp", 0)),
-             int(c.get("novel", 0)), int(c.get("n_pred", 0)), int(c.get("n_gold", 0)),
-             m.get("precision"), m.get("recall"), m.get("f1"), redact(result.feedback),
-             redact(canonical_json(list(predicted))) if predicted is not None else None,
-             canonical_json(result.judge_usage) if result.judge_usage is not None else None],
-        )
-        rows = []
-        for p in result.predictions:
-            rows.append([*key, "pred", p.index, p.label, p.gold_id, p.index, p.severity, p.gold_severity,
-                         p.severity_match, p.affinity, p.text_affinity, p.distance, p.level, redact(p.title),
-                         p.path, p.decided_by, p.det_label, redact(canonical_json(p))])
-        for i, g in enumerate(result.gold):
-            rows.append([*key, "gold", i, g.status, g.id, g.prediction_index, g.severity, g.severity,
-                         None, g.affinity, None, g.distance, g.level, g.title, None, None, None,
-                         canonical_json(g)])
-        for i, k in enumerate(result.known_false_positives):
-            rows.append([*key, "known", i, "reraised" if k.reraised_by is not None else "not_reraised", k.id,
-                         k.reraised_by, None, None, None, None, None, None, None, k.title, None, None, None,
-                         canonical_json(k)])
-        if rows:
-            st.con.executemany(
-                f"INSERT INTO score_labels ({', '.join(_LABEL_COLS)}) VALUES ({', '.join('?' * len(_LABEL_COLS))})",
-                rows)
-    return ah
+        insert_scores(st, [StoredScore(run_id=run_id, report_id=report_id, epoch=epoch, result=result,
+                                       gold_hash=gold_hash,
+                                       predicted=list(predicted) if predicted is not None else None)],
+                      replace=True)
+    return _args_hash(result.args)
+
+
+def view_counts(st: Store, run_id: str, scorer: str, args_hash: str) -> dict[str, float]:
+    """The additive counts of a run's scores under one view, summed over its cases (and how many)."""
+    sums = ", ".join(f"coalesce(sum(CAST(json_extract(counts, '$.{c}') AS DOUBLE)), 0)" for c in COUNT_FIELDS)
+    row = st.one(f"SELECT count(*), {sums} FROM scores WHERE run_id = ? AND scorer = ? AND args_hash = ?",
+                 [run_id, scorer, args_hash])
+    return {"cases": float(row[0]), **{c: float(v) for c, v in zip(COUNT_FIELDS, row[1:])}}
+
+
+def views(st: Store, run_id: str) -> list[dict[str, Any]]:
+    """The scored views of a run: scorer, args, args hash and how many cases each scored."""
+    rows = st.all("SELECT scorer, args_hash, any_value(args), count(*), max(scored_at) FROM scores"
+                  " WHERE run_id = ? GROUP BY scorer, args_hash ORDER BY max(scored_at), scorer, args_hash",
+                  [run_id])
+    return [{"scorer": r[0], "args_hash": r[1], "args": json.loads(r[2]), "cases": int(r[3])} for r in rows]
 
 
 def _delete(st: Store, key: list[Any]) -> None:

@@ -49,7 +49,7 @@ class TuneCases:
                 f"--split test` measures the tuned program on reports the optimiser never saw",
                 hint="tuning trains on 'train' and selects on 'dev'")
         from harness.benchmark.dataset import load_cases
-        from harness.store.gold import iter_reports
+        from harness.gold.build import build_golds
 
         self.loaded.append(split)
         if self.task == "consolidate":
@@ -59,19 +59,19 @@ class TuneCases:
         cases = [c for c in load_cases(self.store, split, split_name=self.split_name) if c.runnable]
         if limit is not None:
             cases = cases[:limit]
-        reports = {r.id: r for r in iter_reports(self.store, [c.report_id for c in cases])}
-        return [to_example(c, reports[c.report_id]) for c in cases]
+        # the same gold as bench and score (fates and known false positives included): GEPA's
+        # feedback names the known false positives, and dev scores are comparable with bench's
+        golds = build_golds(self.store, [c.report_id for c in cases])
+        return [to_example(c, golds[c.report_id]) for c in cases]
 
 
-def to_example(case: Any, report: Any) -> Any:
-    """A dspy.Example: the program's inputs, the gold for the metric, and the gold findings as
-    `findings` (the label a labeled few-shot demo shows)."""
+def to_example(case: Any, gold: Any) -> Any:
+    """A dspy.Example: the program's inputs, the gold (harness.gold.build.build_golds) for the
+    metric, and the gold findings as `findings` (the label a labeled few-shot demo shows)."""
     import dspy
 
-    import scorers
     from harness.benchmark.programs.signatures import ReviewFinding
 
-    gold = scorers.gold_for_report(report)
     label = [_flat(f, ReviewFinding) for f in gold.findings]
     return dspy.Example(**case.inputs, gold=gold, findings=label,
                         report_id=case.report_id).with_inputs(*INPUT_KEYS)

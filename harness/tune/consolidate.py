@@ -35,7 +35,7 @@ def examples(store: Any, split: str, split_name: str = "default", limit: int | N
     from harness.benchmark.consolidate.baselines import published
     from harness.benchmark.consolidate.cases import load_consolidate_cases
     from harness.benchmark.programs.consolidators import ConsolidatedOut, DecisionOut
-    from harness.gold.score import fates_by_report
+    from harness.gold.build import fates_by_report
     from harness.store.gold import iter_reports
 
     cases = [c for c in load_consolidate_cases(store, split, None, with_diff=with_diff, split_name=split_name)

@@ -1,6 +1,6 @@
 """Metrics of consolidate runs from stored rows: what `bench --json` prints for them.
 
-Everything is computed from stored rows: the cases' counts (run_cases.metrics, written by the
+Everything is computed from stored rows: the cases' counts (their one stored score, by the
 `consolidation` scorer when the case finished) and the decisions (run_decisions). Intervals
 resample reports (epochs of a report summed first), as everywhere else in the harness.
 """
@@ -31,8 +31,13 @@ def per_report_counts(st: Store, run_id: str) -> tuple[list[str], np.ndarray, li
     from harness.store.consolidation import decision_frame
 
     fields = list(COUNT_FIELDS) + list(DECISION_COUNT_FIELDS)
-    rows = st.all("SELECT report_id, epoch, metrics FROM run_cases WHERE run_id = ?"
-                  " AND status IN ('ok', 'parse_failure') ORDER BY report_id, epoch", [run_id])
+    from harness.store.runs import get_run, own_view
+
+    scorer, ah = own_view(get_run(st, run_id))
+    rows = st.all("SELECT c.report_id, c.epoch, s.counts FROM run_cases c LEFT JOIN scores s"
+                  " ON s.run_id = c.run_id AND s.report_id = c.report_id AND s.epoch = c.epoch"
+                  " AND s.scorer = ? AND s.args_hash = ? WHERE c.run_id = ?"
+                  " AND c.status IN ('ok', 'parse_failure') ORDER BY c.report_id, c.epoch", [scorer, ah, run_id])
     dec = decision_frame(st, run_id)
     by_case: dict[tuple[str, int], dict[str, Any]] = {}
     for (rid, ep), part in dec.group_by(["report_id", "epoch"]) if dec.height else []:
@@ -40,7 +45,7 @@ def per_report_counts(st: Store, run_id: str) -> tuple[list[str], np.ndarray, li
                                                   dict(zip(part["ref"], part["decision"])))
     sums: dict[str, np.ndarray] = {}
     for rid, ep, m in rows:
-        counts = (json.loads(m) if m else {}).get("counts", {})
+        counts = json.loads(m) if m else {}
         counts = {**counts, **by_case.get((rid, int(ep)), {})}
         vec = np.array([float(counts.get(f, 0.0) or 0.0) for f in fields])
         sums[rid] = sums.get(rid, 0) + vec

@@ -9,7 +9,7 @@ cache, resume, memo, one transaction per case); this module supplies what differ
 * scoring: the `consolidation` scorer (scorers/consolidation.py): the consolidated findings
   against the report's consolidated findings, and each original finding's decision against
   the decision its fate implies. Gold = the report's gold set and its stored fates, read
-  through the one path every scoring path uses (`harness.gold.score.fates_by_report`).
+  through the one path every scoring path uses (`harness.gold.build.fates_by_report`).
 """
 
 from __future__ import annotations
@@ -69,24 +69,18 @@ def score_case(report: Report, case: ConsolidateCase | None, consolidation: Cons
 
 
 def score_fn(fates: dict[str, list[Any]], cases: dict[str, ConsolidateCase], **args: Any) -> Callable:
-    """The runner's ScoreFn for consolidate runs: `(report, findings, decisions=None) -> CaseScore`."""
+    """The runner's scoring of consolidate cases: `(report, findings, decisions) -> (ScoreResult,
+    scored decisions as dicts)`; the ScoreResult is stored as the case's one score."""
     from harness.core.consolidation import ConsolidatedFinding, FindingDecision
-    from harness.benchmark.case_score import CaseScore
 
-    def score(report: Report, findings: list[Finding], decisions: list[dict] | None = None) -> CaseScore:
+    def score(report: Report, findings: list[Finding], decisions: list[dict] | None = None) -> tuple[Any, list]:
         cons = Consolidation(
             findings=[ConsolidatedFinding(id=f.id, severity=f.severity, title=f.title, locations=f.locations,
                                           body=f.body, reviewers=list(f.agents)) for f in findings],
             decisions=[FindingDecision.model_validate(d) for d in decisions or []])
         result, rows = score_case(report, cases.get(report.id), cons, fates.get(report.id), **args)
-        labels: list[str | None] = [None] * len(findings)
-        for p in result.predictions:
-            if 0 <= p.index < len(labels):
-                labels[p.index] = p.label
-        c = result.counts
-        return CaseScore(tp=int(c.get("tp", 0)), fp=int(c.get("fp", 0)), fn=int(c.get("fn", 0)), labels=labels,
-                         metrics={"metrics": result.metrics, "counts": result.counts},
-                         decisions=[r.model_dump(mode="json") for r in rows])
+        result.report_id = report.id
+        return result, [r.model_dump(mode="json") for r in rows]
 
     return score
 

@@ -1,8 +1,9 @@
 """Build a `BenchReport` from stored runs: aggregation in polars, intervals by bootstrap over reports.
 
-The historical panel is the newest complete replay run (`replay:AGENT`) of every agent, run on
-the requested runs' split when it is missing (offline, no model call), so recorded reviewers
-and programs are scored by the same scorer against the same gold.
+The historical panel is the newest complete stored replay run (`replay:AGENT`) of every agent on
+the requested runs' split. Everything is read from the stored scores of one scored view (the
+first run's own: its scorer and arguments), so recorded reviewers and programs are shown under
+the same scorer against the same gold; building a report never runs or scores anything.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from harness.core.runs import REPLAY_PREFIX, is_replay, replay_model
 from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, CaseFailure, CaseLabels,
                                                Estimate, ReportTable,
                                              ReviewerSummary, Usage)
-from harness.results.stored_scores import ensure_scores, scorer_of
+from harness.benchmark.case_score import View, require_view, run_view
 from harness.lm.prices import fmt_cost
 from harness.store import Store
 
@@ -31,72 +32,85 @@ def _label(run: dict[str, Any]) -> tuple[str, str]:
     return f"{run['program']} · {model}", "program"
 
 
-def ensure_panel(st: Store, split: str, *, agents: Sequence[str] | None = None, run_missing: bool = True) -> list[str]:
-    """Run ids of the replay panel on `split`: the newest complete replay run per agent, running the
-    missing ones (replay makes no model call)."""
+def find_panel(st: Store, split: str, *, prefer: Sequence[dict[str, Any]] = ()) -> tuple[list[str], list[str]]:
+    """(replay run ids of the panel on `split`, notes): the newest complete stored replay run per
+    recorded agent, a requested replay run standing for its own agent. Nothing is run: an agent
+    without a stored replay run is named in the notes with the command that makes one."""
     from harness.benchmark.replay import agents_in_gold
     from harness.store import results as sql
     from harness.store.gold import iter_reports
 
     have: dict[str, str] = {}
+    for r in prefer:
+        if _label(r)[1] == "replay" and r["split"] == split:
+            have.setdefault(_label(r)[0].lower(), r["run_id"])
     for r in sql.replay_runs(st, split):
-        have.setdefault(r["model"].split(":", 1)[1].lower(), r["run_id"])
-    wanted = list(agents) if agents is not None else agents_in_gold(list(iter_reports(st)))
-    out = []
-    for agent in wanted:
+        have.setdefault(_label(r)[0].lower(), r["run_id"])
+    out, notes = [], []
+    for agent in agents_in_gold(list(iter_reports(st))):
         rid = have.get(agent.lower())
-        if rid is None and run_missing:
-            from harness.benchmark.runner import run_bench
-
-            rid = run_bench(st, model=replay_model(agent), split=split, concurrency=4).run_id
-        if rid is not None:
+        if rid is None:
+            notes.append(f"no stored replay run of {agent} on split {split}: "
+                         f"`harness bench --model {replay_model(agent)} --split {split}` adds it to the panel")
+        else:
             out.append(rid)
-    return out
+    return out, notes
 
 
 def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | None = None,
                  replay_panel: bool = True, n_boot: int = 1000, seed: int = 0, since: str | None = None,
                  until: str | None = None, cutoff: str | None = None,
-                 cutoffs: Mapping[str, Any] | None = None) -> BenchReport:
-    """The report of `run_ids` beside the historical panel (replay runs; found or run when `panel`
-    is None and `replay_panel` is set).
+                 cutoffs: Mapping[str, Any] | None = None, k: int | None = None) -> BenchReport:
+    """The report of `run_ids` beside the historical panel (stored replay runs: found when `panel`
+    is None and `replay_panel` is set), read from the stored scores under the first run's own
+    scored view (`k` changes its line tolerance). Writes nothing, runs nothing.
 
     `since` / `until` keep the gold reports dated in that window; `cutoff` (one date for every
     reviewer) or `cutoffs` (model, label or family -> date, from the config) split every metric
     into before / after a reviewer's training cut-off."""
     from harness.core.models import check_date
     from harness.store.runs import get_run
+    from harness.store.scores import view_counts
 
     since, until = check_date(since, "--since"), check_date(until, "--until")
     check_date(cutoff, "--cutoff")
     if not run_ids:
         raise HarnessError("give at least one run id (see `harness runs`)")
     runs = [get_run(st, r) for r in run_ids]
-    names = {scorer_of(r)[0] for r in runs}
+    view = run_view(runs[0], k=k)
+    names = {run_view(r, k=k).scorer for r in runs}
     if len(names) > 1:
         raise HarnessError(f"runs were scored with different scorers ({', '.join(sorted(names))})")
-    scorer, args = scorer_of(runs[0])
+    notes: list[str] = []
     from harness.results.consolidation import is_consolidate_run
 
     consolidating = any(is_consolidate_run(r) for r in runs)
     if consolidating:  # the recorded reviewers are no consolidators: no replay panel
         panel, replay_panel = [], False
     if panel is None:
-        splits = sorted({r["split"] for r in runs})
         panel_ids = []
         if replay_panel:
-            for s in splits:
-                panel_ids += ensure_panel(st, s)
+            for s in sorted({r["split"] for r in runs}):
+                found, missing = find_panel(st, s, prefer=runs)
+                panel_ids += found
+                notes += missing
     else:
         panel_ids = [get_run(st, p)["run_id"] for p in panel]
     requested = [r["run_id"] for r in runs]
-    panel_ids = [p for p in dict.fromkeys(panel_ids) if p not in requested]
-    all_runs = runs + [get_run(st, p) for p in panel_ids]
-    ah = ""
-    for r in all_runs:
-        ah = ensure_scores(st, r["run_id"], scorer, args)
-    rep = _assemble(st, all_runs, requested, panel_ids, scorer, args, ah, n_boot, seed,
-                    window=(since, until), cutoff=cutoff, cutoffs=cutoffs)
+    for r in runs:
+        require_view(st, r, view)
+    panel_runs = []
+    for p in dict.fromkeys(panel_ids):
+        if p in requested:
+            continue
+        run = get_run(st, p)
+        if view_counts(st, p, view.scorer, view.args_hash)["cases"]:
+            panel_runs.append(run)
+        else:
+            notes.append(f"panel run {p} ({run['model']}) has no stored scores under {view.describe()}: "
+                         f"`harness rescore {p}{_view_options(view)}` adds it")
+    rep = _assemble(st, runs + panel_runs, requested, [r["run_id"] for r in panel_runs], view, n_boot, seed,
+                    notes, window=(since, until), cutoff=cutoff, cutoffs=cutoffs)
     if consolidating:
         from harness.results.consolidation import section
 
@@ -105,15 +119,26 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     return rep
 
 
-def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: list[str], scorer: str,
-              args: dict, ah: str, n_boot: int, seed: int, *, window: tuple[str | None, str | None] = (None, None),
-              cutoff: str | None = None, cutoffs: Mapping[str, Any] | None = None) -> BenchReport:
+def _view_options(view: View) -> str:
+    out = f" --k {view.args.get('k')}" if view.args.get("k") is not None else ""
+    if view.args.get("strict") is False:
+        out += " --lenient"
+    if view.scorer == "judge" and view.args.get("model"):
+        out += f" --judge {view.args['model']}"
+    return out
+
+
+def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: list[str], view: View,
+              n_boot: int, seed: int, notes: list[str], *,
+              window: tuple[str | None, str | None] = (None, None), cutoff: str | None = None,
+              cutoffs: Mapping[str, Any] | None = None) -> BenchReport:
     import scorers
     from harness.results.report import acted
     from harness.store import results as sql
     from harness.store.gold import ids_between, report_dates
     from harness.store.scores import labels_frame, scores_frame
 
+    scorer, args, ah = view.scorer, view.args, view.args_hash
     ids = [r["run_id"] for r in all_runs]
     scores = scores_frame(st, ids, scorer=scorer, args_hash=ah)
     # reports the requested runs scored: the panel is compared on those only
@@ -133,7 +158,7 @@ def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: 
     labels = _unique_labels(all_runs)
     unique = unique_insights(gold, ids, set(panel_ids))
 
-    reviewers, notes = [], []
+    reviewers = []
     for run in all_runs:
         rid = run["run_id"]
         frame = scores.filter(pl.col("run_id") == rid)

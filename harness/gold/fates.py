@@ -257,11 +257,11 @@ def _resolve(stmt: Statement, items: list[tuple[int, AgentReview, Finding]],
     return None
 
 
-def _unlocated(f: Finding) -> Finding:
+def unlocated(f: Finding) -> Finding:
     return f.model_copy(update={"locations": []})
 
 
-def _same_file(a: Finding, b: Finding) -> bool:
+def same_file(a: Finding, b: Finding) -> bool:
     """Both cite a common file (by name), or one cites none."""
     na = {loc.path.rsplit("/", 1)[-1] for loc in a.locations}
     nb = {loc.path.rsplit("/", 1)[-1] for loc in b.locations}
@@ -475,10 +475,10 @@ def report_fates(report: Report, matcher: Matcher, describe: Matcher | None = No
         unpaired = [j for j in credited if cons[j].id not in taken]
         rest = [i for i in range(len(findings)) if i not in paired]
         if unpaired and rest:
-            got = matcher([_unlocated(cons[j]) for j in unpaired], [_unlocated(findings[i]) for i in rest])
+            got = matcher([unlocated(cons[j]) for j in unpaired], [unlocated(findings[i]) for i in rest])
             for pi, (gi, aff) in got.items():
                 i, c = rest[pi], cons[unpaired[gi]]
-                if aff >= CREDIT_MIN_AFFINITY and _same_file(findings[i], c):
+                if aff >= CREDIT_MIN_AFFINITY and same_file(findings[i], c):
                     paired[i] = make(i, _severity_fate(findings[i].severity, c.severity), c.id, aff,
                                      evidence=f"text matches {c.id} [{', '.join(c.agents)}], which credits {agent}, "
                                               f"in the same file (affinity {aff:.2f})", rule=Rule.weak_matcher)

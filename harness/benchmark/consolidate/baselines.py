@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from harness.core.consolidation import ConsolidatedFinding, Consolidation, Decision, FindingDecision, OriginalFinding
 from harness.core.models import Finding, Report, Severity
+from harness.gold.fates import same_file, unlocated
 
 BASELINES: tuple[str, ...] = ("union", "majority", "replay:published")
 #: below this affinity a second finding of one reviewer is not folded into a taken one, and a
@@ -153,9 +154,9 @@ def published(report: Report, originals: list[OriginalFinding], consolidated: li
         unpaired = [j for j in range(len(credited)) if j not in {g for g, _ in taken.values()}]
         rest = [i for i in range(len(found)) if i not in taken]
         if unpaired and rest:
-            got = match([_unlocated(credited[j]) for j in unpaired], [_unlocated(found[i].as_finding()) for i in rest])
+            got = match([unlocated(credited[j]) for j in unpaired], [unlocated(found[i].as_finding()) for i in rest])
             for pi, (gi, aff) in got.items():
-                if aff >= MERGE_MIN_AFFINITY and _same_file(found[rest[pi]].as_finding(), credited[unpaired[gi]]):
+                if aff >= MERGE_MIN_AFFINITY and same_file(found[rest[pi]].as_finding(), credited[unpaired[gi]]):
                     taken[rest[pi]] = (unpaired[gi], aff)
         rest = [i for i in range(len(found)) if i not in taken]
         second = match(credited, [found[i].as_finding() for i in rest]) if credited and rest else {}
@@ -184,17 +185,6 @@ def published(report: Report, originals: list[OriginalFinding], consolidated: li
                 decisions.append(FindingDecision(ref=o.ref, decision=Decision.dropped,
                                                  reason="no consolidated finding crediting it"))
     return Consolidation(findings=findings, decisions=_in_order(decisions, originals))
-
-
-def _unlocated(f: Finding) -> Finding:
-    return f.model_copy(update={"locations": []})
-
-
-def _same_file(a: Finding, b: Finding) -> bool:
-    """Both cite a common file (by name), or one cites none."""
-    na = {loc.path.rsplit("/", 1)[-1] for loc in a.locations}
-    nb = {loc.path.rsplit("/", 1)[-1] for loc in b.locations}
-    return not na or not nb or bool(na & nb)
 
 
 def _observation(o: Any) -> Finding:

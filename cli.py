@@ -509,7 +509,8 @@ def runs(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=
         return
     typer.echo(_md_rows([{
         "run_id": r["run_id"], "model": r["model"], "program": f"{r['program']} ({r['program_hash'][:8]})",
-        "split": r["split"], "status": r["status"], "cases": r["cases"], "scored": r["scored"],
+        "split": r["split"], "status": r["status"],
+        "cases": r["cases"] if r["status"] != "running" else f"{r['finished']} of {r['cases']}", "scored": r["scored"],
         "errors": r["errors"], "cost": _cost(r["cost"]), "f1": _r3(r["f1"]), "started": str(r["started_at"])[:19],
     } for r in rows]))
 
@@ -524,7 +525,7 @@ def runs_show(
     and each prediction and gold finding with its label."""
     from harness.results.run_view import render_run_view, run_view
 
-    with open_store() as st:
+    with open_store(read_only=True) as st:
         view = run_view(st, run_id, case)
     if as_json:
         emit_json(view)

@@ -76,3 +76,42 @@ def test_frame_returns_polars_after_other_statements(store):
     df = store.frame("SELECT id, pr FROM reports WHERE pr = ?", [7])
     assert df.to_dicts() == [{"id": "r1", "pr": 7}]
     assert store.frame("SELECT id FROM reports WHERE pr = 99").height == 0
+
+
+def _count_in_other_process(path: str) -> int:
+    """Open the file read-only in another interpreter (DuckDB's lock is per process) and count reports."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True);"
+                          " print(c.execute('SELECT count(*) FROM reports').fetchall()[0][0])", path],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout)
+
+
+def test_a_shared_store_lets_other_processes_in_and_reopens_on_use(tmp_path):
+    path = str(tmp_path / "shared.duckdb")
+    with Store(path, wait_s=0) as st:
+        gold.put_report(st, _report("a"))
+        with pytest.raises(AssertionError):  # held: another process cannot even read
+            _count_in_other_process(path)
+        st.share()
+        assert _count_in_other_process(path) == 1  # let go: it can
+        r2 = _report("b").model_copy(update={"id": "r2"})
+        gold.put_report(st, r2)  # reopened on use
+        assert st.one("SELECT count(*) FROM reports")[0] == 2
+        assert st.release_idle(0.0)
+        assert _count_in_other_process(path) == 2  # what the sharer wrote is there for readers
+
+
+def test_release_idle_never_closes_inside_a_transaction_or_an_unshared_store(tmp_path):
+    with Store(tmp_path / "s.duckdb") as st:
+        assert not st.release_idle(0.0)  # not shared: keeps the file
+        st.share()
+        with st.transaction():
+            st.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'probe')")
+            assert not st.release_idle(0.0)  # same thread, re-entrant lock: the depth guard holds
+        assert st.one("SELECT count(*) FROM schema_migrations WHERE version = 9999")[0] == 1
+        assert st.release_idle(0.0)
+        assert not st.release_idle(0.0)  # already closed

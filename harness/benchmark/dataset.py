@@ -381,22 +381,41 @@ def load_cases(st: Store, split: str = "test", limit: int | None = None, *,
 
     if split not in (*SPLITS, "all"):
         raise HarnessError(f"unknown split {split!r}", hint="use train, dev, test or all")
+    ids = case_ids(st, split, limit, split_name=split_name)
+    return [case for case, _ in cases_of(st, ids, split_name=split_name)]
+
+
+def case_ids(st: Store, split: str = "test", limit: int | None = None, *,
+             split_name: str = DEFAULT_SPLIT_NAME) -> list[str]:
+    """Report ids of the cases of one split, ordered (what `load_cases` loads, without loading it)."""
+    from harness.store import inputs as sql
+
+    if split not in (*SPLITS, "all"):
+        raise HarnessError(f"unknown split {split!r}", hint="use train, dev, test or all")
     ids = sql.split_report_ids(st, split_name, split)
-    if limit is not None:
-        ids = ids[:limit]
+    return ids[:limit] if limit is not None else ids
+
+
+def cases_of(st: Store, ids: list[str], *, split_name: str = DEFAULT_SPLIT_NAME,
+             assigned: dict[str, tuple[str, str]] | None = None) -> list[tuple[ReviewCase, Report]]:
+    """The cases of these reports, each with its report (one pass over the store for both)."""
+    from harness.store import inputs as sql
+    from harness.store.gold import iter_reports
+
     inputs = sql.get_inputs(st, ids)
-    assigned = sql.split_assignments(st, split_name)
-    cases = []
+    if assigned is None:
+        assigned = sql.split_assignments(st, split_name) if ids else {}
+    out = []
     for report in iter_reports(st, ids):
         inp = inputs.get(report.id)
         common = dict(report_id=report.id, pr=report.pr, round=report.round,
                       split=assigned.get(report.id, (None, None))[1], context=_context(report))
         if inp is None:
-            cases.append(ReviewCase(**common, status="missing",
-                                    reason="no review input: run `harness dataset build --repo PATH`"))
+            out.append((ReviewCase(**common, status="missing",
+                                   reason="no review input: run `harness dataset build --repo PATH`"), report))
             continue
-        cases.append(ReviewCase(
+        out.append((ReviewCase(
             **common, status=inp["status"], reason=inp["reason"], repo_path=inp["repo_path"],
             base=inp["base"], head=inp["head"], diff=inp["diff"] or "", tokens=inp["tokens"],
-            changed_files=[ChangedFile(**f) for f in (inp["files"] or [])]))
-    return cases
+            changed_files=[ChangedFile(**f) for f in (inp["files"] or [])]), report))
+    return out

@@ -191,18 +191,18 @@ def _program_for(store: Store, model: str, program: str,
 _EXECUTION = ("concurrency", "timeout", "max_errors", "max_retries", "price_in", "price_out", "price_cached")
 
 
-def _in_window(store: Store, cases: list, cfg: RunConfig) -> list:
-    """The cases whose report is dated in [cfg.since, cfg.until] (all without a window), then --limit."""
+def _in_window(store: Store, ids: list[str], cfg: RunConfig) -> list[str]:
+    """The report ids dated in [cfg.since, cfg.until] (all without a window), then --limit."""
     if not (cfg.since or cfg.until):
-        return cases
+        return ids
     from harness.store.gold import ids_between
 
     keep = ids_between(store, cfg.since, cfg.until)
-    cases = [c for c in cases if c.report_id in keep]
-    if not cases:
+    ids = [i for i in ids if i in keep]
+    if not ids:
         raise HarnessError(f"no report of split {cfg.split!r} is dated between {cfg.since or 'the first'} and "
                            f"{cfg.until or 'the last'}", hint="see `harness reports` for the dates")
-    return cases[:cfg.limit] if cfg.limit is not None else cases
+    return ids[:cfg.limit] if cfg.limit is not None else ids
 
 
 def run_bench(
@@ -284,10 +284,6 @@ def run_bench(
                                        "api_base": redact(api_base) if api_base else None})
         run_id = content_hash({"config": cfg.identity(), "nonce": uuid.uuid4().hex}, 16)
 
-    from harness.benchmark.dataset import load_cases
-    from harness.gold.build import build_golds
-    from harness.store.gold import iter_reports
-
     price = None
     if module is not None:
         from harness.lm.prices import resolve_price
@@ -297,15 +293,18 @@ def run_bench(
             raise HarnessError(f"--max-cost needs a price: {cfg.model} has none in litellm's table or the config",
                                hint="pass --price-in and --price-out (USD per million tokens)")
     window = cfg.since or cfg.until
-    if cfg.task == "consolidate":
+    preloaded: dict[str, Any] | None = None
+    if cfg.task == "consolidate":  # a few dozen cases, all loaded: the solver and scorer need their fates
         from harness.benchmark.consolidate.cases import load_consolidate_cases
 
-        cases: list[Any] = _in_window(store, load_consolidate_cases(
-            store, cfg.split, None if window else cfg.limit, with_diff=cfg.with_diff), cfg)
-    else:
-        cases = _in_window(store, load_cases(store, cfg.split, None if window else cfg.limit), cfg)
-    reports = {r.id: r for r in iter_reports(store, [c.report_id for c in cases])}
-    planned = [(c, e) for c in cases for e in range(cfg.epochs)]
+        preloaded = {c.report_id: c for c in load_consolidate_cases(
+            store, cfg.split, None if window else cfg.limit, with_diff=cfg.with_diff)}
+        ids = _in_window(store, list(preloaded), cfg)
+    else:  # streamed by CaseFeed: only the ids are held up front
+        from harness.benchmark.dataset import case_ids
+
+        ids = _in_window(store, case_ids(store, cfg.split, None if window else cfg.limit), cfg)
+    planned = [(rid, e) for rid in ids for e in range(cfg.epochs)]
     if resume:
         sql.forget_errors(store, run_id)  # errors left no result: a resume retries them
         done = sql.finished_cases(store, run_id)
@@ -315,7 +314,8 @@ def run_bench(
         sql.create_run(store, run_id, cfg, len(planned))
     sql.set_price_source(store, run_id, "free (recorded reviews)" if module is None else
                          price.source if price is not None else None)
-    todo = [(c, e) for c, e in planned if (c.report_id, e) not in done]
+    todo = [(rid, e) for rid, e in planned if (rid, e) not in done]
+    del planned, ids
 
     writer = sql.RunWriter(store)
 
@@ -328,28 +328,29 @@ def run_bench(
                                   price_out=cfg.price_out, price_cached=cfg.price_cached)
         return ModelClient(settings_, writer)
 
-    golds = build_golds(store, list(reports), reports)
+    golds: dict[str, Any] = {}  # filled a chunk at a time by the feed, emptied as cases are stored
     decide = None
-    if cfg.task == "consolidate":
+    if preloaded is not None:
         from harness.benchmark.consolidate import run as consolidate
         from harness.gold.build import fates_by_report
+        from harness.store.gold import iter_reports
 
+        reports = {r.id: r for r in iter_reports(store, list(preloaded))}
         fates = fates_by_report(store, list(reports))
         solver: Solver = consolidate.make_solver(cfg.model, module, client, reports, fates, Outcome)
-        decide = consolidate.score_fn(fates, {c.report_id: c for c in cases}, **cfg.scorer_args)
+        decide = consolidate.score_fn(fates, preloaded, **cfg.scorer_args)
     elif module is None:
         from harness.benchmark.replay import replay_agent
 
         solver = ReplaySolver(replay_agent(cfg.model), parse)
     else:
         solver = ProgramSolver(module, client())
-    memo_keys: dict[tuple[str, int], str] = {}
-    if module is not None and score_fn is None:  # a program run; replaying a recorded review is cheap to redo
-        from harness.core import memo
+    # a program run is memoised; replaying a recorded review is cheap to redo
+    from harness.benchmark.feed import CaseFeed
 
-        gold_ids = {rid: memo.gold_identity(g) for rid, g in golds.items()}
-        memo_keys = {(c.report_id, e): memo.case_key(cfg, c.inputs, e, gold_ids[c.report_id])
-                     for c, e in todo if c.runnable}
+    feed = CaseFeed(store, cfg, todo, golds, preloaded=preloaded,
+                    memoise=module is not None and score_fn is None)
+    del todo
 
     t0 = time.perf_counter()
     try:
@@ -358,15 +359,18 @@ def run_bench(
             from harness.benchmark.costs import Budget
 
             budget = Budget(cfg.max_cost, price, sql.case_totals(store, run_id))
-        status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds, decide), reports, todo, cfg,
-                                   progress, done=len(done), total=len(planned), memo_keys=memo_keys, budget=budget)
+        store.share()  # other processes read the run between the writer's batches
+        status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds, decide), feed, cfg,
+                                   progress, done=len(done), total=feed.total + len(done), budget=budget)
     except KeyboardInterrupt:
         writer.close()
+        store.unshare()
         finished = len(sql.finished_cases(store, run_id))
-        raise Interrupted(f"interrupted after {finished} of {len(planned)} cases; "
+        raise Interrupted(f"interrupted after {finished} of {feed.total + len(done)} cases; "
                           f"resume with `harness bench --resume {run_id}`") from None
     finally:
         writer.close()
+        store.unshare()
     if status == RunStatus.complete:
         t = sql.case_totals(store, run_id)
         if t["errors"] or t["parse_failures"]:
@@ -421,9 +425,8 @@ def _finish(store: Store, run_id: str, cfg: RunConfig, status: RunStatus, messag
     sql.finish_run(store, run_id, status, message, wall_add_s, metrics.model_dump())
 
 
-def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: CaseScorer, reports: dict[str, Report],
-             todo: list[tuple[Any, int]], cfg: RunConfig, progress: Progress | None, *, done: int,
-             total: int, memo_keys: dict[tuple[str, int], str] | None = None,
+def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: CaseScorer, feed: Any,
+             cfg: RunConfig, progress: Progress | None, *, done: int, total: int,
              budget: Any = None) -> tuple[RunStatus, str | None]:
     from harness.core.memo import replay
     from harness.store import runs as sql
@@ -435,12 +438,12 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: C
     stop = threading.Event()
     over_budget: list[str] = []  # why scheduling stopped at --max-cost
 
-    def one(case: Any, epoch: int, memo_key: str | None) -> tuple[CaseResult, str | None]:
+    def one(case: Any, report: Report, epoch: int, memo_key: str | None) -> tuple[CaseResult, str | None]:
         if stop.is_set():
             raise _Cancelled()
-        return run_case(run_id, solver, score_fn, case, reports[case.report_id], epoch), memo_key
+        return run_case(run_id, solver, score_fn, case, report, epoch), memo_key
 
-    pending = _memo_lookup(store, todo, memo_keys or {})
+    pending = iter(feed)
     in_flight: set[Future] = set()
     status, message = RunStatus.complete, None
     if progress:
@@ -449,6 +452,7 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: C
     def finish(result: CaseResult, memo_key: str | None) -> None:
         nonlocal done, spent, errors, status, message
         writer.case(result, memo_key)
+        feed.finished(result.report_id)  # the last case of its report releases the report and its gold
         done += 1
         spent = add_cost(spent, result.stats.spent)
         if budget is not None:
@@ -470,7 +474,7 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: C
                 nxt = next(pending, None)
                 if nxt is None:
                     return
-                case, epoch, memo_key, hit = nxt
+                case, report, epoch, memo_key, hit = nxt
                 if hit is not None:  # memoised: this case's stored result, no DSPy, no scoring
                     finish(replay(hit, run_id), None)
                     continue
@@ -479,7 +483,7 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: C
                     if refusal is not None:  # spent + in flight + this case would pass --max-cost
                         over_budget.append(refusal)
                         return
-                in_flight.add(pool.submit(one, case, epoch, memo_key))
+                in_flight.add(pool.submit(one, case, report, epoch, memo_key))
 
         fill()
         while in_flight:
@@ -510,19 +514,6 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: C
 
 class _Cancelled(Exception):
     pass
-
-
-def _memo_lookup(store: Store, todo: list[tuple[Any, int]], memo_keys: dict[tuple[str, int], str],
-                 chunk: int = 256) -> Iterator[tuple[Any, int, str | None, dict | None]]:
-    """(case, epoch, memo key, memoised value or None), fetching the memo a chunk at a time."""
-    from harness.store import runs as sql
-
-    for i in range(0, len(todo), chunk):
-        part = todo[i:i + chunk]
-        keys = [(c, e, memo_keys.get((c.report_id, e))) for c, e in part]
-        found = sql.memo_get_many(store, [k for _, _, k in keys if k]) if memo_keys else {}
-        for c, e, k in keys:
-            yield c, e, k, found.get(k) if k else None
 
 
 def run_case(run_id: str, solver: Solver, score_fn: CaseScorer, case: Any, report: Report, epoch: int) -> CaseResult:

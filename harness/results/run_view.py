@@ -62,6 +62,7 @@ class RunView(BaseModel):
     status: str
     message: str | None = None
     cases: int
+    finished: int = 0  # cases stored so far (a running run shows its progress)
     scorer: str
     error_kinds: list[dict[str, Any]] = Field(default_factory=list)
     results: list[CaseView] = Field(default_factory=list)  # per case (one report, or all)
@@ -97,7 +98,8 @@ def run_view(st: Store, run_id: str, case: str | None = None) -> RunView:
             gold=[GoldView(id=g["gold_id"], severity=g["severity"], title=g["title"], status=g["label"],
                            found_by=g["prediction_index"]) for g in got.get("gold", [])]))
     return RunView(run_id=rid, model=run["model"], program=run["program"], split=run["split"],
-                   status=run["status"], message=redact(run["message"]), cases=run["cases"], scorer=scorer,
+                   status=run["status"], message=redact(run["message"]), cases=run["cases"],
+                   finished=int(sql.case_totals(st, rid)["finished"]), scorer=scorer,
                    error_kinds=sql.error_kinds(st, rid), results=views)
 
 
@@ -117,7 +119,8 @@ def render_run_view(view: RunView, *, raw_chars: int = 600) -> str:
     """Markdown for the terminal: the run, failures by kind, then each case."""
     out = [f"# Run {view.run_id}: {view.program} · {view.model} ({view.split})", "",
            f"status {view.status}" + (f": {_cell(view.message)}" if view.message else "")
-           + f"; {view.cases} cases; scorer {view.scorer}"]
+           + (f"; {view.finished} of {view.cases} cases finished so far" if view.status == "running"
+              else f"; {view.cases} cases") + f"; scorer {view.scorer}"]
     for k in view.error_kinds:
         out.append(f"- {k['count']} case(s) {k['kind']}; first: {_cell(k['first'])}")
     for c in view.results:

@@ -23,6 +23,8 @@ import polars as pl
 from harness.core.errors import StoreError
 
 DEFAULT_DB = "harness.duckdb"
+DEFAULT_WAIT_S = 10.0  # another process's short batch or read ends well within this
+SHARED_WAIT_S = 600.0  # a shared store's own reopen: a reader's report may take a while
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -52,10 +54,14 @@ def _is_lock_error(exc: Exception) -> bool:
 class Store:
     """A DuckDB file with the schema migrated to the newest version.
 
-    DuckDB allows one writing process per file; a second one gets a StoreError (after
-    waiting up to `wait_s` seconds, default from HARNESS_DB_WAIT) instead of a traceback.
-    The connection is shared by threads through a lock: DuckDB connections are not
-    re-entrant across threads.
+    DuckDB allows one writing process per file, and no reader beside it. Opening waits up to
+    `wait_s` seconds (default HARNESS_DB_WAIT, else DEFAULT_WAIT_S) for another process to let
+    go, then raises a StoreError instead of a traceback. The connection is shared by threads
+    through a lock: DuckDB connections are not re-entrant across threads.
+
+    A long writer (a benchmark run) calls `share()`: from then on the file is opened on demand
+    and `release_idle()` closes it whenever nobody has used it for a moment, so other processes
+    can read (and write) the store between the writer's short batches.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
@@ -64,10 +70,57 @@ class Store:
         self.read_only = read_only
         self._lock = threading.RLock()
         if wait_s is None:
-            wait_s = float(os.environ.get("HARNESS_DB_WAIT", "0") or 0)
-        self.con = self._connect(wait_s)
+            env = os.environ.get("HARNESS_DB_WAIT")
+            wait_s = float(env) if env not in (None, "") else DEFAULT_WAIT_S
+        self.wait_s = wait_s
+        self._shared = False
+        self._tx_depth = 0  # release_idle never closes inside a transaction (the lock is re-entrant)
+        self._last_use = time.monotonic()
+        self._con: duckdb.DuckDBPyConnection | None = self._connect(wait_s)
         if not read_only:
             self._migrate()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The open connection (reopened on demand once the store is shared). Use under `_lock`."""
+        with self._lock:
+            if self._con is None:
+                self._con = self._connect(max(self.wait_s, SHARED_WAIT_S))
+            self._last_use = time.monotonic()
+            return self._con
+
+    # -- sharing the file with other processes ---------------------------------------
+    def share(self) -> None:
+        """Let go of the file whenever idle (see `release_idle`); reopened on the next use."""
+        if self.path == ":memory:":
+            return  # nothing to share, and closing would lose it
+        with self._lock:
+            self._shared = True
+        self.release_idle(0.0)
+
+    def unshare(self) -> None:
+        with self._lock:
+            self._shared = False
+
+    def release_idle(self, idle_s: float) -> bool:
+        """Close the file if the store is shared and unused for `idle_s` seconds; True if closed.
+
+        Callers that got a result cursor from `execute` fetch it within microseconds, so a
+        connection idle that long has nothing pending."""
+        if not self._lock.acquire(blocking=False):
+            return False  # in use right now
+        try:
+            if (not self._shared or self._con is None or self._tx_depth
+                    or time.monotonic() - self._last_use < idle_s):
+                return False
+            try:
+                self._con.close()
+            except duckdb.Error:
+                pass
+            self._con = None
+            return True
+        finally:
+            self._lock.release()
 
     def _connect(self, wait_s: float) -> duckdb.DuckDBPyConnection:
         if self.path != ":memory:":
@@ -85,7 +138,7 @@ class Store:
                 if _is_lock_error(exc):
                     if time.monotonic() < deadline:
                         time.sleep(delay)
-                        delay = min(delay * 2, 1.0)
+                        delay = min(delay * 2, 0.25)  # a sharing writer's gaps are short: look often
                         continue
                     raise StoreError(
                         f"store {self.path} is in use by another harness process",
@@ -163,6 +216,7 @@ class Store:
         """All-or-nothing: a killed process leaves either the whole write or none of it."""
         with self._lock:
             self.con.execute("BEGIN TRANSACTION")
+            self._tx_depth += 1
             try:
                 yield self
             except BaseException:
@@ -170,13 +224,25 @@ class Store:
                 raise
             else:
                 self.con.execute("COMMIT")
+            finally:
+                self._tx_depth -= 1
+
+    def query(self, sql: str, params: Any = None) -> tuple[list[str], list[tuple]]:
+        """(column names, rows), fetched under the lock."""
+        with self._lock:
+            cur = self.execute(sql, params)
+            return [d[0] for d in cur.description], cur.fetchall()
 
     def close(self) -> None:
         with self._lock:
+            self._shared = False
+            if self._con is None:
+                return
             try:
-                self.con.close()
+                self._con.close()
             except duckdb.Error:
                 pass
+            self._con = None
 
     def __enter__(self) -> "Store":
         return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 from typing import Any
 
 import polars as pl
@@ -78,10 +79,8 @@ def set_price_source(st: Store, run_id: str, source: str | None) -> None:
 
 
 def get_run(st: Store, run_id: str) -> dict[str, Any]:
-    cur = st.execute("SELECT * FROM runs WHERE run_id = ? OR (length(?) >= 6 AND starts_with(run_id, ?))",
-                     [run_id, run_id, run_id])
-    cols = [d[0] for d in cur.description]
-    rows = cur.fetchall()
+    cols, rows = st.query("SELECT * FROM runs WHERE run_id = ? OR (length(?) >= 6 AND starts_with(run_id, ?))",
+                          [run_id, run_id, run_id])
     if not rows:
         raise NotFound(f"no run {run_id!r} in {st.path}", hint="see `harness runs`")
     if len(rows) > 1:
@@ -167,25 +166,29 @@ class RunWriter:
     """The run's single writer: cache entries and finished cases, committed in small batches.
 
     One DuckDB commit costs milliseconds; a commit per model call and per case serialises a
-    fast run on the store lock. Workers hand their writes to this thread, which commits
-    whatever has queued up as one transaction: a case and its predictions are always in the
-    same transaction, and a killed process loses at most the last batch (those cases are
-    simply run again on resume, so none is ever stored twice). Cache reads see queued
-    entries immediately and read committed ones through a per-thread cursor, off the lock.
+    fast run on the store lock. Workers hand their writes to this thread, which gathers them
+    for up to `flush_s` seconds and commits them as one transaction: a case and its predictions
+    are always in the same transaction, and a killed process loses at most the last batch (those
+    cases are simply run again on resume, so none is ever stored twice). Cache reads see queued
+    entries immediately. After each commit, and whenever the store sits idle, a shared store
+    (`Store.share`) lets go of the file so that other processes can read the run as it goes.
     """
 
-    def __init__(self, st: Store, *, max_batch: int = 256):
+    def __init__(self, st: Store, *, max_batch: int = 256, flush_s: float = 1.0, idle_s: float = 0.2):
         self.st = st
         self.max_batch = max_batch
+        self.flush_s = flush_s
+        self.idle_s = idle_s
         self._queue: queue.Queue = queue.Queue()
         self._pending: dict[str, dict[str, Any]] = {}
         self._pending_lock = threading.Lock()
-        self._local = threading.local()
-        self._cursors: list[Any] = []
         self.error: BaseException | None = None
         self.written_cases = 0
+        self.commits = 0
         # every cached key, loaded once: a miss (each call of a cold run) then costs no query
-        self._known = {r[0] for r in st.all("SELECT key FROM model_calls")}
+        # (the first 64 bits of each key, as an int: a third of the string's memory over a long run;
+        # a prefix shared by chance only costs one lookup that finds nothing)
+        self._known = {_prefix(r[0]) for r in st.all("SELECT key FROM model_calls")}
         self._written: set[tuple[str, str, int]] = set()
         self._seeded_runs: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name="run-writer", daemon=True)
@@ -210,28 +213,31 @@ class RunWriter:
             return {k: row[k] for k in ("response", "finish_reason", "cost", "duration_s")} | {
                 "input_tokens": row["input_tokens"] or 0, "output_tokens": row["output_tokens"] or 0,
                 "cached_input_tokens": row.get("cached_input_tokens") or 0}
-        if key not in self._known:
+        if _prefix(key) not in self._known:
             return None
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            with self.st._lock:
-                cur = self.st.con.cursor()
-                self._cursors.append(cur)
-            self._local.cursor = cur
-        rows = cur.execute(_CACHE_GET, [key]).fetchall()
-        found = rows[0] if rows else None
-        return _cache_row(found)
+        return cache_get(self.st, key)
 
     # -- the writer thread -------------------------------------------------------------
+    def _take(self) -> list[tuple[str, Any, Any]]:
+        """The next batch: the first item, then whatever arrives within flush_s (up to max_batch)."""
+        while True:
+            try:
+                batch = [self._queue.get(timeout=self.idle_s)]
+                break
+            except queue.Empty:
+                self.st.release_idle(self.idle_s)
+        end = time.monotonic() + self.flush_s
+        while len(batch) < self.max_batch and batch[-1][0] != "stop":
+            left = end - time.monotonic()
+            try:
+                batch.append(self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
     def _loop(self) -> None:
         while True:
-            item = self._queue.get()
-            batch = [item]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = self._take()
             stop = any(kind == "stop" for kind, _, _ in batch)
             work = [b for b in batch if b[0] != "stop"]
             if work and self.error is None:
@@ -239,6 +245,7 @@ class RunWriter:
                     self._commit(work)
                 except BaseException as exc:  # noqa: BLE001 - surfaced by close() / the next case()
                     self.error = exc
+            self.st.release_idle(0.0)
             for _ in batch:
                 self._queue.task_done()
             if stop:
@@ -271,9 +278,10 @@ class RunWriter:
                                           "value": [redact(canonical_json(v)) for _, v in memo]},
                                          schema={"key": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
                     self.st.insert_frame("case_memo", frame, ignore_conflicts=True)
+        self.commits += 1
         with self._pending_lock:
             for key, _ in cache_rows:
-                self._known.add(key)
+                self._known.add(_prefix(key))
                 self._pending.pop(key, None)
 
     def _raise_if_failed(self) -> None:
@@ -290,12 +298,14 @@ class RunWriter:
         if self._thread.is_alive():
             self._queue.put(("stop", None, None))
             self._thread.join()
-        for cur in self._cursors:
-            try:
-                cur.close()
-            except Exception:  # noqa: BLE001
-                pass
         self._raise_if_failed()
+
+
+def _prefix(key: str) -> int:
+    try:
+        return int(key[:16], 16)
+    except ValueError:  # not a hex hash (never written by this project): hash it
+        return hash(key)
 
 
 def _memo_value(case: CaseResult) -> dict[str, Any] | None:
@@ -357,9 +367,8 @@ def failed_cases(st: Store, run_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def case_totals(st: Store, run_id: str) -> dict[str, Any]:
-    cur = st.execute(_TOTALS, [run_id])
-    cols = [d[0] for d in cur.description]
-    return dict(zip(cols, cur.fetchall()[0]))
+    cols, rows = st.query(_TOTALS, [run_id])
+    return dict(zip(cols, rows[0]))
 
 
 def finish_run(st: Store, run_id: str, status: RunStatus, message: str | None, wall_add_s: float,
@@ -380,11 +389,21 @@ def finish_run(st: Store, run_id: str, status: RunStatus, message: str | None, w
 
 
 def list_runs(st: Store) -> pl.DataFrame:
+    """Every run; `finished` counts its stored cases, and a running run's scored / errors / cost are
+    its cases' so far (the runs row holds totals only once the run ends)."""
     return st.frame(
-        "SELECT run_id, model, program, program_hash, split, status, cases, scored, errors, model_calls,"
-        " cache_hits, round(cost, 6) AS cost, round(spent, 6) AS spent, round(wall_s, 3) AS wall_s,"
+        "SELECT r.run_id, model, program, program_hash, split, r.status, cases, coalesce(c.finished, 0) AS finished,"
+        " CASE WHEN r.status = 'running' THEN coalesce(c.scored, 0) ELSE r.scored END AS scored,"
+        " CASE WHEN r.status = 'running' THEN coalesce(c.errors, 0) ELSE r.errors END AS errors, model_calls,"
+        " cache_hits, round(CASE WHEN r.status = 'running' THEN c.cost ELSE r.cost END, 6) AS cost,"
+        " round(spent, 6) AS spent, round(wall_s, 3) AS wall_s,"
         " json_extract(metrics, '$.f1')::DOUBLE AS f1, json_extract(metrics, '$.precision')::DOUBLE AS precision,"
-        " json_extract(metrics, '$.recall')::DOUBLE AS recall, started_at, message FROM runs ORDER BY started_at"
+        " json_extract(metrics, '$.recall')::DOUBLE AS recall, started_at, message FROM runs r LEFT JOIN ("
+        "   SELECT run_id, count(*) AS finished,"
+        "     count(*) FILTER (WHERE status IN ('ok', 'parse_failure')) AS scored,"
+        "     count(*) FILTER (WHERE status = 'error') AS errors,"
+        "     CASE WHEN bool_or(cost IS NULL) THEN NULL ELSE coalesce(sum(cost), 0) END::DOUBLE AS cost"
+        "   FROM run_cases GROUP BY run_id) c ON c.run_id = r.run_id ORDER BY started_at"
     )
 
 

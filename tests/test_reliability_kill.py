@@ -35,6 +35,20 @@ def _wait(cond, proc, timeout: float = 90.0) -> None:
         time.sleep(0.005)
 
 
+def _stored_cases(db: Path) -> int:
+    """Cases a running bench has committed so far (it lets go of the file between batches)."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:  # the writer holds it right now
+        return 0
+    try:
+        return con.execute("SELECT count(*) FROM run_cases").fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def _kill(proc) -> None:
     assert proc.poll() is None, "finished before the kill"
     proc.send_signal(signal.SIGKILL)
@@ -66,11 +80,12 @@ def test_sigkill_bench_then_resume_equals_uninterrupted(tmp_path, capsys):
     n = 30
     with Store(db) as st:
         populate(st, n)
-    with OpenAIServer(responder=answer_for, delay=0.08) as srv:
+    with OpenAIServer(responder=answer_for, delay=0.15) as srv:
         args = ["bench", "--model", "openai/test-model", "--split", "all", "--api-base", srv.url,
                 "--concurrency", "4", "--epochs", "2", "--json"]
         proc = harness_proc(*args, env=subprocess_env(db))
-        _wait(lambda: srv.requests >= 20, proc)  # the kill lands with cases in flight
+        # the kill lands with cases stored and others in flight
+        _wait(lambda: srv.requests >= 8 and _stored_cases(db) > 0, proc)
         _kill(proc)
 
         with Store(db) as st:  # opens: no damage

@@ -174,7 +174,7 @@ class RunWriter:
     (`Store.share`) lets go of the file so that other processes can read the run as it goes.
     """
 
-    def __init__(self, st: Store, *, max_batch: int = 256, flush_s: float = 1.0, idle_s: float = 0.2):
+    def __init__(self, st: Store, *, max_batch: int = 256, flush_s: float = 0.5, idle_s: float = 0.2):
         self.st = st
         self.max_batch = max_batch
         self.flush_s = flush_s

@@ -851,6 +851,14 @@ def _click_exceptions():
     return exceptions
 
 
+def _ignore_ctrl_c() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     from harness.core.errors import HarnessError, Interrupted
 
@@ -870,12 +878,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = app(args=argv, prog_name="harness", standalone_mode=False)
     except Interrupted as exc:
+        if argv is None:  # the process is exiting: more presses must not turn that into a traceback
+            _ignore_ctrl_c()
         typer.echo(f"harness: {exc.one_line()}", err=True)
         return exc.exit_code
     except HarnessError as exc:
         typer.echo(f"harness: error: {exc.one_line()}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
+        if argv is None:
+            _ignore_ctrl_c()
         typer.echo("harness: interrupted", err=True)
         return 130
     except typer.Exit as exc:

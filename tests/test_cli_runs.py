@@ -69,6 +69,44 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     assert res["run_id"] == run_id and res["scored"] == 12
 
 
+@pytest.mark.slow
+def test_ctrl_c_pressed_again_while_the_last_batch_is_written_loses_nothing(tmp_path):
+    from reliability_tools import assert_run_consistent
+
+    db = tmp_path / "run.duckdb"
+    with Store(db) as st:
+        populate(st, 24)
+    env = subprocess_env(db)
+    with OpenAIServer(responder=answer_for, delay=0.1) as srv:
+        proc = harness_proc("bench", "--model", "openai/test-model", "--split", "all", "--api-base", srv.url,
+                            "--concurrency", "4", env=env)
+        deadline = time.monotonic() + 120
+        while srv.requests < 10:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        for _ in range(40):  # the first press stops the run; the others land while it stores what finished
+            if proc.poll() is not None:
+                break
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.005)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err, err
+        line = err.strip().splitlines()[-1]
+        assert line.startswith("harness: interrupted after ") and " of 24 cases; resume with " in line, err
+        run_id = line.rsplit("--resume ", 1)[1].rstrip("`")
+        done = int(line.split("interrupted after ")[1].split(" of ")[0])
+        with Store(db) as st:  # every finished case whole, and the run closed with its status
+            status, scored = st.one("SELECT status, scored FROM runs WHERE run_id = ?", [run_id])
+            assert status == "interrupted" and scored == done
+            assert st.one("SELECT count(*) FROM run_cases WHERE run_id = ?", [run_id])[0] == done
+            assert_run_consistent(st, run_id)
+        resumed = harness_proc("bench", "--resume", run_id, "--api-base", srv.url, "--json", env=env)
+        rout, rerr = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, rerr
+    assert json.loads(rout)["scored"] == 24
+
+
 def _bench(capsys, srv, *extra: str) -> tuple[int, dict, str]:
     rc, out, err = run(capsys, "bench", "--model", "openai/test-model", "--split", "all", "--api-base", srv.url,
                        "--concurrency", "2", "--json", *extra)

@@ -18,9 +18,11 @@ STOP_AFTER_ERRORS) errors no new case starts and the run ends 'failed'; a fatal 
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, Iterator, Protocol
 
@@ -363,20 +365,37 @@ def run_bench(
         status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds, decide), feed, cfg,
                                    progress, done=len(done), total=feed.total + len(done), budget=budget)
     except KeyboardInterrupt:
-        writer.close()
-        store.unshare()
-        finished = len(sql.finished_cases(store, run_id))
+        with _finishing():
+            writer.close()
+            store.unshare()
+            finished = len(sql.finished_cases(store, run_id))
         raise Interrupted(f"interrupted after {finished} of {feed.total + len(done)} cases; "
                           f"resume with `harness bench --resume {run_id}`") from None
     finally:
-        writer.close()
-        store.unshare()
-    if status == RunStatus.complete:
-        t = sql.case_totals(store, run_id)
-        if t["errors"] or t["parse_failures"]:
-            status = RunStatus.complete_with_errors
-    _finish(store, run_id, cfg, status, message, time.perf_counter() - t0)
-    return bench_result(store, run_id)
+        with _finishing():
+            writer.close()
+            store.unshare()
+    with _finishing():
+        if status == RunStatus.complete:
+            t = sql.case_totals(store, run_id)
+            if t["errors"] or t["parse_failures"]:
+                status = RunStatus.complete_with_errors
+        _finish(store, run_id, cfg, status, message, time.perf_counter() - t0)
+        return bench_result(store, run_id)
+
+
+@contextmanager
+def _finishing() -> Iterator[None]:
+    """Ctrl-C waits while the last batch and the run's totals are written: a second press there
+    would leave the run half-closed (stored cases without their run's status and totals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _check_settings(cfg: RunConfig) -> None:
@@ -503,8 +522,9 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: C
     except BaseException as exc:  # KeyboardInterrupt, or a bug: what finished stays stored
         stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
-        writer.close()
-        _finish(store, run_id, cfg, RunStatus.interrupted, f"interrupted: {type(exc).__name__}", 0.0)
+        with _finishing():
+            writer.close()
+            _finish(store, run_id, cfg, RunStatus.interrupted, f"interrupted: {type(exc).__name__}", 0.0)
         raise
     pool.shutdown(wait=True)
     if over_budget and status == RunStatus.complete:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import polars as pl
 import pytest
@@ -135,9 +136,10 @@ def test_several_runs_side_by_side(demo, tmp_path):
     assert b.usage.cache_hits == 6 and b.usage.model_calls == 0
 
 
-def test_per_case_view_and_failures_in_the_html(report, demo, tmp_path):
+def test_per_case_view_and_failures_in_html_and_markdown(report, demo, tmp_path):
     """Per report and reviewer: gold found / missed, known false positives and novel findings; the
-    labels agree with the counts; failed cases get their own section."""
+    labels agree with the counts; failed cases get their own section; in both html and markdown,
+    untrusted text (a finding title, an error message, a model's answer) is escaped."""
     by = {(c.report_id, c.reviewer): c for c in report.cases}
     assert {rid for rid, _ in by} == {t.report_id for t in report.reports}
     for r in report.reviewers:
@@ -156,3 +158,19 @@ def test_per_case_view_and_failures_in_the_html(report, demo, tmp_path):
     html = write(failing, "html", None)
     assert 'href="#failures"' in html and "Errors and parse failures (1)" in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    md = write(report, "md", None)
+    assert "| Reviewer | Found | Missed |" in md and f"| {', '.join(some.found)} |" in md
+    assert "## Errors and parse failures (0)" in md
+    evil = "<script>alert(1)</script> | x\nmore"
+    case = report.cases[0].model_copy(update={"novel": [evil], "known_fp": [evil]})
+    failing = failing.model_copy(update={
+        "cases": [case, *report.cases[1:]],
+        "failures": [failing.failures[0].model_copy(update={"error": evil, "answer": evil})]})
+    assert "<script>alert(1)" not in write(failing, "html", None)
+    md = write(failing, "md", None)
+    assert "<script>alert(1)" not in md
+    assert "[Errors and parse failures (1)](#errors-and-parse-failures-1)" in md
+    rows = [line for line in md.splitlines() if "&lt;script>alert(1)&lt;/script> \\| x" in line]
+    assert len(rows) == 2  # the failure (message, answer: first lines), then the case (two titles)
+    assert [len(re.split(r"(?<!\\)\|", line)) - 2 for line in rows] == [7, 5]  # the tables' columns
+    assert "more" not in rows[0] and rows[1].count("alert(1)") == 2

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.core.errors import HarnessError
-from harness.core.tables import cell, csv_table, emit, escape_cell, markdown_table, render_as, rows_table
+from harness.core.tables import (anchor, cell, csv_table, emit, escape_cell, first_line, markdown_table, render_as,
+                                 rows_table)
 
 _DELIM = re.compile(r"(?<!\\)\|")
 
@@ -35,6 +36,23 @@ def test_pipes_and_newlines_are_escaped_once():
     assert escape_cell(escape_cell("a | b")) == "a \\| b"  # idempotent: an escaped pipe stays escaped once
     assert cell(None) == "\u2014" and cell("  ", empty="") == ""
     assert markdown_table(["", "x"], [["**k**", "v|w"]]) == "| | x |\n|---|---|\n| **k** | v\\|w |"
+
+
+def test_markup_is_escaped_but_the_gold_writer_keeps_the_reports_own():
+    from harness.gold.render import table
+
+    assert markdown_table(["a"], [["x <b>y</b> <!-- c --> <http://e> a < b"]]).splitlines()[2] == \
+        "| x &lt;b>y&lt;/b> &lt;!-- c --> &lt;http://e> a < b |"
+    assert "| x<br>y |" in table(["a"], [["x<br>y"]])
+    assert escape_cell(escape_cell("<b>")) == "&lt;b>"  # idempotent
+
+
+def test_first_line_and_anchor():
+    assert first_line("\n  first \nsecond") == "first" and first_line(None) is None and first_line(" \n") is None
+    assert first_line("x" * 300, limit=10) == "x" * 9 + "\u2026"
+    seen: dict[str, int] = {}
+    assert [anchor(h, seen) for h in ("Before / after the cut-off", "Per report (3)", "Per report (3)")] == \
+        ["before--after-the-cut-off", "per-report-3", "per-report-3-1"]
 
 
 def test_rows_table():

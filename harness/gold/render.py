@@ -29,7 +29,9 @@ Agents are printed by full model name where the report's reviewers name one, so
 from __future__ import annotations
 
 import re
+from functools import partial
 
+from harness.core import tables as _tables
 from harness.core.models import (
     AgentReview,
     Finding,
@@ -42,8 +44,10 @@ from harness.core.models import (
     Reviewer,
     Severity,
 )
-from harness.core.tables import cell, rows_table
-from harness.core.tables import markdown_table as table
+
+# the reports' own markdown is reproduced as written (a header cell keeps its `<br>`); listings escape
+cell = partial(_tables.cell, html=True)
+table = partial(_tables.markdown_table, html=True)
 
 SECTION_TITLES = {
     Severity.critical: "Critical Issues",
@@ -338,10 +342,10 @@ def render_ingest_summary(result) -> str:
 
 
 def render_report_list(listing: dict[str, list[dict]]) -> str:
-    parts = [rows_table(listing["reports"], ["id", "date", "pr", "round", "has_retro", "critical",
-                                              "important", "suggestion", "agent_findings", "warnings"])]
+    parts = [_tables.rows_table(listing["reports"], ["id", "date", "pr", "round", "has_retro",
+                                                      "critical", "important", "suggestion", "agent_findings", "warnings"])]
     if "warnings" in listing:
-        parts.append("Parse warnings\n\n" + rows_table(listing["warnings"]))
+        parts.append("Parse warnings\n\n" + _tables.rows_table(listing["warnings"]))
     if listing.get("failures"):
-        parts.append("Files that failed to ingest\n\n" + rows_table(listing["failures"], ["source", "reason"]))
+        parts.append("Files that failed to ingest\n\n" + _tables.rows_table(listing["failures"], ["source", "reason"]))
     return "\n\n".join(parts)

@@ -51,6 +51,13 @@ def case_stats(st: Store, run_ids: Sequence[str]) -> pl.DataFrame:
         " ORDER BY run_id, report_id, epoch", [list(run_ids)])
 
 
+def unparsed_answers(st: Store, run_ids: Sequence[str]) -> dict[tuple[str, str, int], str]:
+    """(run, report, epoch) -> the raw answer of each case whose answer did not parse."""
+    rows = st.all("SELECT run_id, report_id, epoch, raw_response FROM run_cases WHERE list_contains(?, run_id)"
+                  " AND status = 'parse_failure' AND raw_response IS NOT NULL", [list(run_ids)])
+    return {(r[0], r[1], int(r[2])): r[3] for r in rows}
+
+
 def run_usage(st: Store, run_ids: Sequence[str]) -> pl.DataFrame:
     """Per run: case counts by status, tokens, cost and latency percentiles, aggregated in DuckDB."""
     return st.frame(

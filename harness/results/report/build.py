@@ -192,13 +192,28 @@ def _assemble(st: Store, all_runs: list[dict], requested: list[str], panel_ids: 
     tables = per_report_tables(st, all_runs, labels, scores, gold, preds, unique)
     if not panel_ids:
         notes.insert(0, "no historical panel: no replay run covers these reports")
-    from harness.store.runs import failed_cases
-
-    failures = [CaseFailure(reviewer=labels[f.pop("run_id")], **f) for f in failed_cases(st, ids)
-                if f["report_id"] in set(report_ids.to_list())]
+    failures = case_failures(st, ids, labels, set(report_ids.to_list()))
     return BenchReport(runs=requested, panel=panel_ids, reviewers=reviewers, reports=tables, n_boot=n_boot,
                        since=window[0], until=window[1], notes=notes,
                        cases=case_labels(all_runs, labels, gold, preds), failures=failures)
+
+
+def case_failures(st: Store, run_ids: list[str], labels: dict[str, str], report_ids: set[str]) -> list[CaseFailure]:
+    """The errored and unparsed cases of the runs on `report_ids` (messages redacted); a parse
+    failure carries the first line of its redacted answer."""
+    from harness.core.secrets import redact
+    from harness.core.tables import first_line
+    from harness.store import results as sql
+    from harness.store.runs import failed_cases
+
+    answers = sql.unparsed_answers(st, run_ids)
+    out = []
+    for f in failed_cases(st, run_ids):
+        if f["report_id"] in report_ids:
+            answer = first_line(redact(answers.get((f["run_id"], f["report_id"], f["epoch"]))))
+            f["error"] = redact(f["error"])
+            out.append(CaseFailure(reviewer=labels[f.pop("run_id")], answer=answer, **f))
+    return out
 
 
 def case_labels(runs: list[dict], labels: dict[str, str], gold: pl.DataFrame,

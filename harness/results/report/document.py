@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from harness.core.consolidation import ConsolidationSection
 from harness.core.models import RetroTable
 from harness.core.scores import METRIC_FIELDS
+from harness.core.tables import DASH, first_line
 
 # headline metrics that carry a 95% bootstrap interval over reports
 INTERVAL_METRICS = ("precision_strict", "precision_lenient", "recall", "f1_strict", "f1_lenient")
@@ -115,6 +116,7 @@ class CaseFailure(_Model):
     status: str  # error | parse_failure
     kind: str | None = None
     error: str | None = None
+    answer: str | None = None  # first line of the model's raw answer (redacted), parse failures only
 
 
 class BenchReport(_Model):
@@ -130,3 +132,40 @@ class BenchReport(_Model):
     failures: list[CaseFailure] = Field(default_factory=list)
     # consolidate runs (harness.consolidate): decision metrics, confusion matrices, flipped decisions
     consolidation: ConsolidationSection | None = None
+
+
+# -- the rows both formats render (md via harness.core.tables, html via its own escaping) ------------
+
+
+def summary_rows(t: ReportTable) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of a report's Summary table: metric rows x one column per reviewer."""
+    tbl = t.table
+    labels = [tbl.column_labels[i] if i < len(tbl.column_labels) and tbl.column_labels[i] else c
+              for i, c in enumerate(tbl.columns)]
+    return [""] + labels, [[row.metric] + [row.cells[c].raw if c in row.cells else DASH for c in tbl.columns]
+                           for row in tbl.rows]
+
+
+CASE_HEADER = ["Reviewer", "Found", "Missed", "Known false positives re-raised", "Novel"]
+
+
+def case_rows(cases: list[CaseLabels]) -> list[list[str]]:
+    """One row per reviewer of a report: gold ids found / missed, titles of what else it raised."""
+    return [[c.reviewer, ", ".join(c.found) or DASH, ", ".join(c.missed) or DASH,
+             "; ".join(c.known_fp) or DASH, "; ".join(c.novel) or DASH] for c in cases]
+
+
+FAILURE_HEADER = ["Reviewer", "Report", "Epoch", "Status", "Kind", "Message", "Answer"]
+
+
+def failure_rows(failures: list[CaseFailure]) -> list[list[str]]:
+    """One row per failed case: the first line of its message and (parse failures) of its answer."""
+    return [[f.reviewer, f.report_id, str(f.epoch), f.status, f.kind or DASH, first_line(f.error) or DASH,
+             first_line(f.answer) or DASH] for f in failures]
+
+
+def cases_by_report(rep: BenchReport) -> dict[str, list[CaseLabels]]:
+    out: dict[str, list[CaseLabels]] = {}
+    for c in rep.cases:
+        out.setdefault(c.report_id, []).append(c)
+    return out

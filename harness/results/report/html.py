@@ -14,7 +14,8 @@ from html import escape
 
 from harness.lm.prices import fmt_cost
 
-from harness.results.report.document import BenchReport, Estimate, ReviewerSummary
+from harness.results.report.document import (CASE_HEADER, FAILURE_HEADER, BenchReport, Estimate, ReviewerSummary,
+                                              case_rows, cases_by_report, failure_rows, summary_rows)
 
 # metric series of the bar charts: greys and blues, apart from the reviewers' colours
 SERIES = ("#1f3b5c", "#8fb3d9", "#7a1f1f", "#c9803a", "#9aa5ad")
@@ -338,27 +339,17 @@ def to_html(rep: BenchReport) -> str:
         parts.append(section_html(rep.consolidation))
     if rep.failures:
         parts.append(f'<h2 id="failures">Errors and parse failures ({len(rep.failures)})</h2>')
-        parts.append(_html_table(["Reviewer", "Report", "Epoch", "Status", "Kind", "Message"],
-                                 [[f.reviewer, f.report_id, str(f.epoch), f.status, f.kind or "—", f.error or "—"]
-                                  for f in rep.failures]))
-    by_report: dict[str, list] = {}
-    for c in rep.cases:
-        by_report.setdefault(c.report_id, []).append(c)
+        parts.append(_html_table(FAILURE_HEADER, failure_rows(rep.failures)))
+    by_report = cases_by_report(rep)
     parts.append('<h2 id="per-report">Per report</h2><ul class="toc-reports">'
                  + "".join(f'<li><a href="#r-{_e(t.report_id)}">{_e(t.report_id)}</a></li>' for t in rep.reports)
                  + "</ul>")
     for t in rep.reports:
-        tbl = t.table
-        labels = [tbl.column_labels[i] if i < len(tbl.column_labels) else c for i, c in enumerate(tbl.columns)]
         parts.append(f'<h3 id="r-{_e(t.report_id)}">{_e(t.report_id)}</h3>')
-        parts.append(_html_table([""] + labels, [[row.metric] + [row.cells[c].raw if c in row.cells else "—"
-                                                                 for c in tbl.columns] for row in tbl.rows]))
+        parts.append(_html_table(*summary_rows(t)))
         mine = by_report.get(t.report_id, [])
         if mine:  # what each reviewer found, missed and raised besides
-            parts.append(_html_table(
-                ["Reviewer", "Found", "Missed", "Known false positives re-raised", "Novel"],
-                [[c.reviewer, ", ".join(c.found) or "—", ", ".join(c.missed) or "—",
-                  "; ".join(c.known_fp) or "—", "; ".join(c.novel) or "—"] for c in mine]))
+            parts.append(_html_table(CASE_HEADER, case_rows(mine)))
     parts.append('<p class="note">† carried over from the published Summary table. '
                  + " ".join(_e(n) for n in rep.notes) + "</p>")
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -176,6 +176,8 @@ class Store:
 
     # -- access -----------------------------------------------------------------------
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
+        """Run a statement. Read results with `one`/`all`/`query`/`frame` instead: a result fetched
+        from this return value after the lock is gone races the run's writer thread."""
         with self._lock:
             return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 

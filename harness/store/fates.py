@@ -57,10 +57,10 @@ def fate_rows(st: Store, report_id: str) -> list[dict[str, Any]]:
 
 def fate_rows_many(st: Store, report_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """The fates of several reports in one query: report id -> rows (ordered by agent, idx)."""
-    cur = st.execute(f"SELECT {', '.join(_FATE_COLS)} FROM fates WHERE list_contains(?, report_id)"
-                     " ORDER BY report_id, agent, idx", [list(report_ids)])
+    rows = st.all(f"SELECT {', '.join(_FATE_COLS)} FROM fates WHERE list_contains(?, report_id)"
+                  " ORDER BY report_id, agent, idx", [list(report_ids)])
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in cur.fetchall():
+    for r in rows:
         out.setdefault(r[0], []).append(dict(zip(_FATE_COLS, r)))
     return out
 

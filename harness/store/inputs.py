@@ -56,12 +56,11 @@ def put_inputs(st: Store, rows: list[dict[str, Any]]) -> None:
 def get_inputs(st: Store, report_ids: list[str]) -> dict[str, dict[str, Any]]:
     if not report_ids:
         return {}
-    cur = st.execute(
+    cols, rows = st.query(
         f"SELECT {', '.join(_INPUT_COLS)} FROM review_inputs WHERE list_contains(?, report_id)",
         [report_ids],
     )
-    cols = [d[0] for d in cur.description]
-    return {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
+    return {r[0]: dict(zip(cols, r)) for r in rows}
 
 
 # -- splits -------------------------------------------------------------------------------

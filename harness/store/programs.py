@@ -42,9 +42,8 @@ def finish_tune_run(st: Store, tune_id: str, *, status: str, message: str | None
 
 
 def get_tune_run(st: Store, tune_id: str) -> dict[str, Any]:
-    cur = st.execute("SELECT * FROM tune_runs WHERE tune_id = ?", [tune_id])
-    cols = [d[0] for d in cur.description]
-    row = cur.fetchone()
+    cols, rows = st.query("SELECT * FROM tune_runs WHERE tune_id = ?", [tune_id])
+    row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"no tune run {tune_id!r} in {st.path}")
     out = dict(zip(cols, row))
@@ -59,9 +58,8 @@ def trials(st: Store, tune_id: str) -> list[tuple[int, float, float]]:
 
 def tune_runs_of(st: Store, program_hash: str) -> list[dict[str, Any]]:
     """Tune runs that produced `program_hash`, newest first."""
-    cur = st.execute("SELECT * FROM tune_runs WHERE program_hash = ? ORDER BY started_at DESC", [program_hash])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
+    cols, rows = st.query("SELECT * FROM tune_runs WHERE program_hash = ? ORDER BY started_at DESC", [program_hash])
+    return [dict(zip(cols, r)) for r in rows]
 
 
 def list_tuned(st: Store):

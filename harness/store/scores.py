@@ -126,10 +126,16 @@ def put_score(st: Store, run_id: str, report_id: str, result: ScoreResult, *, ep
 
 def view_counts(st: Store, run_id: str, scorer: str, args_hash: str) -> dict[str, float]:
     """The additive counts of a run's scores under one view, summed over its cases (and how many)."""
-    sums = ", ".join(f"coalesce(sum(CAST(json_extract(counts, '$.{c}') AS DOUBLE)), 0)" for c in COUNT_FIELDS)
-    row = st.one(f"SELECT count(*), {sums} FROM scores WHERE run_id = ? AND scorer = ? AND args_hash = ?",
-                 [run_id, scorer, args_hash])
-    return {"cases": float(row[0]), **{c: float(v) for c, v in zip(COUNT_FIELDS, row[1:])}}
+    # summed here, not with json_extract in SQL: DuckDB keeps ~50 MB per 1,000 rows of a 26-path
+    # json_extract after the query (measured), which was most of a long run's peak memory
+    rows = st.all("SELECT counts FROM scores WHERE run_id = ? AND scorer = ? AND args_hash = ?",
+                  [run_id, scorer, args_hash])
+    sums = dict.fromkeys(COUNT_FIELDS, 0.0)
+    for (counts,) in rows:
+        got = json.loads(counts) if counts else {}
+        for c in COUNT_FIELDS:
+            sums[c] += float(got.get(c) or 0)
+    return {"cases": float(len(rows)), **sums}
 
 
 def views(st: Store, run_id: str) -> list[dict[str, Any]]:

@@ -10,7 +10,9 @@ measurement starts from the same store: no earlier run's rows, no cached model a
 The loopback server (own process, bench/loopback.py) answers at once, so the run is as fast
 as the runner allows and any per-case leak shows as growth. RSS is read from
 /proc/self/status every 0.5 s; printed: the RSS after 10 % of the cases (warm) and at the
-end, the peak, and the growth per 1,000 cases between those two points.
+end, the peak, and the growth per 1,000 cases: between those two points, and as the least-squares
+slope over every sample after the warm point (one point is noisy: a write batch in flight moves
+RSS by tens of MB).
 """
 
 from __future__ import annotations
@@ -92,9 +94,15 @@ def main() -> None:
     end = samples[-1]
     peak = max(r for _, r in samples)
     per_k = (end[1] - warm[1]) / max(1, (end[0] - warm[0])) * 1000
+    after = [(d, r) for d, r in samples if d >= warm[0]]
+    mx = sum(d for d, _ in after) / len(after)
+    my = sum(r for _, r in after) / len(after)
+    var = sum((d - mx) ** 2 for d, _ in after)
+    slope = sum((d - mx) * (r - my) for d, r in after) / var * 1000 if var else float("nan")
     print(f"{args.cases} cases at concurrency {args.concurrency} in {wall:.1f} s; RSS at {warm[0]} cases "
           f"{warm[1]:.0f} MB, at the end {end[1]:.0f} MB, peak {peak:.0f} MB (goal < 500 MB); "
-          f"growth {per_k:+.1f} MB per 1,000 cases")
+          f"growth {per_k:+.1f} MB per 1,000 cases (least-squares slope over {len(after)} samples: "
+          f"{slope:+.2f} MB per 1,000)")
     step = max(1, len(samples) // 10)
     print("cases done -> RSS MB: " + ", ".join(f"{d}: {r:.0f}" for d, r in samples[::step]))
 

@@ -230,7 +230,7 @@ def dry_run(st: Store, *, model: str, program: str = "single", split: str = "tes
             continue
         runnable += 1
         before = capture.calls
-        with dspy.context(lm=lm, disable_history=True):
+        with dspy.context(lm=lm, disable_history=True, trace=None):
             run_program(module, case.inputs)
         per_epoch_calls += capture.calls - before
     input_tokens = capture.tokens * epochs

@@ -87,8 +87,9 @@ class ProgramSolver:
         import dspy
 
         from harness.benchmark.programs import run_program
-        # no DSPy history: it would keep every prompt of a long run in memory (and costs a uuid4 per call)
-        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True):
+        # no DSPy history and no trace: each would keep every prompt of a long run in memory (the
+        # trace keeps up to 10,000 calls with their inputs, diffs included; the history costs a uuid4 per call)
+        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True, trace=None):
             result = run_program(self.program, case.inputs)
         # a cut-off answer says so, whether or not its fragment happened to parse
         if stats.last_finish_reason == "length":

@@ -137,7 +137,7 @@ class ProgramSolver:
 
         if not case.runnable:
             return Outcome(status=CaseStatus.skipped, error=case.reason)
-        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True):
+        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True, trace=None):
             res = run_consolidator(self.program, case.inputs, {o.ref for o in case.originals})
         if stats.last_finish_reason == "length":
             return Outcome(status=CaseStatus.parse_failure, raw=stats.last_text, decisions=[],

@@ -5,6 +5,12 @@ threads compete with the runner for the GIL and its CPU is booked as runner over
 it runs in a child process answering with `runner_data.answer_for` (one gold-matching
 finding per report) after a fixed latency; `requests()` asks it how many it has answered.
 
+`tokenizer_model`: the usage it reports counts the prompt as OpenAI does (openai_server.Counted:
+the chat format's per-message tokens around the messages it received), with the tokenizer the
+dry run uses for that model string (harness.lm.tokens.model_tokenizer); `prompt_tokens()` is
+the sum over every request answered. Without it the prompt is reported as 10 tokens (or as the
+limit-enforcing provider counts it: characters / 4).
+
     with LoopbackServer(latency=0.5) as srv:
         run(api_base=srv.url); srv.requests()
 """
@@ -24,7 +30,12 @@ sys.path[:0] = [{tests!r}]
 from openai_server import OpenAIServer
 from runner_data import answer_for
 limits = {limits!r}
+tokenizer_model = {tokenizer_model!r}
 responder = answer_for
+if tokenizer_model is not None:
+    from harness.lm.tokens import model_tokenizer
+    from openai_server import Counted
+    responder = counted = Counted(answer_for, model_tokenizer(tokenizer_model)[1])
 if limits is not None:
     from limited_server import Limits, LimitedProvider
     responder = LimitedProvider(Limits(**limits), answer_for)
@@ -34,6 +45,8 @@ for line in sys.stdin:
     cmd = line.strip()
     if cmd == "count":
         print(srv.requests, flush=True)
+    elif cmd == "prompt_tokens":
+        print(counted.prompt_tokens if tokenizer_model is not None else -1, flush=True)
     elif cmd == "stats":
         out = responder.stats() if limits is not None else {{}}
         out["max_in_flight"] = srv.max_in_flight
@@ -50,14 +63,18 @@ srv.stop()
 class LoopbackServer:
     """`limits`: keyword arguments of tests/limited_server.Limits (a limit-enforcing provider)."""
 
-    def __init__(self, latency: float = 0.5, limits: dict | None = None):
+    def __init__(self, latency: float = 0.5, limits: dict | None = None, tokenizer_model: str | None = None):
+        if limits is not None and tokenizer_model is not None:
+            raise ValueError("the limit-enforcing provider counts characters / 4: no tokenizer_model with limits")
         self.latency = latency
         self.limits = limits
+        self.tokenizer_model = tokenizer_model
         self.url = ""
         self._proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "LoopbackServer":
-        code = _CHILD.format(tests=str(ROOT / "tests"), latency=self.latency, limits=self.limits)
+        code = _CHILD.format(tests=str(ROOT / "tests"), latency=self.latency, limits=self.limits,
+                             tokenizer_model=self.tokenizer_model)
         self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       text=True, cwd=ROOT)
         assert self._proc.stdout is not None
@@ -82,6 +99,12 @@ class LoopbackServer:
 
     def requests(self) -> int:
         return int(self._ask("count"))
+
+    def prompt_tokens(self) -> int:
+        """Prompt tokens of every request answered, counted with `tokenizer_model`'s tokenizer."""
+        if self.tokenizer_model is None:
+            raise ValueError("the server counts prompt tokens only with a tokenizer_model")
+        return int(self._ask("prompt_tokens"))
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:

@@ -1,6 +1,11 @@
 """Memory of a long run: RSS sampled while `run_bench` works through N cases (goal: flat, < 500 MB).
 
-    uv run python bench/memory.py [--cases 10000] [--concurrency 32]
+    uv run python bench/memory.py [--cases 10000] [--concurrency 32] [--store /tmp/mem10k.duckdb]
+
+`--store PATH` keeps the populated store for the next measurement: when PATH already holds
+the N synthetic reports (tests/runner_data.populated) it is reused, else they are written there
+first. The run itself always goes on a fresh copy of it (a temporary file), so every
+measurement starts from the same store: no earlier run's rows, no cached model answers.
 
 The loopback server (own process, bench/loopback.py) answers at once, so the run is as fast
 as the runner allows and any per-case leak shows as growth. RSS is read from
@@ -11,6 +16,7 @@ end, the peak, and the growth per 1,000 cases between those two points.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import threading
@@ -21,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from loopback import LoopbackServer  # noqa: E402
-from runner_data import populate  # noqa: E402
+from runner_data import populate, populated  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -35,15 +41,31 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=10_000)
     ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--store", type=Path, default=None,
+                    help="populated store to reuse (built there first when it lacks the N reports)")
     args = ap.parse_args()
 
     from harness.benchmark.runner import run_bench
     from harness.store import Store
 
-    st = Store(Path(tempfile.mkdtemp(prefix="bench-memory-")) / "mem.duckdb")
-    t = time.perf_counter()
-    populate(st, args.cases)
-    print(f"store of {args.cases} reports built in {time.perf_counter() - t:.1f} s; RSS {rss_mb():.0f} MB")
+    work = Path(tempfile.mkdtemp(prefix="bench-memory-")) / "mem.duckdb"
+    if args.store is None:
+        st = Store(work)
+        t = time.perf_counter()
+        populate(st, args.cases)
+        print(f"store of {args.cases} reports built in {time.perf_counter() - t:.1f} s; RSS {rss_mb():.0f} MB")
+    else:
+        keep = Store(args.store)
+        if populated(keep, args.cases):
+            print(f"store {args.store} holds the {args.cases} reports: reused")
+        else:
+            t = time.perf_counter()
+            populate(keep, args.cases)
+            print(f"store of {args.cases} reports built at {args.store} in {time.perf_counter() - t:.1f} s")
+        keep.close()
+        shutil.copyfile(args.store, work)  # the run writes runs and cached answers: never into the kept store
+        st = Store(work)
+        print(f"run on a copy ({work}); RSS {rss_mb():.0f} MB")
     samples: list[tuple[int, float]] = []  # (cases done, RSS MB)
     done = [0]
     stop = threading.Event()
@@ -60,7 +82,7 @@ def main() -> None:
         sampler.start()
         t = time.perf_counter()
         res = run_bench(st, model="openai/test-model", program="single", split="all", api_base=srv.url,
-                        concurrency=args.concurrency, progress=progress)
+                        limit=args.cases, concurrency=args.concurrency, progress=progress)
         wall = time.perf_counter() - t
         stop.set()
         sampler.join()

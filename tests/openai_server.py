@@ -83,6 +83,58 @@ def chat_answer(**fields: Any) -> str:
     return "\n".join(parts)
 
 
+# OpenAI's chat format around the messages' text (the cookbook's `num_tokens_from_messages`, which
+# litellm's token_counter follows: litellm_core_utils/token_counter.py _count_messages/_count_extra):
+# 3 tokens per message (<|start|>{role}\n ... <|end|>\n), plus the tokens of each string field
+# (role, content, name; a name adds 1 more), plus 3 priming the reply (<|start|>assistant<|message|>).
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+
+
+def message_text(content: Any) -> str:
+    """A message's text: the string, or its text parts joined (image parts carry no text)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") or "" for p in content if isinstance(p, dict))
+    return ""
+
+
+def chat_prompt_tokens(body: dict, count: Callable[[str], int]) -> int:
+    """`usage.prompt_tokens` of a chat request as OpenAI counts it, with `count` as the tokenizer."""
+    n = REPLY_PRIMING
+    for m in body.get("messages", []):
+        n += TOKENS_PER_MESSAGE
+        for key, value in m.items():
+            if key == "content":
+                n += count(message_text(value))
+            elif isinstance(value, str):
+                n += count(value)
+                if key == "name":
+                    n += TOKENS_PER_NAME
+    return n
+
+
+class Counted:
+    """A responder whose answers report the prompt's tokens as a provider with tokenizer `count` would
+    (chat_prompt_tokens over the messages received) and the answer's tokens; `prompt_tokens` sums them."""
+
+    def __init__(self, responder: Callable[[dict], Reply], count: Callable[[str], int]):
+        self.responder = responder
+        self.count = count
+        self.prompt_tokens = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, body: dict) -> Reply:
+        reply = self.responder(body)
+        reply.prompt_tokens = chat_prompt_tokens(body, self.count)
+        reply.completion_tokens = self.count(reply.content or "")
+        with self._lock:
+            self.prompt_tokens += reply.prompt_tokens
+        return reply
+
+
 class OpenAIServer:
     def __init__(self, responder: Callable[[dict], Reply] | None = None, *, delay: float = 0.0):
         self.responder = responder

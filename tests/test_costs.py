@@ -16,9 +16,9 @@ from harness.benchmark.costs import DEFAULT_OUTPUT_TOKENS, dry_run, empty_answer
 from harness.benchmark.runner import run_bench
 from harness.lm.prices import fmt_cost, resolve_price
 from harness.lm.tokens import model_tokenizer
-from openai_server import OpenAIServer
+from openai_server import Counted, OpenAIServer, chat_prompt_tokens
 from reliability_tools import assert_run_consistent
-from runner_data import answer_for, populate, simple_score
+from runner_data import answer_for, diff_for, input_row, populate, report, simple_score
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "openai/test-model"
@@ -26,12 +26,8 @@ _, COUNT = model_tokenizer(MODEL)
 
 
 def honest(body: dict):
-    """answer_for, with the prompt's tokens counted as the dry run counts them (cl100k, chat format)."""
-    reply = answer_for(body)
-    msgs = body.get("messages", [])
-    reply.prompt_tokens = sum(COUNT(m.get("content") or "") + 4 for m in msgs) + 3
-    reply.completion_tokens = COUNT(reply.content or "")
-    return reply
+    """answer_for, with the prompt's tokens counted as OpenAI counts them (the model's tokenizer, chat format)."""
+    return Counted(answer_for, COUNT)(body)
 
 
 @pytest.fixture
@@ -68,6 +64,60 @@ def test_dry_run_counts_what_the_run_sends_and_calls_nothing(store, server):
     assert again.estimate.cost_estimate == pytest.approx(
         (again.estimate.input_tokens * 2.0 + again.estimate.output_tokens_estimate * 8.0) / 1e6)
     assert again.estimate.price_source == "--price-in/--price-out"
+
+
+def chars4(text: str) -> int:
+    return (len(text) + 3) // 4
+
+
+@pytest.mark.parametrize("model", [MODEL, "openai/gpt-4o"])
+def test_dry_run_is_within_ten_percent_of_what_the_provider_counts(store, model):
+    """The provider counts usage.prompt_tokens over the messages it received, with the tokenizer the
+    dry run uses for the model string (cl100k fallback / gpt-4o's o200k) and OpenAI's chat format."""
+    populate(store, 6, pad=80)
+    name, count = model_tokenizer(model)
+    assert name.startswith("tiktoken:")  # litellm's shipped files, offline
+    est = dry_run(store, model=model, program="single", split="all")
+    counted = Counted(answer_for, count)
+    with OpenAIServer(responder=counted) as srv:
+        res = bench(store, srv, model=model)
+        bodies = list(srv.bodies)
+    assert res.status == "complete" and len(bodies) == 6 == est.calls
+    err = (est.estimate.input_tokens - counted.prompt_tokens) / counted.prompt_tokens
+    assert abs(err) < 0.10, (est.estimate.input_tokens, counted.prompt_tokens)
+    assert res.input_tokens == counted.prompt_tokens  # the run records the provider's usage
+    # the check can fail: a provider with another tokenizer (characters / 4) is > 10% off
+    other = sum(chat_prompt_tokens(b, chars4) for b in bodies)
+    assert abs((est.estimate.input_tokens - other) / other) > 0.10, (est.estimate.input_tokens, other)
+
+
+def test_chat_prompt_tokens_is_openais_count():
+    body = {"messages": [{"role": "system", "content": "Be brief."},
+                         {"role": "user", "name": "ann", "content": [{"type": "text", "text": "Hi "},
+                                                                      {"type": "text", "text": "there"}]}]}
+    words = lambda t: len(t.split())  # noqa: E731 - one token per word
+    # 3 priming + per message 3 + role + content (+ name and 1 more)
+    assert chat_prompt_tokens(body, words) == 3 + (3 + 1 + 2) + (3 + 1 + 2 + 1 + 1)
+
+
+def test_dry_run_says_which_calls_repeat_an_earlier_request(store):
+    """Two reports of one change send one prompt twice: the run's cache answers the second."""
+    from harness.store.gold import put_report
+    from harness.store.inputs import put_inputs
+
+    populate(store, 3, pad=20)
+    twin = report(0).model_copy(update={"id": "r0100"})
+    put_report(store, twin)
+    put_inputs(store, [{**input_row(0, 20), "report_id": "r0100"}])
+    assert diff_for(0, 20) in store.one("SELECT diff FROM review_inputs WHERE report_id = 'r0100'")[0]
+    est = dry_run(store, model=MODEL, program="single", split="all")
+    assert est.calls == 4 and est.repeated_calls == 1 and 0 < est.repeated_tokens < est.estimate.input_tokens / 3
+    counted = Counted(answer_for, COUNT)
+    with OpenAIServer(responder=counted) as srv:
+        res = bench(store, srv, concurrency=1)
+    assert srv.requests == 3 and res.cache_hits == 1
+    assert counted.prompt_tokens == est.estimate.input_tokens - est.repeated_tokens
+    assert res.input_tokens == est.estimate.input_tokens  # the run counts the cached answer's tokens too
 
 
 def test_dry_run_builds_every_call_of_a_multi_call_program(store):

@@ -50,6 +50,12 @@ class DryRunDetail(BaseModel):
     runnable: int
     calls: int  # requests the run would send (one per model call the program makes)
     output_source: str
+    # calls whose request is identical to an earlier call of the same epoch (two reports of one
+    # change): the run's model-call cache answers them once the first has been answered, so the
+    # provider sees them only when both are in flight at once. Counted in input_tokens (the run
+    # counts a cached answer's tokens too); the provider bills input_tokens - repeated_tokens.
+    repeated_calls: int = 0
+    repeated_tokens: int = 0
 
 
 # -- the budget ------------------------------------------------------------------------------
@@ -145,16 +151,26 @@ class _Capture:
         self.count = count
         self.calls = 0
         self.tokens = 0
+        self.repeated_calls = 0
+        self.repeated_tokens = 0
+        self._seen: set[str] = set()
         self._lock = threading.Lock()
 
     def complete(self, request: Any) -> Any:
         from dspy.lm15 import Message, Response, TextPart, Usage
 
+        from harness.lm.client import request_key
+
         texts = request_texts(request)
         n = sum(self.count(t) for t in texts) + _MESSAGE_OVERHEAD * len(texts) + 3
+        key = request_key(request, 0)  # the run's cache key (one epoch: every epoch repeats the same)
         with self._lock:
             self.calls += 1
             self.tokens += n
+            if key in self._seen:
+                self.repeated_calls += 1
+                self.repeated_tokens += n
+            self._seen.add(key)
         answer = empty_answer(texts[0] if texts else "")
         return Response(id=None, model=str(request.model), message=Message.assistant((TextPart(answer),)),
                         finish_reason="stop", usage=Usage(input_tokens=n, output_tokens=0))
@@ -228,4 +244,5 @@ def dry_run(st: Store, *, model: str, program: str = "single", split: str = "tes
     est = DryRun(cases=len(cases) * epochs, input_tokens=input_tokens, output_tokens_estimate=output,
                  cost_estimate=cost, price_source=price.source if price is not None else None, tokenizer=tokenizer)
     return DryRunDetail(estimate=est, runnable=runnable * epochs, calls=per_epoch_calls * epochs,
-                        output_source=output_source)
+                        output_source=output_source, repeated_calls=capture.repeated_calls * epochs,
+                        repeated_tokens=capture.repeated_tokens * epochs)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from harness.core.errors import HarnessError, NotFound
 from harness.core.hashing import canonical_json
@@ -29,12 +30,27 @@ def input_hashes(st: Store) -> dict[str, str]:
 
 def put_input(st: Store, row: dict[str, Any]) -> None:
     """Insert or replace one review input (a dict with the columns of `review_inputs`)."""
+    put_inputs(st, [row])
+
+
+_INPUT_SCHEMA = pa.schema([
+    ("report_id", pa.string()), ("status", pa.string()), ("reason", pa.string()), ("method", pa.string()),
+    ("repo_path", pa.string()), ("base", pa.string()), ("head", pa.string()), ("diff", pa.string()),
+    ("files", pa.list_(pa.struct([("path", pa.string()), ("added", pa.int32()), ("removed", pa.int32())]))),
+    ("tokens", pa.int32()), ("token_method", pa.string()), ("content_hash", pa.string()),
+])
+
+
+def put_inputs(st: Store, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace a batch of review inputs in one transaction and one vectorised insert
+    (a report id repeated in the batch keeps its last row)."""
+    latest = {r["report_id"]: {c: r[c] for c in _INPUT_COLS} for r in rows}
+    if not latest:
+        return
+    table = pa.Table.from_pylist(list(latest.values()), schema=_INPUT_SCHEMA)
     with st.transaction():
-        st.execute("DELETE FROM review_inputs WHERE report_id = ?", [row["report_id"]])
-        st.execute(
-            f"INSERT INTO review_inputs ({', '.join(_INPUT_COLS)}) VALUES ({', '.join('?' * len(_INPUT_COLS))})",
-            [row[c] for c in _INPUT_COLS],
-        )
+        st.execute("DELETE FROM review_inputs WHERE list_contains(?, report_id)", [list(latest)])
+        st.insert_frame("review_inputs", table)
 
 
 def get_inputs(st: Store, report_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -373,7 +373,24 @@ def dataset_show(
 
 
 _RESULT_OPTIONS = ("model", "program", "split", "limit", "epochs", "temperature", "max_tokens", "scorer", "since",
-                   "until", "task", "with_diff")
+                   "until", "task", "with_diff", "k", "judge", "weights")
+
+
+def _weights(value: Optional[str]) -> Optional[dict[str, float]]:
+    """--weights critical=3,important=2,suggestion=1 -> the scorer's weights (a usage error if bad)."""
+    if value is None:
+        return None
+    from harness.core.errors import HarnessError
+    from harness.core.weights import parse_weights
+
+    try:
+        return parse_weights(value)
+    except HarnessError as exc:
+        raise typer.BadParameter(exc.one_line().removeprefix("weights: "), param_hint="'--weights'") from None
+
+
+_WEIGHTS_HELP = ("Severity weights of recall_weighted: critical=3,important=2,suggestion=1 (a severity not "
+                 "named keeps its default).")
 
 
 @app.command("bench")
@@ -403,6 +420,7 @@ def bench(
     scorer: str = typer.Option("default", "--scorer", help="Scorer name."),
     k: int = typer.Option(3, "--k", min=0, help="Scorer line tolerance: widen each gold range by ±k lines."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Score with the LLM judge on this litellm model."),
+    weights: Optional[str] = typer.Option(None, "--weights", help=_WEIGHTS_HELP),
     since: Optional[str] = typer.Option(None, "--since", help="Only reports dated on or after YYYY-MM-DD."),
     until: Optional[str] = typer.Option(None, "--until", help="Only reports dated on or before YYYY-MM-DD."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID without redoing its cases."),
@@ -417,6 +435,7 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run a review program (or replay a recorded reviewer) over a split; score and store every case."""
+    weights_map = _weights(weights)
     if resume:  # a resumed run keeps what decides its results; only execution settings may change
         fixed = [f"--{n.replace('_', '-')}" for n in _RESULT_OPTIONS
                  if ctx.get_parameter_source(n) is not None and ctx.get_parameter_source(n).name == "COMMANDLINE"]
@@ -452,7 +471,8 @@ def bench(
                         since=since, until=until,
                         epochs=epochs, timeout=timeout, max_errors=max_errors, temperature=temperature,
                         max_tokens=max_tokens, api_base=api_base, scorer="judge" if judge else scorer,
-                        scorer_args={"k": k, **({"model": judge} if judge else {})}, resume=resume,
+                        scorer_args={"k": k, **({"model": judge} if judge else {}),
+                                     **({"weights": weights_map} if weights_map else {})}, resume=resume,
                         progress=progress, task=task, with_diff=with_diff, max_cost=max_cost, price_in=price_in,
                         price_out=price_out, price_cached=price_cached)
     if as_json:
@@ -549,13 +569,15 @@ def rescore_cmd(
     k: Optional[int] = typer.Option(None, "--k", min=0, help="Line tolerance [default: the run's]."),
     strict: Optional[bool] = typer.Option(None, "--strict/--lenient", help="[default: the run's]"),
     judge: Optional[str] = typer.Option(None, "--judge", help="Score with the LLM judge on this litellm model."),
+    weights: Optional[str] = typer.Option(None, "--weights", help=_WEIGHTS_HELP + " [default: the run's]"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Score a stored run again under another scorer view (k, lenient, judge), stored beside the old one."""
+    """Score a stored run again under another scorer view (k, lenient, judge, weights), stored beside the old one."""
     from harness.benchmark.case_score import rescore
 
+    weights_map = _weights(weights)
     with open_store() as st:
-        res = rescore(st, run_id, k=k, strict=strict, judge=judge)
+        res = rescore(st, run_id, k=k, strict=strict, judge=judge, weights=weights_map)
     if as_json:
         emit_json(res)
         return
@@ -580,15 +602,18 @@ def report_cmd(
     cutoff: Optional[str] = typer.Option(None, "--cutoff", help="Training cut-off YYYY-MM-DD: every metric before / "
                                          "after it (default: per model, the cutoffs table of the config)."),
     k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
+    weights: Optional[str] = typer.Option(None, "--weights", help="Read the view rescored with these severity "
+                                          "weights (`harness rescore RUN --weights ...`) [default: the run's]."),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
     from harness.results.report import FORMATS, build_report, write
 
+    weights_map = _weights(weights)
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
     with open_store() as st:
         rep = build_report(st, run_ids, panel=panel or None, replay_panel=not no_panel, n_boot=n_boot,
-                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs(), k=k)
+                           since=since, until=until, cutoff=cutoff, cutoffs=_cutoffs(), k=k, weights=weights_map)
     text = write(rep, fmt, output)
     if text is not None:
         sys.stdout.write(text)
@@ -818,7 +843,7 @@ def programs_show(
 
 @app.command("config")
 def config_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Effective defaults (model, api-base, split, concurrency, k, judge, gate thresholds) and where each
+    """Effective defaults (model, api-base, split, concurrency, k, judge, weights, gate thresholds) and where each
     comes from: [tool.harness] in pyproject.toml or harness.toml, then HARNESS_* variables; flags win."""
     from harness.core.config import load_config
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from harness.core.hashing import canonical_json
 from harness.core.models import Finding, Severity
-from harness.core.scores import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult
+from harness.core.scores import GoldLabel, KnownFalsePositiveLabel, PredictionLabel, ScoreResult, parse_weights
 from scorers.base import register
 from scorers.findings import coerce_findings
 from scorers.gold import GoldSet
@@ -72,8 +72,7 @@ class DefaultScorer:
                  min_text_unlocated: float = 0.35):
         if k < 0:
             raise ValueError("k must be >= 0")
-        w = dict(DEFAULT_WEIGHTS)
-        w.update({str(s): float(v) for s, v in (weights or {}).items()})
+        w = dict(DEFAULT_WEIGHTS) if weights is None else parse_weights(weights)  # known severities, >= 0
         self.weights = w
         self.strict = bool(strict)
         self._params = MatchParams(k=int(k), suffix_paths=bool(suffix_paths),

@@ -393,3 +393,45 @@ def test_a_published_column_for_an_unlisted_model_is_no_reviewer_fact():
     assert "Lyra 1" in r.published_retro.summary.columns  # the published table as printed, with a warning
     assert any("'Lyra 1' is not a reviewer" in w.message for w in r.warnings)
     assert [row[1] for row in agent_fact_rows(r)] == ["Vega 5", "Orion 2 Max", "Orion 3 Swift"]
+
+
+NO_SEVERITY = """## Important Issues
+
+I1. **Cache key ignores the tenant** — `svc/cache.py:40` [Vega]
+
+## Appendix: Original Reviews
+
+### [Vega 5]
+
+#### Important Issues
+
+I1. **Cache key ignores the tenant** — `svc/cache.py:40`
+
+### [Pico 1]
+
+### Finding 1: Cache key ignores the tenant
+
+The key built in `svc/cache.py` leaves the tenant out, so two tenants share entries.
+
+### Finding 2: Retry loop has no ceiling
+
+`svc/retry.py:88` retries without end while the upstream keeps failing.
+
+**Issue #3 — Unused import**
+
+`svc/log.py:1` imports a module it never uses.
+"""
+
+
+def test_a_review_whose_findings_carry_no_severity_warns_and_guesses_nothing():
+    r = parse_report(doc("Vega 5, Pico 1", NO_SEVERITY))
+    vega, pico = r.agent_reviews
+    assert len(vega.findings) == 1 and pico.findings == []  # no severity is guessed
+    got = [w for w in r.warnings if "carry no severity" in w.message]
+    assert len(got) == 1 and "[Pico 1]" in got[0].where
+    assert got[0].message.startswith("review of Pico 1: 3 finding heading(s) carry no severity")
+    # a review with its severities says nothing of the kind
+    fine = parse_report(doc("Vega 5, Pico 1", NO_SEVERITY.replace(
+        "### Finding 1: Cache key ignores the tenant", "#### Important Issues\n\nI1. **Cache key ignores the tenant**")))
+    assert len(fine.agent_reviews[1].findings) >= 1
+    assert not [w for w in fine.warnings if "carry no severity" in w.message]

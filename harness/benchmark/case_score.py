@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from harness.core.errors import HarnessError
 from harness.core.models import Finding
+from harness.core.weights import DEFAULT_WEIGHTS, format_weights
 from harness.store import Store
 
 # what a run recorded before scorer arguments were recorded on runs (the scorers' defaults)
@@ -35,7 +36,15 @@ class View(BaseModel):
             parts.append("lenient")
         if self.args.get("model"):
             parts.append(f"judge {self.args['model']}")
+        if other_weights(self.args):
+            parts.append(f"weights {format_weights(self.args['weights'])}")
         return " ".join(parts)
+
+
+def other_weights(args: Mapping[str, Any]) -> bool:
+    """The view's severity weights differ from the defaults."""
+    w = args.get("weights")
+    return bool(w) and {k: float(v) for k, v in w.items()} != DEFAULT_WEIGHTS
 
 
 def make_scorer(name: str, args: Mapping[str, Any], store: Store | None = None) -> Any:
@@ -65,9 +74,9 @@ def view_of(name: str, args: Mapping[str, Any]) -> View:
 
 
 def run_view(run: Mapping[str, Any], *, k: int | None = None, strict: bool | None = None,
-             judge: str | None = None) -> View:
+             judge: str | None = None, weights: Mapping[str, float] | None = None) -> View:
     """The view a stored run is read under: its own (scorer and arguments recorded on the run),
-    or that view with `k` / `strict` / a judge model changed."""
+    or that view with `k` / `strict` / a judge model / the severity weights changed."""
     cfg = run.get("config") or {}
     name = cfg.get("scorer") or "default"
     args = dict(cfg.get("scorer_args") or LEGACY_ARGS)
@@ -77,6 +86,8 @@ def run_view(run: Mapping[str, Any], *, k: int | None = None, strict: bool | Non
         args["strict"] = strict
     if judge:
         name, args["model"] = "judge", judge
+    if weights is not None:
+        args["weights"] = dict(weights)
     return view_of(name, args)
 
 
@@ -103,6 +114,8 @@ def _options(view: View, own: View) -> str:
         out += " --lenient"
     if view.scorer == "judge" and view.args.get("model"):
         out += f" --judge {view.args['model']}"
+    if view.args.get("weights") != own.args.get("weights") and view.args.get("weights"):
+        out += f" --weights {format_weights(view.args['weights'])}"
     return out
 
 
@@ -127,7 +140,7 @@ class RescoreResult(BaseModel):
 
 
 def rescore(st: Store, run_id: str, *, k: int | None = None, strict: bool | None = None,
-            judge: str | None = None) -> RescoreResult:
+            judge: str | None = None, weights: Mapping[str, float] | None = None) -> RescoreResult:
     """Score every scored case of a stored run again under another view (or its own) from the
     findings the run stored, and store that view beside the others. Writes no run."""
     import scorers
@@ -138,7 +151,7 @@ def rescore(st: Store, run_id: str, *, k: int | None = None, strict: bool | None
 
     run = get_run(st, run_id)
     rid = run["run_id"]
-    view = run_view(run, k=k, strict=strict, judge=judge)
+    view = run_view(run, k=k, strict=strict, judge=judge, weights=weights)
     sc = make_scorer(view.scorer, view.args, st)
     cases = sql.case_findings(st, rid)
     golds = build_golds(st, sorted({r for r, _ in cases}))

@@ -9,6 +9,7 @@ harness.toml) are read with `Config.section(name)`.
     model = "openai/gpt-4.1-mini"
     api_base = "http://127.0.0.1:8000/v1"
     concurrency = 16
+    weights = "critical=3,important=2,suggestion=1"   # or an inline table {critical = 3, ...}
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Mapping
 
 from harness.core.defaults import DEFAULT_CONCURRENCY
 from harness.core.errors import HarnessError
+from harness.core.weights import DEFAULT_WEIGHTS, format_weights, parse_weights
 
 # key -> (type, built-in default, the commands and their option that take it)
 KEYS: dict[str, tuple[type, Any, tuple[str, ...]]] = {
@@ -28,6 +30,8 @@ KEYS: dict[str, tuple[type, Any, tuple[str, ...]]] = {
     "split": (str, "test", ("bench",)),
     "concurrency": (int, DEFAULT_CONCURRENCY, ("bench", "tune")),
     "k": (int, 3, ("score",)),
+    # severity weights of recall_weighted (the default scorer's `weights`), as --weights takes them
+    "weights": (str, format_weights(DEFAULT_WEIGHTS), ("bench",)),
     "judge": (str, None, ("score",)),
     "metric": (str, "f1", ("gate",)),
     "max_drop": (float, 0.02, ("gate",)),
@@ -93,6 +97,11 @@ def _find_file(start: Path) -> tuple[Path, dict[str, Any]] | None:
 
 def _coerce(key: str, value: Any, where: str) -> Any:
     kind = KEYS[key][0]
+    if key == "weights":  # a string or a table, checked now, shown in the one spelling --weights takes
+        try:
+            return format_weights(parse_weights(value))
+        except HarnessError as exc:
+            raise ConfigError(f"{where}: {exc}", hint=exc.hint) from None
     if kind is str and isinstance(value, str):
         return value
     try:
@@ -115,10 +124,10 @@ def load_config(cwd: str | Path | None = None, env: Mapping[str, str] | None = N
         path, table = found
         where = f"{path} [tool.harness]" if path.name == "pyproject.toml" else str(path)
         for key, value in table.items():
-            if isinstance(value, dict):
-                sections[key] = value
-            elif key in KEYS:
+            if key in KEYS:
                 settings[key] = Setting(key, _coerce(key, value, where), where)
+            elif isinstance(value, dict):
+                sections[key] = value
             else:
                 raise ConfigError(f"{where}: unknown key {key!r}", hint=f"known: {', '.join(KEYS)}")
     for key in KEYS:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.hashing import content_hash
+from harness.core.weights import DEFAULT_WEIGHTS, SEVERITIES, format_weights, parse_weights  # noqa: F401
 
 Label = Literal["true_positive", "known_false_positive", "novel"]
 SeverityMatch = Literal["exact", "over", "under"]
@@ -18,10 +19,7 @@ Level = Literal["line", "file", "text"]
 LABELS: tuple[str, ...] = ("true_positive", "known_false_positive", "novel")
 
 # the keys of ScoreResult.counts (additive) and .metrics (headline: what report / compare / gate pick from)
-SEVERITIES = ("critical", "important", "suggestion")
 SWEEP_K = (0, 3, 10)
-# severity weights of recall_weighted (the default scorer's `weights` argument, recorded with each score)
-DEFAULT_WEIGHTS = {"critical": 3.0, "important": 2.0, "suggestion": 1.0}
 
 COUNT_FIELDS: tuple[str, ...] = (
     "n_pred", "n_gold", "n_known_fp", "tp", "known_fp", "novel", "fp", "fn",

@@ -87,6 +87,16 @@ def unwrap(doc: Doc, blocks) -> str:
     return "\n\n".join(parts)
 
 
+# a finding's heading (or bold lead) that names no severity: `### Finding 1: Title`, `**Issue #2 — Title**`
+_NUMBERED_HEADING = re.compile(r"(?:#{1,6}\s+|\*\*)\s*(?:finding|issue|problem|concern|bug)\s*#?\s*\d+\b", re.I)
+
+
+def unclassified_headings(doc: Doc, lo: int, hi: int) -> int:
+    """Headings (or bold paragraph leads) in blocks[lo:hi] shaped like a numbered finding."""
+    return sum(1 for b in doc.blocks[lo:hi] if b.kind in ("heading", "paragraph")
+               and _NUMBERED_HEADING.match(doc.lines[b.start].strip()))
+
+
 _EXTERNAL = re.compile(r"\bsee\s+`[^`\n]+\.md`|\b(?:in|at)\s+`[^`\n]*review[^`\n]*\.md`", re.I)
 _OMITTED = re.compile(r"/tmp/|full (?:text|review|unmodified text)|omitted|not reproduced|available in the workdir",
                       re.I)
@@ -103,7 +113,9 @@ def review_from_window(doc: Doc, lo: int, hi: int, agent: str, model: str | None
     start_line = doc.blocks[lo - 1].end if 0 < lo <= len(doc.blocks) else 0
     end_line = doc.blocks[hi].start if hi < len(doc.blocks) else len(doc.lines)
     text = doc.raw(start_line, end_line).strip()
+    unclassified = 0
     if not structured and not findings:
+        unclassified = unclassified_headings(doc, lo, hi)
         # the whole review may be wrapped: a blockquote, an indented code block or a plain fence
         inner = unwrap(doc, doc.blocks[lo:hi])
         if inner:
@@ -113,6 +125,10 @@ def review_from_window(doc: Doc, lo: int, hi: int, agent: str, model: str | None
             cov_paths = list(cov)
             findings, structured = findings_in(sub, 0, len(sub.blocks), families, cov_paths, where, warnings,
                                                sub_secs, own_tags=True)
+            unclassified += unclassified_headings(sub, 0, len(sub.blocks))
+    if unclassified and not findings:  # no severity anywhere: nothing is guessed, but it is said
+        warnings.append(ParseWarning(where=where, message=f"review of {agent}: {unclassified} finding heading(s) "
+                                     "carry no severity (critical, important or suggestion): no finding taken"))
     number_ids(findings, set())
     observations = observations_in(doc, sections, lo, hi, families, cov_paths)
     omitted = not structured and not findings and bool(_OMITTED.search(text) or len(text) < 1500)

@@ -18,7 +18,8 @@ from harness.core.runs import REPLAY_PREFIX, is_replay, replay_model
 from harness.results.report.document import (ACTED_METRICS, INTERVAL_METRICS, BenchReport, CaseFailure, CaseLabels,
                                                Estimate, ReportTable,
                                              ReviewerSummary, Usage)
-from harness.benchmark.case_score import View, require_view, run_view
+from harness.benchmark.case_score import View, other_weights, require_view, run_view
+from harness.core.weights import format_weights
 from harness.lm.prices import fmt_cost
 from harness.store import Store
 
@@ -60,10 +61,11 @@ def find_panel(st: Store, split: str, *, prefer: Sequence[dict[str, Any]] = ()) 
 def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | None = None,
                  replay_panel: bool = True, n_boot: int = 1000, seed: int = 0, since: str | None = None,
                  until: str | None = None, cutoff: str | None = None,
-                 cutoffs: Mapping[str, Any] | None = None, k: int | None = None) -> BenchReport:
+                 cutoffs: Mapping[str, Any] | None = None, k: int | None = None,
+                 weights: Mapping[str, float] | None = None) -> BenchReport:
     """The report of `run_ids` beside the historical panel (stored replay runs: found when `panel`
     is None and `replay_panel` is set), read from the stored scores under the first run's own
-    scored view (`k` changes its line tolerance). Writes nothing, runs nothing.
+    scored view (`k` changes its line tolerance, `weights` its severity weights). Writes nothing, runs nothing.
 
     `since` / `until` keep the gold reports dated in that window; `cutoff` (one date for every
     reviewer) or `cutoffs` (model, label or family -> date, from the config) split every metric
@@ -77,7 +79,7 @@ def build_report(st: Store, run_ids: Sequence[str], *, panel: Sequence[str] | No
     if not run_ids:
         raise HarnessError("give at least one run id (see `harness runs`)")
     runs = [get_run(st, r) for r in run_ids]
-    view = run_view(runs[0], k=k)
+    view = run_view(runs[0], k=k, weights=weights)
     names = {run_view(r, k=k).scorer for r in runs}
     if len(names) > 1:
         raise HarnessError(f"runs were scored with different scorers ({', '.join(sorted(names))})")
@@ -125,6 +127,8 @@ def _view_options(view: View) -> str:
         out += " --lenient"
     if view.scorer == "judge" and view.args.get("model"):
         out += f" --judge {view.args['model']}"
+    if other_weights(view.args):
+        out += f" --weights {format_weights(view.args['weights'])}"
     return out
 
 

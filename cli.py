@@ -884,6 +884,18 @@ def _ignore_ctrl_c() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _first_ctrl_c_only() -> None:
+    """The first Ctrl-C stops the command (KeyboardInterrupt, as usual); later presses are ignored,
+    so that storing what finished and exiting cannot be cut short halfway."""
+    import signal
+
+    def press(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, press)
+
+
 def main(argv: list[str] | None = None) -> int:
     from harness.core.errors import HarnessError, Interrupted
 
@@ -900,6 +912,8 @@ def main(argv: list[str] | None = None) -> int:
 
     shown, warnings.showwarning = warnings.showwarning, show
     warnings.simplefilter("always", HarnessWarning)
+    if argv is None:  # the console script, not a test calling main([...]) in its own process
+        _first_ctrl_c_only()
     try:
         rc = app(args=argv, prog_name="harness", standalone_mode=False)
     except Interrupted as exc:

@@ -252,6 +252,7 @@ def run_bench(
 
         check_task(given.task)
     api_base: str | None
+    store.share()  # other processes read the run (and the store) between our short uses of it
     if resume:
         run = sql.get_run(store, resume)
         run_id = run["run_id"]
@@ -362,7 +363,6 @@ def run_bench(
             from harness.benchmark.costs import Budget
 
             budget = Budget(cfg.max_cost, price, sql.case_totals(store, run_id))
-        store.share()  # other processes read the run between the writer's batches
         status, message = _execute(store, writer, run_id, solver, CaseScorer(scorer, golds, decide), feed, cfg,
                                    progress, done=len(done), total=feed.total + len(done), budget=budget)
     except KeyboardInterrupt:

@@ -74,6 +74,7 @@ class Store:
             wait_s = float(env) if env not in (None, "") else DEFAULT_WAIT_S
         self.wait_s = wait_s
         self._shared = False
+        self._unshared: threading.Event | None = None  # stops the releasing thread
         self._tx_depth = 0  # release_idle never closes inside a transaction (the lock is re-entrant)
         self._last_use = time.monotonic()
         self._con: duckdb.DuckDBPyConnection | None = self._connect(wait_s)
@@ -90,17 +91,30 @@ class Store:
             return self._con
 
     # -- sharing the file with other processes ---------------------------------------
-    def share(self) -> None:
-        """Let go of the file whenever idle (see `release_idle`); reopened on the next use."""
+    def share(self, idle_s: float = 0.2) -> None:
+        """Let go of the file whenever it sat unused for `idle_s` seconds (a background thread
+        checks); it is reopened on the next use."""
         if self.path == ":memory:":
             return  # nothing to share, and closing would lose it
         with self._lock:
+            if self._shared:
+                return
             self._shared = True
+            stop = self._unshared = threading.Event()
         self.release_idle(0.0)
+
+        def release() -> None:
+            while not stop.wait(idle_s / 2):
+                self.release_idle(idle_s)
+
+        threading.Thread(target=release, name="store-release", daemon=True).start()
 
     def unshare(self) -> None:
         with self._lock:
             self._shared = False
+            if self._unshared is not None:
+                self._unshared.set()
+                self._unshared = None
 
     def release_idle(self, idle_s: float) -> bool:
         """Close the file if the store is shared and unused for `idle_s` seconds; True if closed.
@@ -236,8 +250,8 @@ class Store:
             return [d[0] for d in cur.description], cur.fetchall()
 
     def close(self) -> None:
+        self.unshare()
         with self._lock:
-            self._shared = False
             if self._con is None:
                 return
             try:

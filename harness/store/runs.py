@@ -170,15 +170,14 @@ class RunWriter:
     for up to `flush_s` seconds and commits them as one transaction: a case and its predictions
     are always in the same transaction, and a killed process loses at most the last batch (those
     cases are simply run again on resume, so none is ever stored twice). Cache reads see queued
-    entries immediately. After each commit, and whenever the store sits idle, a shared store
-    (`Store.share`) lets go of the file so that other processes can read the run as it goes.
+    entries immediately. After each commit a shared store (`Store.share`) lets go of the file
+    at once, so that other processes can read the run as it goes.
     """
 
-    def __init__(self, st: Store, *, max_batch: int = 256, flush_s: float = 0.5, idle_s: float = 0.2):
+    def __init__(self, st: Store, *, max_batch: int = 256, flush_s: float = 0.5):
         self.st = st
         self.max_batch = max_batch
         self.flush_s = flush_s
-        self.idle_s = idle_s
         self._queue: queue.Queue = queue.Queue()
         self._pending: dict[str, dict[str, Any]] = {}
         self._pending_lock = threading.Lock()
@@ -220,12 +219,7 @@ class RunWriter:
     # -- the writer thread -------------------------------------------------------------
     def _take(self) -> list[tuple[str, Any, Any]]:
         """The next batch: the first item, then whatever arrives within flush_s (up to max_batch)."""
-        while True:
-            try:
-                batch = [self._queue.get(timeout=self.idle_s)]
-                break
-            except queue.Empty:
-                self.st.release_idle(self.idle_s)
+        batch = [self._queue.get()]
         end = time.monotonic() + self.flush_s
         while len(batch) < self.max_batch and batch[-1][0] != "stop":
             left = end - time.monotonic()

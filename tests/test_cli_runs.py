@@ -42,35 +42,9 @@ def test_resume_with_result_flags_is_a_usage_error(capsys):
 
 
 @pytest.mark.slow
-def test_ctrl_c_says_how_to_resume(tmp_path):
-    db = tmp_path / "run.duckdb"
-    with Store(db) as st:
-        populate(st, 12)
-    env = subprocess_env(db)
-    with OpenAIServer(responder=answer_for, delay=0.4) as srv:
-        proc = harness_proc("bench", "--model", "openai/test-model", "--split", "all", "--api-base", srv.url,
-                            "--concurrency", "1", env=env)
-        deadline = time.monotonic() + 120
-        while srv.requests < 3:
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 130, err
-        line = err.strip().splitlines()[-1]
-        assert line.startswith("harness: interrupted after ") and " of 12 cases; resume with `harness bench --resume " in line
-        run_id = line.rsplit("--resume ", 1)[1].rstrip("`")
-        done = int(line.split("interrupted after ")[1].split(" of ")[0])
-        assert 1 <= done < 12
-        resumed = harness_proc("bench", "--resume", run_id, "--api-base", srv.url, "--json", env=env)
-        rout, rerr = resumed.communicate(timeout=120)
-    assert resumed.returncode == 0, rerr
-    res = json.loads(rout)
-    assert res["run_id"] == run_id and res["scored"] == 12
-
-
-@pytest.mark.slow
-def test_ctrl_c_pressed_again_while_the_last_batch_is_written_loses_nothing(tmp_path):
+@pytest.mark.parametrize("presses", [1, 40])
+def test_ctrl_c_stores_what_finished_and_says_how_to_resume(tmp_path, presses):
+    """One press; or many, the later ones landing while the run stores its last batch and closes."""
     from reliability_tools import assert_run_consistent
 
     db = tmp_path / "run.duckdb"
@@ -84,7 +58,7 @@ def test_ctrl_c_pressed_again_while_the_last_batch_is_written_loses_nothing(tmp_
         while srv.requests < 10:
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.01)
-        for _ in range(40):  # the first press stops the run; the others land while it stores what finished
+        for _ in range(presses):
             if proc.poll() is not None:
                 break
             proc.send_signal(signal.SIGINT)
@@ -93,9 +67,10 @@ def test_ctrl_c_pressed_again_while_the_last_batch_is_written_loses_nothing(tmp_
         assert proc.returncode == 130, err
         assert "Traceback" not in err, err
         line = err.strip().splitlines()[-1]
-        assert line.startswith("harness: interrupted after ") and " of 24 cases; resume with " in line, err
+        assert line.startswith("harness: interrupted after ") and " of 24 cases; resume with `harness bench --resume " in line
         run_id = line.rsplit("--resume ", 1)[1].rstrip("`")
         done = int(line.split("interrupted after ")[1].split(" of ")[0])
+        assert 1 <= done < 24
         with Store(db) as st:  # every finished case whole, and the run closed with its status
             status, scored = st.one("SELECT status, scored FROM runs WHERE run_id = ?", [run_id])
             assert status == "interrupted" and scored == done
@@ -104,7 +79,8 @@ def test_ctrl_c_pressed_again_while_the_last_batch_is_written_loses_nothing(tmp_
         resumed = harness_proc("bench", "--resume", run_id, "--api-base", srv.url, "--json", env=env)
         rout, rerr = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, rerr
-    assert json.loads(rout)["scored"] == 24
+    res = json.loads(rout)
+    assert res["run_id"] == run_id and res["scored"] == 24
 
 
 def _bench(capsys, srv, *extra: str) -> tuple[int, dict, str]:

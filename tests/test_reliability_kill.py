@@ -37,16 +37,13 @@ def _wait(cond, proc, timeout: float = 90.0) -> None:
 
 def _stored_cases(db: Path) -> int:
     """Cases a running bench has committed so far (it lets go of the file between batches)."""
-    import duckdb
+    from harness.core.errors import StoreError
 
     try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error:  # the writer holds it right now
+        with Store(db, read_only=True, wait_s=5) as st:
+            return st.one("SELECT count(*) FROM run_cases")[0]
+    except StoreError:  # not let in within the wait
         return 0
-    try:
-        return con.execute("SELECT count(*) FROM run_cases").fetchall()[0][0]
-    finally:
-        con.close()
 
 
 def _kill(proc) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+from pathlib import Path
 
 import pytest
 
@@ -78,40 +79,46 @@ def test_frame_returns_polars_after_other_statements(store):
     assert store.frame("SELECT id FROM reports WHERE pr = 99").height == 0
 
 
-def _count_in_other_process(path: str) -> int:
-    """Open the file read-only in another interpreter (DuckDB's lock is per process) and count reports."""
+def _count_in_other_process(path: str, wait_s: float) -> int:
+    """Open the store read-only in another interpreter (DuckDB's lock is per process) and count
+    reports; -1 when it was not let in within `wait_s`."""
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True);"
-                          " print(c.execute('SELECT count(*) FROM reports').fetchall()[0][0])", path],
-                         capture_output=True, text=True, timeout=60)
+    code = ("import sys; from harness.store import Store; from harness.core.errors import StoreError\n"
+            "try:\n    st = Store(sys.argv[1], read_only=True, wait_s=float(sys.argv[2]))\n"
+            "except StoreError:\n    print(-1); sys.exit()\n"
+            "print(st.one('SELECT count(*) FROM reports')[0]); st.close()")
+    out = subprocess.run([sys.executable, "-c", code, path, str(wait_s)], capture_output=True, text=True,
+                         timeout=120)
     assert out.returncode == 0, out.stderr
     return int(out.stdout)
 
 
-def test_a_shared_store_lets_other_processes_in_and_reopens_on_use(tmp_path):
+def test_a_shared_store_lets_waiting_processes_in_and_reopens_on_use(tmp_path):
     path = str(tmp_path / "shared.duckdb")
     with Store(path, wait_s=0) as st:
         gold.put_report(st, _report("a"))
-        with pytest.raises(AssertionError):  # held: another process cannot even read
-            _count_in_other_process(path)
+        assert _count_in_other_process(path, 1.0) == -1  # held: another process cannot even read
         st.share()
-        assert _count_in_other_process(path) == 1  # let go: it can
+        assert _count_in_other_process(path, 30) == 1  # it knocks and is let in
+        assert not Path(path + ".wait").exists()  # and stops knocking once in
         r2 = _report("b").model_copy(update={"id": "r2"})
         gold.put_report(st, r2)  # reopened on use
         assert st.one("SELECT count(*) FROM reports")[0] == 2
-        assert st.release_idle(0.0)
-        assert _count_in_other_process(path) == 2  # what the sharer wrote is there for readers
+        assert not st.release_idle(0.0)  # nobody waits: the sharer keeps the file (reopening costs)
+        assert st.release_idle(0.0, knocked_only=False)
+        assert _count_in_other_process(path, 30) == 2  # what the sharer wrote is there for readers
 
 
 def test_release_idle_never_closes_inside_a_transaction_or_an_unshared_store(tmp_path):
     with Store(tmp_path / "s.duckdb") as st:
-        assert not st.release_idle(0.0)  # not shared: keeps the file
+        assert not st.release_idle(0.0, knocked_only=False)  # not shared: keeps the file
         st.share()
         with st.transaction():
             st.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'probe')")
-            assert not st.release_idle(0.0)  # same thread, re-entrant lock: the depth guard holds
+            # same thread, re-entrant lock: the depth guard holds
+            assert not st.release_idle(0.0, knocked_only=False)
         assert st.one("SELECT count(*) FROM schema_migrations WHERE version = 9999")[0] == 1
-        assert st.release_idle(0.0)
-        assert not st.release_idle(0.0)  # already closed
+        assert st.release_idle(0.0, knocked_only=False)
+        assert not st.release_idle(0.0, knocked_only=False)  # already closed

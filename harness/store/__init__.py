@@ -59,9 +59,9 @@ class Store:
     go, then raises a StoreError instead of a traceback. The connection is shared by threads
     through a lock: DuckDB connections are not re-entrant across threads.
 
-    A long writer (a benchmark run) calls `share()`: from then on the file is opened on demand
-    and `release_idle()` closes it whenever nobody has used it for a moment, so other processes
-    can read (and write) the store between the writer's short batches.
+    A long writer (a benchmark run) calls `share()`: from then on the file is opened on demand,
+    and closed whenever another process waits for it (see `_knock`) and nobody here has used it
+    for a moment, so other processes read (and write) the store between the writer's short batches.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
@@ -92,8 +92,8 @@ class Store:
 
     # -- sharing the file with other processes ---------------------------------------
     def share(self, idle_s: float = 0.2) -> None:
-        """Let go of the file whenever it sat unused for `idle_s` seconds (a background thread
-        checks); it is reopened on the next use."""
+        """Let go of the file when another process waits for it and it sat unused for `idle_s`
+        seconds (a background thread checks); it is reopened on the next use."""
         if self.path == ":memory:":
             return  # nothing to share, and closing would lose it
         with self._lock:
@@ -101,7 +101,6 @@ class Store:
                 return
             self._shared = True
             stop = self._unshared = threading.Event()
-        self.release_idle(0.0)
 
         def release() -> None:
             while not stop.wait(idle_s / 2):
@@ -116,11 +115,15 @@ class Store:
                 self._unshared.set()
                 self._unshared = None
 
-    def release_idle(self, idle_s: float) -> bool:
-        """Close the file if the store is shared and unused for `idle_s` seconds; True if closed.
+    def release_idle(self, idle_s: float, *, knocked_only: bool = True) -> bool:
+        """Close the file if the store is shared, unused for `idle_s` seconds and (unless
+        `knocked_only` is False) another process is waiting for it; True if closed.
 
-        Callers that got a result cursor from `execute` fetch it within microseconds, so a
-        connection idle that long has nothing pending."""
+        Reopening costs tens of milliseconds, so a run nobody watches keeps the file open. Callers
+        that got a result cursor from `execute` fetch it within microseconds, so a connection
+        idle that long has nothing pending."""
+        if knocked_only and not self._knocked():
+            return False
         if not self._lock.acquire(blocking=False):
             return False  # in use right now
         try:
@@ -136,6 +139,25 @@ class Store:
         finally:
             self._lock.release()
 
+    # A process that finds the file locked "knocks": it touches FILE.wait while it waits, and a
+    # sharing process lets go of the file at its next idle moment when the knock is recent.
+    def _knock_file(self) -> Path:
+        return Path(self.path + ".wait")
+
+    def _knock(self) -> None:
+        try:
+            self._knock_file().touch()
+        except OSError:  # a read-only folder: the sharer then keeps the file until it ends
+            pass
+
+    def _knocked(self, within_s: float = 5.0) -> bool:
+        if self.path == ":memory:":
+            return False
+        try:
+            return time.time() - self._knock_file().stat().st_mtime < within_s
+        except OSError:
+            return False
+
     def _connect(self, wait_s: float) -> duckdb.DuckDBPyConnection:
         if self.path != ":memory:":
             parent = Path(self.path).resolve().parent
@@ -145,15 +167,23 @@ class Store:
                 raise StoreError(f"no store at {self.path} (run `harness ingest` first, or pass --db)")
         deadline = time.monotonic() + max(wait_s, 0.0)
         delay = 0.05
+        knocked = False
         while True:
             try:
-                return duckdb.connect(self.path, read_only=self.read_only)
+                con = duckdb.connect(self.path, read_only=self.read_only)
+                if knocked:  # in: stop knocking (another waiter knocks again on its next try)
+                    self._knock_file().unlink(missing_ok=True)
+                return con
             except duckdb.Error as exc:  # IOException on lock, others on damage
                 if _is_lock_error(exc):
                     if time.monotonic() < deadline:
+                        self._knock()
+                        knocked = True
                         time.sleep(delay)
                         delay = min(delay * 2, 0.25)  # a sharing writer's gaps are short: look often
                         continue
+                    if knocked:  # giving up: a stale knock would make the holder let go for nobody
+                        self._knock_file().unlink(missing_ok=True)
                     raise StoreError(
                         f"store {self.path} is in use by another harness process",
                         hint="wait for it to finish, set HARNESS_DB_WAIT=SECONDS to wait, or use --db",

@@ -171,7 +171,7 @@ class RunWriter:
     are always in the same transaction, and a killed process loses at most the last batch (those
     cases are simply run again on resume, so none is ever stored twice). Cache reads see queued
     entries immediately. After each commit a shared store (`Store.share`) lets go of the file
-    at once, so that other processes can read the run as it goes.
+    at once when another process waits for it, so that others can read the run as it goes.
     """
 
     def __init__(self, st: Store, *, max_batch: int = 256, flush_s: float = 0.5):
@@ -239,7 +239,8 @@ class RunWriter:
                     self._commit(work)
                 except BaseException as exc:  # noqa: BLE001 - surfaced by close() / the next case()
                     self.error = exc
-            self.st.release_idle(0.0)
+            if not stop:  # the run reads the store again right after its last batch
+                self.st.release_idle(0.0)
             for _ in batch:
                 self._queue.task_done()
             if stop:

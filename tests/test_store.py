@@ -107,18 +107,29 @@ def test_a_shared_store_lets_waiting_processes_in_and_reopens_on_use(tmp_path):
         gold.put_report(st, r2)  # reopened on use
         assert st.one("SELECT count(*) FROM reports")[0] == 2
         assert not st.release_idle(0.0)  # nobody waits: the sharer keeps the file (reopening costs)
-        assert st.release_idle(0.0, knocked_only=False)
+        assert st.release_idle(0.0, always=True)
         assert _count_in_other_process(path, 30) == 2  # what the sharer wrote is there for readers
 
 
 def test_release_idle_never_closes_inside_a_transaction_or_an_unshared_store(tmp_path):
     with Store(tmp_path / "s.duckdb") as st:
-        assert not st.release_idle(0.0, knocked_only=False)  # not shared: keeps the file
+        assert not st.release_idle(0.0, always=True)  # not shared: keeps the file
         st.share()
         with st.transaction():
             st.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'probe')")
             # same thread, re-entrant lock: the depth guard holds
-            assert not st.release_idle(0.0, knocked_only=False)
+            assert not st.release_idle(0.0, always=True)
         assert st.one("SELECT count(*) FROM schema_migrations WHERE version = 9999")[0] == 1
-        assert st.release_idle(0.0, knocked_only=False)
-        assert not st.release_idle(0.0, knocked_only=False)  # already closed
+        assert st.release_idle(0.0, always=True)
+        assert not st.release_idle(0.0, always=True)  # already closed
+
+
+def test_a_shared_store_reopens_its_file_after_hold_s_even_unwatched(tmp_path, monkeypatch):
+    import harness.store as store_module
+
+    with Store(tmp_path / "s.duckdb") as st:
+        st.share()
+        assert not st.release_idle(0.0)  # fresh, nobody waiting: kept
+        monkeypatch.setattr(store_module, "HOLD_S", 0.0)
+        assert st.release_idle(0.0)  # held long enough: let go (DuckDB's memory with it)
+        assert st.one("SELECT 1")[0] == 1  # reopened on use

@@ -25,6 +25,7 @@ from harness.core.errors import StoreError
 DEFAULT_DB = "harness.duckdb"
 DEFAULT_WAIT_S = 10.0  # another process's short batch or read ends well within this
 SHARED_WAIT_S = 600.0  # a shared store's own reopen: a reader's report may take a while
+HOLD_S = 2.0  # a shared store reopens its file at least this often (memory, see release_idle)
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -76,7 +77,7 @@ class Store:
         self._shared = False
         self._unshared: threading.Event | None = None  # stops the releasing thread
         self._tx_depth = 0  # release_idle never closes inside a transaction (the lock is re-entrant)
-        self._last_use = time.monotonic()
+        self._last_use = self._opened_at = time.monotonic()
         self._con: duckdb.DuckDBPyConnection | None = self._connect(wait_s)
         if not read_only:
             self._migrate()
@@ -87,6 +88,7 @@ class Store:
         with self._lock:
             if self._con is None:
                 self._con = self._connect(max(self.wait_s, SHARED_WAIT_S))
+                self._opened_at = time.monotonic()
             self._last_use = time.monotonic()
             return self._con
 
@@ -115,14 +117,16 @@ class Store:
                 self._unshared.set()
                 self._unshared = None
 
-    def release_idle(self, idle_s: float, *, knocked_only: bool = True) -> bool:
-        """Close the file if the store is shared, unused for `idle_s` seconds and (unless
-        `knocked_only` is False) another process is waiting for it; True if closed.
+    def release_idle(self, idle_s: float, *, always: bool = False) -> bool:
+        """Close the file if the store is shared, unused for `idle_s` seconds, and another process
+        waits for it or it has been open for HOLD_S (or `always`); True if closed.
 
-        Reopening costs tens of milliseconds, so a run nobody watches keeps the file open. Callers
-        that got a result cursor from `execute` fetch it within microseconds, so a connection
-        idle that long has nothing pending."""
-        if knocked_only and not self._knocked():
+        Reopening costs tens of milliseconds, so a run nobody watches keeps the file open, but not
+        for ever: an open DuckDB file keeps what it read and wrote in memory, and a long run's
+        memory would grow with the store (~5 MB per 1,000 cases, measured). Callers that got a
+        result cursor from `execute` fetch it within microseconds, so a connection idle that long
+        has nothing pending."""
+        if not (always or self._knocked() or time.monotonic() - self._opened_at > HOLD_S):
             return False
         if not self._lock.acquire(blocking=False):
             return False  # in use right now

@@ -216,7 +216,7 @@ def dry_run(st: Store, *, model: str, program: str = "single", split: str = "tes
         return DryRunDetail(estimate=est, runnable=0, calls=0, output_source="recorded reviews")
     import dspy
 
-    from harness.benchmark.programs import get_program, run_program
+    from harness.benchmark.programs import get_program, quiet_context, run_program
     from harness.lm import speedups
 
     speedups.install()
@@ -230,7 +230,7 @@ def dry_run(st: Store, *, model: str, program: str = "single", split: str = "tes
             continue
         runnable += 1
         before = capture.calls
-        with dspy.context(lm=lm, disable_history=True, trace=None):
+        with quiet_context(lm):
             run_program(module, case.inputs)
         per_epoch_calls += capture.calls - before
     input_tokens = capture.tokens * epochs

@@ -84,12 +84,9 @@ class ProgramSolver:
     def solve(self, case: Any, report: Report, epoch: int, stats: CallStats) -> Outcome:
         if not case.runnable:
             return Outcome(status=CaseStatus.skipped, error=case.reason or f"input {case.status}")
-        import dspy
+        from harness.benchmark.programs import quiet_context, run_program
 
-        from harness.benchmark.programs import run_program
-        # no DSPy history and no trace: each would keep every prompt of a long run in memory (the
-        # trace keeps up to 10,000 calls with their inputs, diffs included; the history costs a uuid4 per call)
-        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True, trace=None):
+        with quiet_context(self.client.lm(epoch=epoch, stats=stats)):
             result = run_program(self.program, case.inputs)
         # a cut-off answer says so, whether or not its fragment happened to parse
         if stats.last_finish_reason == "length":

@@ -128,8 +128,7 @@ class ProgramSolver:
             return self._program()
 
     def solve(self, case: ConsolidateCase, report: Report, epoch: int, stats: Any) -> Any:
-        import dspy
-
+        from harness.benchmark.programs import quiet_context
         from harness.benchmark.programs.consolidators import run_consolidator
         from harness.core.runs import CaseStatus
 
@@ -137,7 +136,7 @@ class ProgramSolver:
 
         if not case.runnable:
             return Outcome(status=CaseStatus.skipped, error=case.reason)
-        with dspy.context(lm=self.client.lm(epoch=epoch, stats=stats), disable_history=True, trace=None):
+        with quiet_context(self.client.lm(epoch=epoch, stats=stats)):
             res = run_consolidator(self.program, case.inputs, {o.ref for o in case.originals})
         if stats.last_finish_reason == "length":
             return Outcome(status=CaseStatus.parse_failure, raw=stats.last_text, decisions=[],

@@ -9,7 +9,7 @@ from harness.benchmark.programs.registry import (
     register,
     save_program,
 )
-from harness.benchmark.programs.result import ProgramResult, run_program, to_findings
+from harness.benchmark.programs.result import ProgramResult, quiet_context, run_program, to_findings
 from harness.benchmark.programs.signatures import ConsolidateFindings, ReviewDiff, ReviewFinding
 
 # The built-in programs register themselves when imported; importing them here is what makes
@@ -18,6 +18,6 @@ from harness.benchmark.programs import agent, consolidators, modules  # noqa: E4
 
 __all__ = [
     "SAVED_PREFIX", "ConsolidateFindings", "ProgramResult", "ReviewDiff", "ReviewFinding",
-    "get_program", "program_hash", "program_names", "program_state", "register", "run_program",
+    "get_program", "program_hash", "program_names", "program_state", "quiet_context", "register", "run_program",
     "save_program", "to_findings",
 ]

@@ -21,6 +21,13 @@ class ProgramResult(BaseModel):
     sub_errors: int = 0  # failed chunks / reviewers of per_file and panel
 
 
+def quiet_context(lm: Any) -> Any:
+    """The DSPy settings every benchmark call runs under (bench, consolidate, dry run): no history
+    and no trace. Each would keep every prompt of a long run in memory (the trace keeps the last
+    10,000 calls with their inputs, diffs included; the history also costs a uuid4 per call)."""
+    return dspy.context(lm=lm, disable_history=True, trace=None)
+
+
 def to_findings(pred: Any) -> list[Finding]:
     """Findings of a program's Prediction as gold-set `Finding`s (ReviewFinding, dict or Finding)."""
     out = []

@@ -897,6 +897,9 @@ def _first_ctrl_c_only() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from harness.core.allocator import limit_malloc_arenas
+
+    limit_malloc_arenas()  # first: before polars or DuckDB start threads (see harness/core/allocator.py)
     from harness.core.errors import HarnessError, Interrupted
 
     cx = _click_exceptions()

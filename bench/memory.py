@@ -7,6 +7,10 @@ the N synthetic reports (tests/runner_data.populated) it is reused, else they ar
 first. The run itself always goes on a fresh copy of it (a temporary file), so every
 measurement starts from the same store: no earlier run's rows, no cached model answers.
 
+Like the `harness` command, the process first makes its threads share one malloc arena
+(harness.core.allocator); `--arenas default` leaves glibc's default (up to 8 per core) to
+compare.
+
 The loopback server (own process, bench/loopback.py) answers at once, so the run is as fast
 as the runner allows and any per-case leak shows as growth. RSS is read from
 /proc/self/status every 0.5 s; printed: the RSS after 10 % of the cases (warm) and at the
@@ -28,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
+import arenas  # noqa: E402, I001 - first: it sets the malloc arenas before polars or DuckDB start threads
 from loopback import LoopbackServer  # noqa: E402
 from runner_data import populate, populated  # noqa: E402
 
@@ -39,13 +44,25 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def _slope(points: list[tuple[int, float]]) -> float:
+    """Least-squares MB per 1,000 cases through (cases done, RSS MB) points."""
+    if len(points) < 2:
+        return float("nan")
+    mx = sum(d for d, _ in points) / len(points)
+    my = sum(r for _, r in points) / len(points)
+    var = sum((d - mx) ** 2 for d, _ in points)
+    return sum((d - mx) * (r - my) for d, r in points) / var * 1000 if var else float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=10_000)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--store", type=Path, default=None,
                     help="populated store to reuse (built there first when it lacks the N reports)")
+    arenas.add_option(ap)
     args = ap.parse_args()
+    print(arenas.describe())
 
     from harness.benchmark.runner import run_bench
     from harness.store import Store
@@ -92,17 +109,26 @@ def main() -> None:
     samples.append((args.cases, rss_mb()))
     warm = next(((d, r) for d, r in samples if d >= args.cases // 10), samples[0])
     end = samples[-1]
-    peak = max(r for _, r in samples)
+    peak_at, peak = max(samples, key=lambda s: s[1])
     per_k = (end[1] - warm[1]) / max(1, (end[0] - warm[0])) * 1000
     after = [(d, r) for d, r in samples if d >= warm[0]]
-    mx = sum(d for d, _ in after) / len(after)
-    my = sum(r for _, r in after) / len(after)
-    var = sum((d - mx) ** 2 for d, _ in after)
-    slope = sum((d - mx) * (r - my) for d, r in after) / var * 1000 if var else float("nan")
+    slope = _slope(after)
+    # RSS swings by ~30 MB as the store's file is opened and closed (every 2 s): the least-squares
+    # line through the lows and through the highs of each 1,000 cases tells what is kept between
+    # openings and what an open file adds
+    buckets: dict[int, list[float]] = {}
+    for d, r in after:
+        if d >= args.cases:  # the run's closing queries, not a case's work
+            continue
+        buckets.setdefault(d // 1000, []).append(r)
+    lows = [(k * 1000, min(v)) for k, v in sorted(buckets.items())]
+    highs = [(k * 1000, max(v)) for k, v in sorted(buckets.items())]
     print(f"{args.cases} cases at concurrency {args.concurrency} in {wall:.1f} s; RSS at {warm[0]} cases "
-          f"{warm[1]:.0f} MB, at the end {end[1]:.0f} MB, peak {peak:.0f} MB (goal < 500 MB); "
+          f"{warm[1]:.0f} MB, at the end {end[1]:.0f} MB, peak {peak:.0f} MB at {peak_at} cases; "
           f"growth {per_k:+.1f} MB per 1,000 cases (least-squares slope over {len(after)} samples: "
           f"{slope:+.2f} MB per 1,000)")
+    print(f"lows of each 1,000 cases: {_slope(lows):+.2f} MB per 1,000; highs: {_slope(highs):+.2f} MB per 1,000 "
+          f"(lows {lows[0][1]:.0f} -> {lows[-1][1]:.0f} MB, highs {highs[0][1]:.0f} -> {highs[-1][1]:.0f} MB)")
     step = max(1, len(samples) // 10)
     print("cases done -> RSS MB: " + ", ".join(f"{d}: {r:.0f}" for d, r in samples[::step]))
 

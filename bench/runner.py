@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+import arenas  # noqa: E402, I001 - first: it sets the malloc arenas before polars or DuckDB start threads
 from loopback import LoopbackServer  # noqa: E402
 from runner_data import diff_for, populate  # noqa: E402
 
@@ -165,7 +166,9 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.5)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="ours,dspy,inspect", help="comma list of: ours, dspy, inspect")
+    arenas.add_option(ap)
     args = ap.parse_args()
+    print(arenas.describe())
     n, c = args.cases, args.concurrency
     ideal = math.ceil(n / c) * args.latency
 

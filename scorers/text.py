@@ -31,7 +31,7 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _word_tokens(w: str) -> tuple[str, ...]:
     low = w.lower()
     out = [low] if len(low) >= 3 and low not in STOPWORDS else []

@@ -106,3 +106,24 @@ def test_fully_memoised_rerun_imports_neither_dspy_nor_litellm(tmp_path, server)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == "0 3 3 []"
+
+
+def test_memo_values_are_stored_deflated_and_plain_ones_still_read(store, server):
+    populate(store, 3)
+    bench(store, server)
+    values = [v for (v,) in store.all("SELECT value FROM case_memo WHERE kind = 'case'")]
+    assert len(values) == 3 and all(v.startswith("zlib:") for v in values)
+    replayed = bench(store, server)
+    # a store written before values were deflated: the same memo as plain JSON replays the same
+    from harness.store.runs import memo_get_many, memo_text
+
+    keys = [k for (k,) in store.all("SELECT key FROM case_memo WHERE kind = 'case'")]
+    packed = memo_get_many(store, keys)
+    for key in keys:
+        plain = memo_text(store.one("SELECT value FROM case_memo WHERE key = ?", [key])[0])
+        assert plain.startswith("{")
+        store.execute("UPDATE case_memo SET value = ? WHERE key = ?", [plain, key])
+    assert memo_get_many(store, keys) == packed
+    again = bench(store, server)
+    assert server.requests == 3 and (again.model_calls, again.cache_hits) == (0, 3)
+    assert _cases(store, again.run_id) == _cases(store, replayed.run_id)

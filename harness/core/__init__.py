@@ -5,5 +5,6 @@
 - `errors` (HarnessError and subclasses), `hashing` (canonical JSON, content hashes),
   `secrets` (API key redaction), `memo` (case memo keys and values), `git` (the one git wrapper),
   `tables` (the one markdown / CSV table writer and output-format dispatcher), `defaults`
-  (constants the CLI shares: default concurrency, the `replay:` prefix).
+  (constants the CLI shares: default concurrency, the `replay:` prefix), `allocator` (one malloc
+  arena for the process's threads, glibc).
 """

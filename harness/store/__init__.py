@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import duckdb
 import polars as pl
 
+from harness.core.allocator import limit_malloc_arenas
 from harness.core.errors import StoreError
 
 DEFAULT_DB = "harness.duckdb"
@@ -78,6 +79,7 @@ class Store:
         self._unshared: threading.Event | None = None  # stops the releasing thread
         self._tx_depth = 0  # release_idle never closes inside a transaction (the lock is re-entrant)
         self._last_use = self._opened_at = time.monotonic()
+        limit_malloc_arenas()  # DuckDB starts ~10 threads on its first connect; the harness CLI did it already
         self._con: duckdb.DuckDBPyConnection | None = self._connect(wait_s)
         if not read_only:
             self._migrate()

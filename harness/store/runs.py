@@ -6,10 +6,12 @@ echoes an API key must not persist it.
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import threading
 import time
+import zlib
 from typing import Any
 
 import polars as pl
@@ -52,8 +54,25 @@ def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
     for i in range(0, len(keys), 512):
         chunk = keys[i:i + 512]
         for key, value in st.all("SELECT key, value FROM case_memo WHERE list_contains(?, key)", [chunk]):
-            out[key] = json.loads(value)
+            out[key] = json.loads(memo_text(value))
     return out
+
+
+# A case's memo is its whole result (findings, score, stats: ~3 KB of JSON with the synthetic
+# cases, more with real answers), written for every case of a run. Stored deflated: a long run's
+# memory follows the size of what DuckDB rewrites when it checkpoints the table (bench/memory.py:
+# a +40 MB peak at ~8,400 cases without the memo rows at all). Values written before are plain JSON.
+_PACKED = "zlib:"
+
+
+def pack_memo(text: str) -> str:
+    return _PACKED + base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+
+
+def memo_text(value: str) -> str:
+    if value.startswith(_PACKED):
+        return zlib.decompress(base64.b64decode(value[len(_PACKED):])).decode("utf-8")
+    return value
 
 
 def memo_put(st: Store, key: str, kind: str, value: Any) -> None:
@@ -270,7 +289,7 @@ class RunWriter:
                 memo = [(k, v) for c, k in fresh if k and (v := _memo_value(c)) is not None]
                 if memo:
                     frame = pl.DataFrame({"key": [k for k, _ in memo], "kind": ["case"] * len(memo),
-                                          "value": [redact(canonical_json(v)) for _, v in memo]},
+                                          "value": [pack_memo(redact(canonical_json(v))) for _, v in memo]},
                                          schema={"key": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
                     self.st.insert_frame("case_memo", frame, ignore_conflicts=True)
         self.commits += 1

@@ -5,7 +5,7 @@ threads allocate and free strings of every size (diffs, prompts, answers, JSON) 
 each arena's free space fragments on its own and the arenas keep growing while the bytes in use
 stay flat. Measured (bench/memory.py, 10,000 cases at concurrency 32): free-but-held malloc
 memory +31 MB over 5,000 cases with many arenas, flat with one; RSS slope +2.8-3.6 MB per 1,000
-cases before, about +1 after. The workers run Python under the GIL, so one arena's lock is
+cases before, +1 to +2 after. The workers run Python under the GIL, so one arena's lock is
 rarely contended (bench/runner.py: no wall-time cost measured).
 
 glibc fixes its arena limit once more than 8 arenas exist, and importing polars starts 3 threads,

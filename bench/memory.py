@@ -1,4 +1,6 @@
-"""Memory of a long run: RSS sampled while `run_bench` works through N cases (issue 16: < 350 MB at 10,000 cases, < 0.5 MB per 1,000).
+"""Memory of a long run: RSS sampled while `run_bench` works through N cases.
+
+Issue 16's goal: under 350 MB at 10,000 cases and under 0.5 MB per 1,000 cases of growth.
 
     uv run python bench/memory.py [--cases 10000] [--concurrency 32] [--store /tmp/mem10k.duckdb]
 

@@ -25,8 +25,9 @@ def _choice(argv: list[str]) -> str:
 CHOICE = _choice(sys.argv[1:])
 if CHOICE == "one":
     TAKEN = _allocator.limit_malloc_arenas()
-else:  # decided already: Store would otherwise set it on its first open
-    _allocator._taken = TAKEN = False
+else:  # Store would otherwise set it on its first open
+    _allocator.keep_default_arenas()
+    TAKEN = False
 
 
 def add_option(ap: argparse.ArgumentParser) -> None:

@@ -46,3 +46,10 @@ def limit_malloc_arenas(n: int = 1) -> bool:
         libc = None if os.environ.get("MALLOC_ARENA_MAX") else _glibc()
         _taken = libc is not None and bool(libc.mallopt(ctypes.c_int(_M_ARENA_MAX), ctypes.c_int(n)))
     return _taken
+
+
+def keep_default_arenas() -> None:
+    """Decide now to leave glibc's default (a benchmark comparing both): later calls change nothing."""
+    global _taken
+    if _taken is None:
+        _taken = False

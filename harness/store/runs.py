@@ -7,6 +7,7 @@ echoes an API key must not persist it.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import queue
 import threading
@@ -203,12 +204,11 @@ class RunWriter:
         self.error: BaseException | None = None
         self.written_cases = 0
         self.commits = 0
-        # every cached key, loaded once: a miss (each call of a cold run) then costs no query
-        # (the first 64 bits of each key, as an int: a third of the string's memory over a long run;
-        # a prefix shared by chance only costs one lookup that finds nothing)
-        self._known = {_prefix(r[0]) for r in st.all("SELECT key FROM model_calls")}
-        self._written: set[tuple[str, str, int]] = set()
-        self._seeded_runs: set[str] = set()
+        # every cached key, loaded once into a fixed-size filter: a miss (each call of a cold run)
+        # then costs no query, and the run's own keys add no memory however long it runs
+        self._known = KeyFilter.sized_for(cache_size(st))
+        for (key,) in st.all("SELECT key FROM model_calls"):
+            self._known.add(key)
         self._thread = threading.Thread(target=self._loop, name="run-writer", daemon=True)
         self._thread.start()
 
@@ -231,7 +231,7 @@ class RunWriter:
             return {k: row[k] for k in ("response", "finish_reason", "cost", "duration_s")} | {
                 "input_tokens": row["input_tokens"] or 0, "output_tokens": row["output_tokens"] or 0,
                 "cached_input_tokens": row.get("cached_input_tokens") or 0}
-        if _prefix(key) not in self._known:
+        if key not in self._known:
             return None
         return cache_get(self.st, key)
 
@@ -274,15 +274,7 @@ class RunWriter:
                 frame = pl.DataFrame([{"key": k, **{c: r[c] for c in _CACHE_COLS}} for k, r in cache_rows],
                                      schema=_CACHE_SCHEMA)
                 self.st.insert_frame("model_calls", frame, ignore_conflicts=True)
-            fresh = []
-            for case, memo_key in cases:
-                if case.run_id not in self._seeded_runs:  # cases stored before (a resumed run)
-                    self._seeded_runs.add(case.run_id)
-                    self._written |= {(case.run_id, r, e) for r, e in finished_cases(self.st, case.run_id)}
-                key = (case.run_id, case.report_id, case.epoch)
-                if key not in self._written:
-                    self._written.add(key)
-                    fresh.append((case, memo_key))
+            fresh = _unstored(self.st, cases)
             if fresh:
                 _insert_cases(self.st, [c for c, _ in fresh])
                 self.written_cases += len(fresh)
@@ -295,7 +287,7 @@ class RunWriter:
         self.commits += 1
         with self._pending_lock:
             for key, _ in cache_rows:
-                self._known.add(_prefix(key))
+                self._known.add(key)
                 self._pending.pop(key, None)
 
     def _raise_if_failed(self) -> None:
@@ -315,11 +307,55 @@ class RunWriter:
         self._raise_if_failed()
 
 
-def _prefix(key: str) -> int:
-    try:
-        return int(key[:16], 16)
-    except ValueError:  # not a hex hash (never written by this project): hash it
-        return hash(key)
+def _unstored(st: Store, cases: list[tuple[CaseResult, str | None]]) -> list[tuple[CaseResult, str | None]]:
+    """The cases of a batch not stored yet, each once: a case is never stored twice, whether it was
+    stored by an earlier attempt of the run or by another process resuming it. Asked of the store
+    per batch (one indexed read) rather than remembered: a long run holds nothing per case."""
+    stored: set[tuple[str, str, int]] = set()
+    for run_id in {c.run_id for c, _ in cases}:
+        ids = sorted({c.report_id for c, _ in cases if c.run_id == run_id})
+        stored |= {(run_id, r, int(e)) for r, e in st.all(
+            "SELECT report_id, epoch FROM run_cases WHERE run_id = ? AND list_contains(?, report_id)", [run_id, ids])}
+    fresh = []
+    for case, memo_key in cases:
+        key = (case.run_id, case.report_id, case.epoch)
+        if key not in stored:
+            stored.add(key)
+            fresh.append((case, memo_key))
+    return fresh
+
+
+class KeyFilter:
+    """A Bloom filter of cache keys: `key in f` is False for every key never added, and True for
+    an added one (or, rarely, a key never added: that costs one lookup that finds nothing).
+
+    Fixed size: 2 bytes per key of the store when it opened, at least 1 MiB. Four probes; at 1 MiB
+    a run adding 100,000 keys to an empty store sees one false hit per ~100,000 misses."""
+
+    PROBES = 4
+
+    def __init__(self, nbytes: int):
+        self._bits = bytearray(nbytes)
+        self._m = nbytes * 8
+
+    @classmethod
+    def sized_for(cls, keys: int) -> "KeyFilter":
+        return cls(max(1 << 20, 2 * keys))
+
+    def _positions(self, key: str) -> list[int]:
+        try:  # the project's keys are hex content hashes: their bits are already uniform
+            h1, h2 = int(key[:16], 16), int(key[16:32], 16) | 1
+        except ValueError:
+            d = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
+            h1, h2 = int.from_bytes(d[:8], "big"), int.from_bytes(d[8:], "big") | 1
+        return [(h1 + i * h2) % self._m for i in range(self.PROBES)]
+
+    def add(self, key: str) -> None:
+        for p in self._positions(key):
+            self._bits[p >> 3] |= 1 << (p & 7)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and all(self._bits[p >> 3] >> (p & 7) & 1 for p in self._positions(key))
 
 
 def _memo_value(case: CaseResult) -> dict[str, Any] | None:

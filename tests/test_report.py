@@ -161,16 +161,16 @@ def test_per_case_view_and_failures_in_html_and_markdown(report, demo, tmp_path)
     md = write(report, "md", None)
     assert "| Reviewer | Found | Missed |" in md and f"| {', '.join(some.found)} |" in md
     assert "## Errors and parse failures (0)" in md
-    evil = "<script>alert(1)</script> | x\nmore"
+    evil = "<script>alert(1)</script> | x\x1b[2J\nmore"
     case = report.cases[0].model_copy(update={"novel": [evil], "known_fp": [evil]})
     failing = failing.model_copy(update={
         "cases": [case, *report.cases[1:]],
         "failures": [failing.failures[0].model_copy(update={"error": evil, "answer": evil})]})
     assert "<script>alert(1)" not in write(failing, "html", None)
     md = write(failing, "md", None)
-    assert "<script>alert(1)" not in md
+    assert "<script>alert(1)" not in md and "\x1b" not in md
     assert "[Errors and parse failures (1)](#errors-and-parse-failures-1)" in md
-    rows = [line for line in md.splitlines() if "&lt;script>alert(1)&lt;/script> \\| x" in line]
+    rows = [line for line in md.splitlines() if "&lt;script>alert(1)&lt;/script> \\| x\ufffd[2J" in line]
     assert len(rows) == 2  # the failure (message, answer: first lines), then the case (two titles)
     assert [len(re.split(r"(?<!\\)\|", line)) - 2 for line in rows] == [7, 5]  # the tables' columns
     assert "more" not in rows[0] and rows[1].count("alert(1)") == 2

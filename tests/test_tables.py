@@ -31,6 +31,17 @@ def test_untrusted_text_never_breaks_the_columns(header, rows):
     assert all(_columns(line) == len(header) for line in lines)
 
 
+@given(st.text())
+def test_no_control_character_reaches_a_cell(text):
+    out = markdown_table(["h"], [[text]])
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f]", out.replace("\n", ""))
+
+
+def test_a_terminal_escape_in_a_cell_is_shown_not_obeyed():
+    assert escape_cell("ok \x1b[2J\x1b]0;title\x07 done") == "ok \ufffd[2J\ufffd]0;title\ufffd done"
+    assert escape_cell("Vec\x00<u8>", html=True) == "Vec\ufffd<u8>"
+
+
 def test_pipes_and_newlines_are_escaped_once():
     assert escape_cell("a | b\nc") == "a \\| b c"
     assert escape_cell(escape_cell("a | b")) == "a \\| b"  # idempotent: an escaped pipe stays escaped once

@@ -21,12 +21,16 @@ from harness.core.errors import HarnessError
 DASH = "\u2014"
 _PIPE = re.compile(r"(?<!\\)\|")  # a pipe not already escaped
 _MARKUP = re.compile(r"<(?=[A-Za-z/!?])")  # the start of a tag, comment, declaration or autolink
+# control characters that str.split() keeps: ESC starts a terminal escape sequence (colours, cursor
+# moves, a cleared screen, a window title) when a table is printed to a terminal
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
 
 
 def escape_cell(text: Any, *, html: bool = False) -> str:
-    """One line, pipes escaped (an already escaped pipe is left as it is) and, unless `html`, no
-    markup: `<script>` becomes `&lt;script>` (idempotent; `a < b` is left as it is)."""
-    out = _PIPE.sub(r"\\|", " ".join(str(text).split()))
+    """One line, pipes escaped (an already escaped pipe is left as it is), control characters shown
+    as U+FFFD and, unless `html`, no markup: `<script>` becomes `&lt;script>` (idempotent; `a < b`
+    is left as it is)."""
+    out = _PIPE.sub(r"\\|", _CONTROL.sub("\ufffd", " ".join(str(text).split())))
     return out if html else _MARKUP.sub("&lt;", out)
 
 

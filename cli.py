@@ -559,6 +559,10 @@ def runs_show(
 # ---------------------------------------------------------------------------------------
 
 
+_WEIGHTS_VIEW = ("Read the view rescored with these severity weights (`harness rescore RUN --weights ...`) "
+                 "[default: the run's].")
+
+
 _K_VIEW = ("Read the scores stored with line tolerance K (default: the run's own scorer arguments); "
            "store them first with `harness rescore RUN --k K`.")
 
@@ -602,8 +606,7 @@ def report_cmd(
     cutoff: Optional[str] = typer.Option(None, "--cutoff", help="Training cut-off YYYY-MM-DD: every metric before / "
                                          "after it (default: per model, the cutoffs table of the config)."),
     k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
-    weights: Optional[str] = typer.Option(None, "--weights", help="Read the view rescored with these severity "
-                                          "weights (`harness rescore RUN --weights ...`) [default: the run's]."),
+    weights: Optional[str] = typer.Option(None, "--weights", help=_WEIGHTS_VIEW),
 ) -> None:
     """Benchmark report of runs beside the historical reviewers: per-report Summary tables and aggregates."""
     from harness.results.report import FORMATS, build_report, write
@@ -633,12 +636,14 @@ def compare_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     n_boot: int = typer.Option(1000, "--boot", min=100, help="Bootstrap replicates."),
     k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
+    weights: Optional[str] = typer.Option(None, "--weights", help=_WEIGHTS_VIEW),
 ) -> None:
     """Paired comparison of two runs: metric deltas with intervals, and the gold findings that flipped."""
     from harness.results.compare import compare, to_markdown
 
+    weights_map = _weights(weights)
     with open_store() as st:
-        res = compare(st, run_a, run_b, n_boot=n_boot, k=k)
+        res = compare(st, run_a, run_b, n_boot=n_boot, k=k, weights=weights_map)
     if as_json:
         emit_json(res)
     else:
@@ -656,13 +661,15 @@ def gate_cmd(
     allow_missing: bool = typer.Option(False, "--allow-missing",
                                        help="Pass even if the candidate did not score some baseline reports."),
     k: Optional[int] = typer.Option(None, "--k", min=0, help=_K_VIEW),
+    weights: Optional[str] = typer.Option(None, "--weights", help=_WEIGHTS_VIEW),
 ) -> None:
     """CI regression gate: exit 0 (pass) or 1 (fail) with a one-line verdict; 2 on errors."""
     from harness.results.gate import run_gate
 
+    weights_map = _weights(weights)
     with open_store() as st:
         res = run_gate(st, baseline, candidate, metric=metric, max_drop=max_drop, junit=junit, json_out=json_out,
-                       allow_missing=allow_missing, k=k)
+                       allow_missing=allow_missing, k=k, weights=weights_map)
     typer.echo(res.line)
     if res.verdict != "pass":
         raise typer.Exit(1)

@@ -123,3 +123,31 @@ def test_weights_from_config_env_and_resume(capsys, here, monkeypatch):
     monkeypatch.setenv("HARNESS_WEIGHTS", "critical=much")
     rc, _, err = run(capsys, "config")
     assert rc == 2 and err.startswith("harness: error: HARNESS_WEIGHTS: weights: critical must be a non-negative")
+
+
+def test_compare_and_gate_read_the_view_of_the_weights_given(capsys, here):
+    assert run(capsys, "ingest", str(SAMPLE))[0] == 0
+    plain = json.loads(run(capsys, "bench", "--model", "replay:Claude", "--split", "all", "--json")[1])["run_id"]
+    rc, out, err = run(capsys, "bench", "--model", "replay:Claude", "--split", "all", "--weights", HEAVY, "--json")
+    heavy, weighted = _weighted(out)
+    # the plain run has no view under these weights yet: the error names the command that stores it
+    rc, out, err = run(capsys, "compare", plain, heavy, "--json", "--weights", HEAVY)
+    assert rc == 2 and f"harness rescore {plain} --weights {format_weights(parse_weights(HEAVY))}" in err
+    assert run(capsys, "rescore", plain, "--weights", HEAVY)[0] == 0
+    rc, out, err = run(capsys, "compare", plain, heavy, "--json", "--boot", "100", "--weights", HEAVY)
+    assert rc == 0, err
+    res = json.loads(out)
+    assert res["scorer_args"]["weights"] == parse_weights(HEAVY)
+    rw = next(m for m in res["metrics"] if m["metric"] == "recall_weighted")
+    assert rw["a"] == pytest.approx(weighted) and rw["b"] == pytest.approx(weighted) and rw["delta"] == 0
+    rc, out, err = run(capsys, "compare", plain, heavy, "--json", "--boot", "100")  # run A's own view...
+    assert rc == 2 and f"harness rescore {heavy}" in err  # ...which run B was not scored under
+    rc, out, err = run(capsys, "gate", "--baseline", plain, "--candidate", heavy, "--metric", "recall_weighted",
+                       "--weights", HEAVY, "--json-out", str(here / "g.json"))
+    assert rc == 0, err
+    assert json.loads((here / "g.json").read_text())["scorer_args"]["weights"] == parse_weights(HEAVY)
+    # a baseline file keeps the view it was exported with
+    assert run(capsys, "baseline", "export", plain, "-o", str(here / "base.json"))[0] == 0
+    rc, out, err = run(capsys, "gate", "--baseline", str(here / "base.json"), "--candidate", heavy,
+                       "--weights", HEAVY)
+    assert rc == 2 and "was exported with weights critical=3,important=2,suggestion=1" in err

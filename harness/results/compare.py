@@ -3,7 +3,7 @@ intervals, and the gold findings that flipped between the runs (found -> missed 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Mapping
 
 import polars as pl
 from pydantic import BaseModel, Field
@@ -77,9 +77,9 @@ def flips(gold_a: pl.DataFrame, gold_b: pl.DataFrame) -> list[Flip]:
 
 
 def compare(st: Store, run_a: str, run_b: str, *, n_boot: int = 1000, seed: int = 0,
-            k: int | None = None) -> Comparison:
-    """Both runs read under run A's own scored view (`k` changes its line tolerance); reads
-    stored scores only."""
+            k: int | None = None, weights: Mapping[str, float] | None = None) -> Comparison:
+    """Both runs read under run A's own scored view (`k` changes its line tolerance, `weights` its
+    severity weights: views stored by `harness rescore`); reads stored scores only."""
     import scorers
     from harness.results.stored_scores import read_scores, run_view
     from harness.store.runs import get_run
@@ -87,7 +87,7 @@ def compare(st: Store, run_a: str, run_b: str, *, n_boot: int = 1000, seed: int 
     ra, rb = get_run(st, run_a), get_run(st, run_b)
     if ra["run_id"] == rb["run_id"]:
         raise HarnessError("compare needs two different runs")
-    view = run_view(ra, k=k)
+    view = run_view(ra, k=k, weights=weights)
     scorer, args = view.scorer, view.args
     sa, ga = read_scores(st, ra, view)
     sb, gb = read_scores(st, rb, view)

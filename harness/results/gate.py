@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 from xml.etree import ElementTree as ET
 
 import polars as pl
 from pydantic import BaseModel, Field, ValidationError
 
 from harness.core.errors import HarnessError
+from harness.core.weights import DEFAULT_WEIGHTS
 from harness.results.compare import LOWER_IS_BETTER
 from harness.store import Store
 
@@ -93,14 +94,15 @@ def _per_report(frame: pl.DataFrame) -> pl.DataFrame:
     return scorers.with_metrics(summed)
 
 
-def export_baseline(st: Store, run_id: str, *, k: int | None = None) -> Baseline:
+def export_baseline(st: Store, run_id: str, *, k: int | None = None,
+                    weights: Mapping[str, float] | None = None) -> Baseline:
     """The baseline of a run's stored scores under its own scored view (`k` changed if given)."""
     import scorers
     from harness.results.stored_scores import read_scores, run_view
     from harness.store.runs import get_run
 
     run = get_run(st, run_id)
-    view = run_view(run, k=k)
+    view = run_view(run, k=k, weights=weights)
     scorer, args = view.scorer, view.args
     frame, _ = read_scores(st, run, view)
     if frame.height == 0:
@@ -145,23 +147,31 @@ def read_baseline(path: str | Path) -> Baseline:
         raise HarnessError(f"baseline {p} is damaged: {where}: {first['msg']}") from None
 
 
-def _baseline_source(st: Store, baseline: str, k: int | None = None) -> tuple[Baseline, str]:
+def _baseline_source(st: Store, baseline: str, k: int | None = None,
+                     weights: Mapping[str, float] | None = None) -> tuple[Baseline, str]:
     """A baseline FILE (when the path exists or ends in .json) or a stored RUN (under its own
-    view, `k` changed if given: a file's view is the one it was exported with)."""
+    view, `k` / `weights` changed if given: a file's view is the one it was exported with)."""
     p = Path(baseline)
     if p.exists() or p.suffix.lower() == ".json":
         b = read_baseline(p)
         if k is not None and b.scorer_args.get("k") != k:
             raise HarnessError(f"baseline {p} was exported with k={b.scorer_args.get('k')}, not k={k}",
                                hint="export the baseline with the same --k, or drop --k")
+        if weights is not None and b.scorer_args.get("weights", DEFAULT_WEIGHTS) != dict(weights):
+            from harness.core.weights import format_weights
+
+            raise HarnessError(f"baseline {p} was exported with weights "
+                               f"{format_weights(b.scorer_args.get('weights', DEFAULT_WEIGHTS))}, not "
+                               f"{format_weights(weights)}", hint="drop --weights: a file's view is fixed")
         return b, str(p)
-    return export_baseline(st, baseline, k=k), f"run {baseline}"
+    return export_baseline(st, baseline, k=k, weights=weights), f"run {baseline}"
 
 
 # -- gate ----------------------------------------------------------------------------------------
 
 def gate(st: Store, baseline: str, candidate: str, *, metric: str = "f1", max_drop: float = 0.02,
-         allow_missing: bool = False, n_boot: int = 1000, seed: int = 0, k: int | None = None) -> GateResult:
+         allow_missing: bool = False, n_boot: int = 1000, seed: int = 0, k: int | None = None,
+         weights: Mapping[str, float] | None = None) -> GateResult:
     """The verdict from stored scores only: the candidate is read under the baseline's view."""
     import scorers
     from harness.results.stored_scores import read_scores, view_of
@@ -171,7 +181,7 @@ def gate(st: Store, baseline: str, candidate: str, *, metric: str = "f1", max_dr
         raise HarnessError(f"unknown metric {metric!r}", hint=f"one of {', '.join(scorers.METRIC_FIELDS)}")
     if max_drop < 0:
         raise HarnessError("--max-drop must be >= 0")
-    base, source = _baseline_source(st, baseline, k)
+    base, source = _baseline_source(st, baseline, k, weights)
     cand_run = get_run(st, candidate)
     # the candidate is read under the baseline's scorer and args, whatever its own config says
     cand_frame, _ = read_scores(st, cand_run, view_of(base.scorer, base.scorer_args))
@@ -231,10 +241,12 @@ def junit_xml(res: GateResult, elapsed_s: float = 0.0) -> str:
 
 def run_gate(st: Store, baseline: str, candidate: str, *, metric: str = "f1", max_drop: float = 0.02,
              junit: str | Path | None = None, json_out: str | Path | None = None,
-             allow_missing: bool = False, k: int | None = None) -> GateResult:
+             allow_missing: bool = False, k: int | None = None,
+             weights: Mapping[str, float] | None = None) -> GateResult:
     """`harness gate`: the verdict, with the JUnit XML and JSON files written (before any exit)."""
     t0 = time.perf_counter()
-    res = gate(st, baseline, candidate, metric=metric, max_drop=max_drop, allow_missing=allow_missing, k=k)
+    res = gate(st, baseline, candidate, metric=metric, max_drop=max_drop, allow_missing=allow_missing, k=k,
+               weights=weights)
     elapsed = time.perf_counter() - t0
     for path, text in ((junit, lambda: junit_xml(res, elapsed)),
                        (json_out, lambda: res.model_dump_json(indent=2) + "\n")):

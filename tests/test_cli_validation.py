@@ -148,3 +148,14 @@ def test_identical_copies_are_not_a_clash(capsys, tmp_path):
         (tmp_path / name).write_text(src)
     rc, out, _ = run(capsys, "ingest", str(tmp_path))
     assert rc == 0 and "1 report(s) stored from 2 file(s)" in out
+
+
+def test_review_whose_findings_carry_no_severity_says_so(capsys, tmp_path):
+    run(capsys, "ingest", str(SAMPLE))
+    md = tmp_path / "review.md"
+    md.write_text("# Review\n\n### Finding 1: Retry loop never ends\n\n`a.go:3` spins.\n\n"
+                  "### Finding 2: Missing close\n\n`b.go:9` leaks.\n")
+    rc, out, err = run(capsys, "score", RID, "--findings", str(md), "--json")
+    assert rc == 0 and json.loads(out)["predictions"] == []
+    assert err.startswith("harness: warning: ") and len(err.splitlines()) == 1
+    assert "2 finding heading(s) carry no severity" in err

@@ -48,8 +48,11 @@ def read_findings(path: str | Path) -> list[Finding]:
         from harness.gold.parse import parse_review
     except ImportError:
         raise HarnessError(f"{p}: markdown reviews need harness.gold.parse, which is not installed") from None
-    findings = list(parse_review(text).findings)
-    if not findings:
+    noticed: list = []
+    findings = list(parse_review(text, warnings=noticed).findings)
+    for w in noticed:
+        warn(f"{p}: {w.message}")
+    if not findings and not noticed:
         warn(f"{p}: the review parses to 0 findings (see `harness schema findings` for the JSON form)")
     return findings
 

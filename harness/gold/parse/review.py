@@ -146,10 +146,12 @@ def review_from_window(doc: Doc, lo: int, hi: int, agent: str, model: str | None
                        coverage=cov, verdict=verdict, status=status, text=text)
 
 
-def parse_review(text: str, agent: str | None = None, model: str | None = None) -> AgentReview:
-    """Parse ONE reviewer's markdown review into its findings (never raises on drift)."""
+def parse_review(text: str, agent: str | None = None, model: str | None = None,
+                 warnings: list[ParseWarning] | None = None) -> AgentReview:
+    """Parse ONE reviewer's markdown review into its findings (never raises on drift); what the
+    parser noticed on the way (e.g. finding headings without a severity) is appended to `warnings`."""
     doc = Doc(text)
-    warnings: list[ParseWarning] = []
+    warnings = [] if warnings is None else warnings
     fam = agent or model or "unknown"
     review = review_from_window(doc, 0, len(doc.blocks), fam, model, None, KNOWN_FAMILIES, "review", warnings)
     review.family = agent_family(model or fam)

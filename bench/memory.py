@@ -35,25 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 import arenas  # noqa: E402, I001 - first: it sets the malloc arenas before polars or DuckDB start threads
+from rss import rss_mb, slope  # noqa: E402
 from loopback import LoopbackServer  # noqa: E402
 from runner_data import populate, populated  # noqa: E402
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _slope(points: list[tuple[int, float]]) -> float:
-    """Least-squares MB per 1,000 cases through (cases done, RSS MB) points."""
-    if len(points) < 2:
-        return float("nan")
-    mx = sum(d for d, _ in points) / len(points)
-    my = sum(r for _, r in points) / len(points)
-    var = sum((d - mx) ** 2 for d, _ in points)
-    return sum((d - mx) * (r - my) for d, r in points) / var * 1000 if var else float("nan")
 
 
 def main() -> None:
@@ -114,7 +98,7 @@ def main() -> None:
     peak_at, peak = max(samples, key=lambda s: s[1])
     per_k = (end[1] - warm[1]) / max(1, (end[0] - warm[0])) * 1000
     after = [(d, r) for d, r in samples if d >= warm[0]]
-    slope = _slope(after)
+    lsq = slope(after)
     # RSS swings by ~30 MB as the store's file is opened and closed (every 2 s): the least-squares
     # line through the lows and through the highs of each 1,000 cases tells what is kept between
     # openings and what an open file adds
@@ -128,8 +112,8 @@ def main() -> None:
     print(f"{args.cases} cases at concurrency {args.concurrency} in {wall:.1f} s; RSS at {warm[0]} cases "
           f"{warm[1]:.0f} MB, at the end {end[1]:.0f} MB, peak {peak:.0f} MB at {peak_at} cases; "
           f"growth {per_k:+.1f} MB per 1,000 cases (least-squares slope over {len(after)} samples: "
-          f"{slope:+.2f} MB per 1,000)")
-    print(f"lows of each 1,000 cases: {_slope(lows):+.2f} MB per 1,000; highs: {_slope(highs):+.2f} MB per 1,000 "
+          f"{lsq:+.2f} MB per 1,000)")
+    print(f"lows of each 1,000 cases: {slope(lows):+.2f} MB per 1,000; highs: {slope(highs):+.2f} MB per 1,000 "
           f"(lows {lows[0][1]:.0f} -> {lows[-1][1]:.0f} MB, highs {highs[0][1]:.0f} -> {highs[-1][1]:.0f} MB)")
     step = max(1, len(samples) // 10)
     print("cases done -> RSS MB: " + ", ".join(f"{d}: {r:.0f}" for d, r in samples[::step]))

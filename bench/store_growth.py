@@ -25,23 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import arenas  # noqa: E402, I001 - first: it sets the malloc arenas before polars or DuckDB start threads
+from rss import rss_mb, slope  # noqa: E402
 
 RUN_TABLES = ("run_cases", "run_predictions", "scores", "score_labels")
 CACHE_TABLES = ("model_calls", "case_memo")
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _slope(points: list[tuple[int, float]]) -> float:
-    n = len(points)
-    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
-    var = sum((x - mx) ** 2 for x, _ in points)
-    return sum((x - mx) * (y - my) for x, y in points) / var * 1000 if var else float("nan")
 
 
 def _rows(run_store: Path, tables: list[str]):
@@ -111,8 +98,8 @@ def main() -> None:
         st.close()
         points.append((done, before, rss_mb()))
     warm = points[len(points) // 10:]
-    print(f"RSS per 1,000 cases (least squares after the first 10%): file open {_slope([(d, b) for d, b, _ in warm]):+.2f} MB, "
-          f"closed {_slope([(d, a) for d, _, a in warm]):+.2f} MB (open {warm[0][1]:.0f} -> {warm[-1][1]:.0f} MB, "
+    print(f"RSS per 1,000 cases (least squares after the first 10%): file open {slope([(d, b) for d, b, _ in warm]):+.2f} MB, "
+          f"closed {slope([(d, a) for d, _, a in warm]):+.2f} MB (open {warm[0][1]:.0f} -> {warm[-1][1]:.0f} MB, "
           f"closed {warm[0][2]:.0f} -> {warm[-1][2]:.0f} MB; {len(points)} closes)")
     shutil.rmtree(work.parent, ignore_errors=True)
 

@@ -310,7 +310,7 @@ class RunWriter:
 def _unstored(st: Store, cases: list[tuple[CaseResult, str | None]]) -> list[tuple[CaseResult, str | None]]:
     """The cases of a batch not stored yet, each once: a case is never stored twice, whether it was
     stored by an earlier attempt of the run or by another process resuming it. Asked of the store
-    per batch (one indexed read) rather than remembered: a long run holds nothing per case."""
+    per batch (one read of the run's cases) rather than remembered: a long run holds nothing per case."""
     stored: set[tuple[str, str, int]] = set()
     for run_id in {c.run_id for c, _ in cases}:
         ids = sorted({c.report_id for c, _ in cases if c.run_id == run_id})

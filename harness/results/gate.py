@@ -24,7 +24,7 @@ import polars as pl
 from pydantic import BaseModel, Field, ValidationError
 
 from harness.core.errors import HarnessError
-from harness.core.weights import DEFAULT_WEIGHTS
+from harness.core.weights import DEFAULT_WEIGHTS, format_weights
 from harness.results.compare import LOWER_IS_BETTER
 from harness.store import Store
 
@@ -158,8 +158,6 @@ def _baseline_source(st: Store, baseline: str, k: int | None = None,
             raise HarnessError(f"baseline {p} was exported with k={b.scorer_args.get('k')}, not k={k}",
                                hint="export the baseline with the same --k, or drop --k")
         if weights is not None and b.scorer_args.get("weights", DEFAULT_WEIGHTS) != dict(weights):
-            from harness.core.weights import format_weights
-
             raise HarnessError(f"baseline {p} was exported with weights "
                                f"{format_weights(b.scorer_args.get('weights', DEFAULT_WEIGHTS))}, not "
                                f"{format_weights(weights)}", hint="drop --weights: a file's view is fixed")

@@ -62,7 +62,8 @@ def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
 # A case's memo is its whole result (findings, score, stats: ~3 KB of JSON with the synthetic
 # cases, more with real answers), written for every case of a run. Stored deflated: a long run's
 # memory follows the size of what DuckDB rewrites when it checkpoints the table (bench/memory.py:
-# a +40 MB peak at ~8,400 cases without the memo rows at all). Values written before are plain JSON.
+# the memo rows make a +40 MB peak at ~8,400 cases; a run without them has none). Values written
+# before are plain JSON.
 _PACKED = "zlib:"
 
 

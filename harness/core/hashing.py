@@ -36,3 +36,12 @@ def content_hash(obj: Any, length: int | None = None) -> str:
         data = canonical_json(obj).encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()
     return digest[:length] if length else digest
+
+
+def key_id(key: str) -> int:
+    """A cache key's 64-bit id: the first 16 hex digits of its sha256, as an unsigned integer.
+
+    The cache tables are indexed by it (a small index in memory; migration 0016 computes the
+    same in SQL: `('0x' || left(sha256(key), 16))::UBIGINT`). Lookups compare the key too.
+    """
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:16], 16)

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from harness.core.errors import NotFound
-from harness.core.hashing import canonical_json, content_hash
+from harness.core.hashing import canonical_json, content_hash, key_id
 from harness.core.secrets import redact
 from harness.core.runs import CaseResult, CaseStatus, RunConfig, RunStatus
 from harness.store import Store
@@ -27,16 +27,16 @@ from harness.store import Store
 
 
 def cache_get(st: Store, key: str) -> dict[str, Any] | None:
-    return _cache_row(st.one(_CACHE_GET, [key]))
+    return _cache_row(st.one(_CACHE_GET, [key_id(key), key]))
 
 
 def cache_put(st: Store, key: str, *, model: str, epoch: int, response: str, finish_reason: str | None,
               input_tokens: int | None, output_tokens: int | None, cost: float | None, duration_s: float,
               cached_input_tokens: int | None = None) -> None:
     st.execute(
-        "INSERT INTO model_calls (key, model, epoch, response, finish_reason, input_tokens, output_tokens,"
-        " cost, duration_s, cached_input_tokens) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
-        [key, model, epoch, redact(response), finish_reason, input_tokens, output_tokens, cost, duration_s,
+        "INSERT INTO model_calls (id, key, model, epoch, response, finish_reason, input_tokens, output_tokens,"
+        " cost, duration_s, cached_input_tokens) VALUES (?::UBIGINT,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+        [key_id(key), key, model, epoch, redact(response), finish_reason, input_tokens, output_tokens, cost, duration_s,
          cached_input_tokens],
     )
 
@@ -53,9 +53,11 @@ def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
     """Stored memo values of the given keys (absent keys are left out)."""
     out: dict[str, dict[str, Any]] = {}
     for i in range(0, len(keys), 512):
-        chunk = keys[i:i + 512]
-        for key, value in st.all("SELECT key, value FROM case_memo WHERE list_contains(?, key)", [chunk]):
-            out[key] = json.loads(memo_text(value))
+        chunk = set(keys[i:i + 512])
+        for key, value in st.all("SELECT key, value FROM case_memo WHERE list_contains(?::UBIGINT[], id)",
+                                 [[key_id(k) for k in chunk]]):
+            if key in chunk:  # the id found it; the key makes the hit exact
+                out[key] = json.loads(memo_text(value))
     return out
 
 
@@ -78,8 +80,8 @@ def memo_text(value: str) -> str:
 
 
 def memo_put(st: Store, key: str, kind: str, value: Any) -> None:
-    st.execute("INSERT INTO case_memo (key, kind, value) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-               [key, kind, redact(canonical_json(value))])
+    st.execute("INSERT INTO case_memo (id, key, kind, value) VALUES (?::UBIGINT, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+               [key_id(key), key, kind, redact(canonical_json(value))])
 
 
 # -- runs ---------------------------------------------------------------------------------
@@ -272,7 +274,8 @@ class RunWriter:
         with self.st.transaction():
             if cache_rows:
                 # ON CONFLICT: another process may have cached the same request meanwhile
-                frame = pl.DataFrame([{"key": k, **{c: r[c] for c in _CACHE_COLS}} for k, r in cache_rows],
+                frame = pl.DataFrame([{"id": key_id(k), "key": k, **{c: r[c] for c in _CACHE_COLS}}
+                                      for k, r in cache_rows],
                                      schema=_CACHE_SCHEMA)
                 self.st.insert_frame("model_calls", frame, ignore_conflicts=True)
             fresh = _unstored(self.st, cases)
@@ -281,9 +284,10 @@ class RunWriter:
                 self.written_cases += len(fresh)
                 memo = [(k, v) for c, k in fresh if k and (v := _memo_value(c)) is not None]
                 if memo:
-                    frame = pl.DataFrame({"key": [k for k, _ in memo], "kind": ["case"] * len(memo),
+                    frame = pl.DataFrame({"id": [key_id(k) for k, _ in memo], "key": [k for k, _ in memo],
+                                          "kind": ["case"] * len(memo),
                                           "value": [pack_memo(redact(canonical_json(v))) for _, v in memo]},
-                                         schema={"key": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
+                                         schema={"id": pl.UInt64, "key": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
                     self.st.insert_frame("case_memo", frame, ignore_conflicts=True)
         self.commits += 1
         with self._pending_lock:
@@ -367,11 +371,11 @@ def _memo_value(case: CaseResult) -> dict[str, Any] | None:
 
 _CACHE_COLS = ("model", "epoch", "response", "finish_reason", "input_tokens", "output_tokens", "cost", "duration_s",
                "cached_input_tokens")
-_CACHE_SCHEMA = {"key": pl.Utf8, "model": pl.Utf8, "epoch": pl.Int32, "response": pl.Utf8, "finish_reason": pl.Utf8,
+_CACHE_SCHEMA = {"id": pl.UInt64, "key": pl.Utf8, "model": pl.Utf8, "epoch": pl.Int32, "response": pl.Utf8, "finish_reason": pl.Utf8,
                  "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cost": pl.Float64, "duration_s": pl.Float64,
                  "cached_input_tokens": pl.Int64}
 _CACHE_GET = ("SELECT response, finish_reason, input_tokens, output_tokens, cost, duration_s, cached_input_tokens"
-              " FROM model_calls WHERE key = ?")
+              " FROM model_calls WHERE id = ?::UBIGINT AND key = ?")
 
 
 def _cache_row(row: tuple | None) -> dict[str, Any] | None:

@@ -247,19 +247,25 @@ class Store:
             rel = self.con.sql(sql, params=params) if params is not None else self.con.sql(sql)
             return rel.pl() if rel is not None else pl.DataFrame()
 
-    def insert_frame(self, table: str, frame: Any, *, ignore_conflicts: bool = False) -> None:
+    def insert_frame(self, table: str, frame: Any, *, ignore_conflicts: bool = False,
+                     returning: tuple[str, ...] = ()) -> list[tuple]:
         """One vectorised INSERT of a polars frame or arrow table, by column name.
 
         DuckDB's executemany pays per row; registering the frame inserts it in one statement.
-        `ignore_conflicts` skips rows whose primary key is already stored (cache tables).
+        `ignore_conflicts` skips rows whose primary key is already stored (cache tables); with
+        `returning` columns, the rows actually inserted are returned (the conflict check uses the
+        table's index: no scan of what is stored).
         """
         names = frame.column_names if hasattr(frame, "column_names") else frame.columns  # arrow / polars
         cols = ", ".join(f'"{c}"' for c in names)
         tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+        if returning:
+            tail += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
         with self._lock:
             self.con.register("_batch", frame)
             try:
-                self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch{tail}")
+                cur = self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch{tail}")
+                return cur.fetchall() if returning else []
             finally:
                 self.con.unregister("_batch")
 

@@ -134,11 +134,7 @@ def finished_cases(st: Store, run_id: str) -> set[tuple[str, int]]:
 def put_case(st: Store, case: CaseResult) -> bool:
     """Store one finished case and its predictions atomically; False if it was already stored."""
     with st.transaction():
-        if st.one("SELECT 1 FROM run_cases WHERE run_id = ? AND report_id = ? AND epoch = ?",
-                  [case.run_id, case.report_id, case.epoch]):
-            return False
-        _insert_cases(st, [case])
-    return True
+        return bool(_insert_cases(st, [case]))
 
 
 def _case_row(c: CaseResult) -> dict[str, Any]:
@@ -163,18 +159,27 @@ _PRED_SCHEMA = {"run_id": pl.Utf8, "report_id": pl.Utf8, "epoch": pl.Int32, "idx
                 "finding": pl.Utf8}
 
 
-def _insert_cases(st: Store, cases: list[CaseResult]) -> None:
-    """Insert cases, their predictions and their scores as vectorised inserts (callers hold a
-    transaction): a case is stored with its one score or not at all."""
+def _insert_cases(st: Store, cases: list[CaseResult]) -> list[CaseResult]:
+    """Insert the cases not stored yet, with their predictions and scores, as vectorised inserts
+    (callers hold a transaction); returns those it stored. A case is stored with its one score
+    or not at all, and never twice: the run's own cases table decides (its primary key, checked
+    by DuckDB's index as the rows go in), whether the case came earlier in this batch, from an
+    earlier attempt of the run, or from another process resuming it."""
     from harness.store.scores import StoredScore, insert_scores
 
-    cases_df = pl.DataFrame([_case_row(c) for c in cases], schema=_CASE_SCHEMA)
+    once: dict[tuple[str, str, int], CaseResult] = {}
+    for c in cases:
+        once.setdefault((c.run_id, c.report_id, c.epoch), c)
+    cases_df = pl.DataFrame([_case_row(c) for c in once.values()], schema=_CASE_SCHEMA)
+    new = st.insert_frame("run_cases", cases_df, ignore_conflicts=True, returning=("run_id", "report_id", "epoch"))
+    cases = [once[(r, rid, int(e))] for r, rid, e in new]
+    if not cases:
+        return []
     preds = [{"run_id": c.run_id, "report_id": c.report_id, "epoch": c.epoch, "idx": i,
               "severity": f.severity.value, "title": redact(f.title),
               "locations": [loc.model_dump() for loc in f.locations], "body": redact(f.body),
               "category": f.category, "finding": redact(f.model_dump_json(by_alias=True))}
              for c in cases for i, f in enumerate(c.findings)]
-    st.insert_frame("run_cases", cases_df)
     if preds:
         st.insert_frame("run_predictions", pl.DataFrame(preds, schema=_PRED_SCHEMA))
     insert_scores(st, [StoredScore(run_id=c.run_id, report_id=c.report_id, epoch=c.epoch, result=c.score,
@@ -183,6 +188,7 @@ def _insert_cases(st: Store, cases: list[CaseResult]) -> None:
         from harness.store.consolidation import insert_decisions
 
         insert_decisions(st, cases)
+    return cases
 
 
 class RunWriter:
@@ -278,11 +284,11 @@ class RunWriter:
                                       for k, r in cache_rows],
                                      schema=_CACHE_SCHEMA)
                 self.st.insert_frame("model_calls", frame, ignore_conflicts=True)
-            fresh = _unstored(self.st, cases)
-            if fresh:
-                _insert_cases(self.st, [c for c, _ in fresh])
-                self.written_cases += len(fresh)
-                memo = [(k, v) for c, k in fresh if k and (v := _memo_value(c)) is not None]
+            stored = _insert_cases(self.st, [c for c, _ in cases]) if cases else []
+            if stored:
+                self.written_cases += len(stored)
+                keys = {id(c): k for c, k in cases}
+                memo = [(k, v) for c in stored if (k := keys.get(id(c))) and (v := _memo_value(c)) is not None]
                 if memo:
                     frame = pl.DataFrame({"id": [key_id(k) for k, _ in memo], "key": [k for k, _ in memo],
                                           "kind": ["case"] * len(memo),
@@ -310,24 +316,6 @@ class RunWriter:
             self._queue.put(("stop", None, None))
             self._thread.join()
         self._raise_if_failed()
-
-
-def _unstored(st: Store, cases: list[tuple[CaseResult, str | None]]) -> list[tuple[CaseResult, str | None]]:
-    """The cases of a batch not stored yet, each once: a case is never stored twice, whether it was
-    stored by an earlier attempt of the run or by another process resuming it. Asked of the store
-    per batch (one read of the run's cases) rather than remembered: a long run holds nothing per case."""
-    stored: set[tuple[str, str, int]] = set()
-    for run_id in {c.run_id for c, _ in cases}:
-        ids = sorted({c.report_id for c, _ in cases if c.run_id == run_id})
-        stored |= {(run_id, r, int(e)) for r, e in st.all(
-            "SELECT report_id, epoch FROM run_cases WHERE run_id = ? AND list_contains(?, report_id)", [run_id, ids])}
-    fresh = []
-    for case, memo_key in cases:
-        key = (case.run_id, case.report_id, case.epoch)
-        if key not in stored:
-            stored.add(key)
-            fresh.append((case, memo_key))
-    return fresh
 
 
 class KeyFilter:

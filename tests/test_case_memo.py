@@ -108,22 +108,74 @@ def test_fully_memoised_rerun_imports_neither_dspy_nor_litellm(tmp_path, server)
     assert out.stdout.split("\n")[0] == "0 3 3 []"
 
 
-def test_memo_values_are_stored_deflated_and_plain_ones_still_read(store, server):
-    populate(store, 3)
-    bench(store, server)
-    values = [v for (v,) in store.all("SELECT value FROM case_memo WHERE kind = 'case'")]
-    assert len(values) == 3 and all(v.startswith("zlib:") for v in values)
-    replayed = bench(store, server)
-    # a store written before values were deflated: the same memo as plain JSON replays the same
-    from harness.store.runs import memo_get_many, memo_text
+def test_memo_values_refer_to_stored_cases_and_older_whole_results_still_read(store, server):
+    import json
 
-    keys = [k for (k,) in store.all("SELECT key FROM case_memo WHERE kind = 'case'")]
-    packed = memo_get_many(store, keys)
-    for key in keys:
-        plain = memo_text(store.one("SELECT value FROM case_memo WHERE key = ?", [key])[0])
-        assert plain.startswith("{")
-        store.execute("UPDATE case_memo SET value = ? WHERE key = ?", [plain, key])
-    assert memo_get_many(store, keys) == packed
+    from harness.core.memo import replay
+    from harness.store.runs import memo_get_many, pack_memo
+    from harness.store.scores import get_score
+
+    populate(store, 3)
+    first = bench(store, server)
+    values = [json.loads(v) for (v,) in store.all("SELECT value FROM case_memo WHERE kind = 'case'")]
+    assert len(values) == 3 and all(set(v) == {"ref"} and v["ref"]["run_id"] == first.run_id for v in values)
+    replayed = bench(store, server)
+    assert server.requests == 3 and (replayed.model_calls, replayed.cache_hits) == (0, 3)
+
+    # a reference comes back as the whole result, the one the case's full path stored
+    keys = [k for (k,) in store.all("SELECT key FROM case_memo WHERE kind = 'case' ORDER BY key")]
+    whole = memo_get_many(store, keys)
+    assert set(whole) == set(keys)
+    for value in whole.values():
+        case = replay(value, "next")
+        stored = get_score(store, first.run_id, case.report_id, epoch=case.epoch)
+        assert case.score.model_dump(exclude={"report_id"}) == stored.model_dump(exclude={"report_id"})
+        assert len(case.findings) == store.one("SELECT count(*) FROM run_predictions WHERE run_id = ? AND"
+                                               " report_id = ? AND epoch = ?",
+                                               [first.run_id, case.report_id, case.epoch])[0]
+
+    # stores written before: whole results, deflated (one) or plain JSON (the others), replay the same
+    for i, key in enumerate(keys):
+        text = json.dumps(whole[key])
+        store.execute("UPDATE case_memo SET value = ? WHERE key = ?", [pack_memo(text) if i == 0 else text, key])
+    assert memo_get_many(store, keys) == whole
     again = bench(store, server)
     assert server.requests == 3 and (again.model_calls, again.cache_hits) == (0, 3)
     assert _cases(store, again.run_id) == _cases(store, replayed.run_id)
+
+
+def test_a_reference_to_a_case_no_longer_stored_is_a_miss(store, server):
+    from harness.store.runs import memo_get_many
+    from harness.store.scores import delete_scores
+
+    populate(store, 2)
+    first = bench(store, server)
+    keys = [k for (k,) in store.all("SELECT key FROM case_memo WHERE kind = 'case'")]
+    assert len(memo_get_many(store, keys)) == 2
+    delete_scores(store, first.run_id)  # the referenced scores are gone (the run's cases stay)
+    assert memo_get_many(store, keys) == {}
+    again = bench(store, server)  # the full path over the model-call cache, nothing lost
+    assert server.requests == 2 and (again.model_calls, again.cache_hits, again.scored) == (0, 2, 2)
+
+
+def test_a_rescore_of_the_referenced_run_forgets_its_references(store, server):
+    """Its scores are replaced (maybe against other gold or by other scorer code): the memo
+    no longer vouches for them, so the next run takes the full path."""
+    from harness.benchmark.case_score import rescore
+
+    populate(store, 2)
+    first = bench(store, server)
+    other = bench(store, server, epochs=1, scorer="default", temperature=0.5)  # its own memo entries
+    n_other = store.one("SELECT count(*) FROM case_memo WHERE kind = 'case' AND value LIKE ?",
+                        [f'%"{other.run_id}"%'])[0]
+    assert n_other == 2
+    rescore(store, first.run_id)
+    left = [v for (v,) in store.all("SELECT value FROM case_memo WHERE kind = 'case'")]
+    assert len(left) == 2 and all(other.run_id in v for v in left)
+    again = bench(store, server)
+    assert (again.model_calls, again.cache_hits, again.scored) == (0, 2, 2)
+    scored = ("report_id", "epoch", "status", "tp", "fp", "fn")
+    assert [{k: c[k] for k in scored} for c in _cases(store, again.run_id)] == \
+        [{k: c[k] for k in scored} for c in _cases(store, first.run_id)]
+    assert store.one("SELECT count(*) FROM case_memo WHERE kind = 'case' AND value LIKE ?",
+                     [f'%"{again.run_id}"%'])[0] == 2  # the full path memoised its cases afresh

@@ -28,7 +28,7 @@ def dump_table(st: Any, table: str, where: str = "", *, stamps: bool = True) -> 
     cols = ", ".join(f'"{c}"::VARCHAR' for c in names)
     rows = st.all(f'SELECT {cols} FROM "{table}" {where}')
     if table == "case_memo" and "value" in names:  # stored deflated: compare (and scan) the JSON itself
-        from harness.store.runs import memo_text
+        from harness.store.memo import memo_text
 
         i = names.index("value")
         rows = [r[:i] + (memo_text(r[i]),) + r[i + 1:] for r in rows]

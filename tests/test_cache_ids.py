@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from harness.core.hashing import content_hash, key_id
 from harness.store import Store, migrations
+from harness.store import memo
 from harness.store import runs as sql
 
 
@@ -46,7 +47,7 @@ def test_migration_keeps_every_cached_answer_and_memo(tmp_path):
             row = sql.cache_get(st, content_hash(f"request {i}"))
             assert row is not None and row["response"] == f'{{"answer": {i}}}' and row["cost"] is None
         key = "case:" + content_hash("case")
-        assert sql.memo_get_many(st, [key, "case:absent"]) == {key: {"score": 1}}
+        assert memo.memo_get_many(st, [key, "case:absent"]) == {key: {"score": 1}}
         ids = {k: i for k, i in st.all("SELECT key, id FROM model_calls")}
         assert ids == {k: key_id(k) for k in ids}
 
@@ -56,12 +57,12 @@ def test_a_key_sharing_the_id_of_a_cached_key_is_no_hit(tmp_path):
     with Store(tmp_path / "s.duckdb") as st:
         sql.cache_put(st, "k1", model="m", epoch=0, response="one", finish_reason="stop", input_tokens=1,
                       output_tokens=1, cost=0.0, duration_s=0.1)
-        sql.memo_put(st, "m1", "case", {"v": 1})
+        memo.memo_put(st, "m1", "case", {"v": 1})
         # forge the collision: a stored row whose key is another key of the same id
         st.execute("UPDATE model_calls SET key = 'k1-other' WHERE key = 'k1'")
         st.execute("UPDATE case_memo SET key = 'm1-other' WHERE key = 'm1'")
         assert sql.cache_get(st, "k1") is None
-        assert sql.memo_get_many(st, ["m1"]) == {}
+        assert memo.memo_get_many(st, ["m1"]) == {}
         # and storing the colliding key leaves the first row alone (that request is not cached)
         sql.cache_put(st, "k1", model="m", epoch=0, response="two", finish_reason="stop", input_tokens=1,
                       output_tokens=1, cost=0.0, duration_s=0.1)

@@ -112,7 +112,7 @@ def test_memo_values_refer_to_stored_cases_and_older_whole_results_still_read(st
     import json
 
     from harness.core.memo import replay
-    from harness.store.runs import memo_get_many, pack_memo
+    from harness.store.memo import memo_get_many, pack_memo
     from harness.store.scores import get_score
 
     populate(store, 3)
@@ -145,7 +145,7 @@ def test_memo_values_refer_to_stored_cases_and_older_whole_results_still_read(st
 
 
 def test_a_reference_to_a_case_no_longer_stored_is_a_miss(store, server):
-    from harness.store.runs import memo_get_many
+    from harness.store.memo import memo_get_many
     from harness.store.scores import delete_scores
 
     populate(store, 2)

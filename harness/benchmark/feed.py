@@ -50,7 +50,7 @@ class CaseFeed:
 
     def __iter__(self) -> Iterator[tuple[Any, Any, int, str | None, dict | None]]:
         from harness.gold.build import build_golds
-        from harness.store import runs as sql
+        from harness.store.memo import memo_get_many
 
         ids = list(self._epochs)
         assigned = None
@@ -78,7 +78,7 @@ class CaseFeed:
                         gid = memo.gold_identity(golds[report.id])
                         for e in self._epochs[report.id]:
                             keys[(report.id, e)] = memo.case_key(self.cfg, case.inputs, e, gid)
-            found = sql.memo_get_many(self.store, list(keys.values())) if keys else {}
+            found = memo_get_many(self.store, list(keys.values())) if keys else {}
             for case, report in pairs:
                 epochs = self._epochs.pop(report.id)
                 self._left[report.id] = len(epochs)

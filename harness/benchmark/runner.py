@@ -160,7 +160,7 @@ def _program_for(store: Store, model: str, program: str,
         return None, replay_model(agent), replay_program_hash(agent)
     from harness.benchmark.consolidate.run import check_program
     from harness.core import memo
-    from harness.store import runs as sql
+    from harness.store.memo import memo_get_many, memo_put
 
     check_program(store, program, task)
     saved = None
@@ -178,13 +178,13 @@ def _program_for(store: Store, model: str, program: str,
             built.append(get_program(program, store=store))
         return built[0]
 
-    known = sql.memo_get_many(store, [key]).get(key)
+    known = memo_get_many(store, [key]).get(key)
     if known is not None:
         return module, program, known["hash"]
     from harness.benchmark.programs import program_hash
 
     phash = program_hash(module())
-    sql.memo_put(store, key, "program", {"hash": phash})
+    memo_put(store, key, "program", {"hash": phash})
     return module, program, phash
 
 

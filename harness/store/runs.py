@@ -6,13 +6,11 @@ echoes an API key must not persist it.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import queue
 import threading
 import time
-import zlib
 from typing import Any
 
 import polars as pl
@@ -22,6 +20,7 @@ from harness.core.hashing import canonical_json, content_hash, key_id
 from harness.core.secrets import redact
 from harness.core.runs import CaseResult, CaseStatus, RunConfig, RunStatus
 from harness.store import Store
+from harness.store.memo import memo_ref, pack_memo
 
 # -- model-call cache ---------------------------------------------------------------------
 
@@ -44,121 +43,6 @@ def cache_put(st: Store, key: str, *, model: str, epoch: int, response: str, fin
 def cache_size(st: Store) -> int:
     row = st.one("SELECT count(*) FROM model_calls")
     return int(row[0]) if row else 0
-
-
-# -- case memo (harness.core.memo) -------------------------------------------------------
-
-
-def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """Stored memo values of the given keys (absent keys are left out). A value that refers to a
-    stored case (see `memo_ref`) comes back as that case's whole result; a reference whose case
-    is gone (its run or score deleted) is left out, so that case simply runs again."""
-    out: dict[str, dict[str, Any]] = {}
-    refs: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(keys), 512):
-        chunk = set(keys[i:i + 512])
-        for key, value in st.all("SELECT key, value FROM case_memo WHERE list_contains(?::UBIGINT[], id)",
-                                 [[key_id(k) for k in chunk]]):
-            if key in chunk:  # the id found it; the key makes the hit exact
-                v = json.loads(memo_text(value))
-                if isinstance(v, dict) and set(v) == {"ref"}:
-                    refs[key] = v["ref"]
-                else:
-                    out[key] = v
-    if refs:
-        out.update(_stored_results(st, refs))
-    return out
-
-
-def memo_ref(case: CaseResult) -> dict[str, Any] | None:
-    """The memo value of a scored case as a reference to its rows in the run tables, which hold
-    all of its result; None when a reference cannot rebuild it (no score, consolidate decisions)."""
-    if case.score is None or case.decisions:
-        return None
-    from harness.core.scores import args_hash
-
-    return {"ref": {"run_id": case.run_id, "report_id": case.report_id, "epoch": case.epoch,
-                    "scorer": case.score.scorer, "args_hash": args_hash(case.score.args)}}
-
-
-def forget_memo_refs(st: Store, run_ids: list[str]) -> None:
-    """Drop the memo entries that refer to these runs' cases: their scores are being replaced (a
-    re-score: maybe other gold, other scorer code), and a memo hit must be what its key says."""
-    for run_id in run_ids:
-        st.execute("DELETE FROM case_memo WHERE kind = 'case' AND starts_with(value, '{\"ref\":')"
-                   " AND json_extract_string(value, '$.ref.run_id') = ?", [run_id])
-
-
-def _stored_results(st: Store, refs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Memo values (harness.core.memo.memo_value's shape) rebuilt from the run tables, by key."""
-    out: dict[str, dict[str, Any]] = {}
-    by_run: dict[str, dict[tuple[str, int], str]] = {}
-    for key, r in refs.items():
-        by_run.setdefault(r["run_id"], {})[(r["report_id"], int(r["epoch"]))] = key
-    for run_id, wanted in by_run.items():
-        ids = sorted({rid for rid, _ in wanted})
-        args = [run_id, ids]
-        where = "run_id = ? AND list_contains(?, report_id)"
-        cases = {(r[0], int(r[1])): r for r in st.all(
-            "SELECT report_id, epoch, status, error, error_kind, raw_response, model_calls, cache_hits,"
-            f" input_tokens, output_tokens, cost, tool_calls FROM run_cases WHERE {where}", args)}
-        findings: dict[tuple[str, int], list[Any]] = {}
-        for rid, e, finding in st.all(f"SELECT report_id, epoch, finding FROM run_predictions WHERE {where}"
-                                      " ORDER BY report_id, epoch, idx", args):
-            findings.setdefault((rid, int(e)), []).append(json.loads(finding))
-        scores = {(r[0], int(r[1]), r[2], r[3]): r for r in st.all(
-            "SELECT report_id, epoch, scorer, args_hash, args, metrics, counts, feedback, judge_usage, gold_hash"
-            f" FROM scores WHERE {where}", args)}
-        labels: dict[tuple[str, int, str, str], dict[str, list[Any]]] = {}
-        for rid, e, name, ah, side, evidence in st.all(
-                "SELECT report_id, epoch, scorer, args_hash, side, evidence FROM score_labels"
-                f" WHERE {where} ORDER BY report_id, epoch, scorer, args_hash, side, idx", args):
-            labels.setdefault((rid, int(e), name, ah), {}).setdefault(side, []).append(json.loads(evidence))
-        for (rid, epoch), key in wanted.items():
-            ref = refs[key]
-            case = cases.get((rid, epoch))
-            score = scores.get((rid, epoch, ref["scorer"], ref["args_hash"]))
-            if case is None or score is None:
-                continue  # gone: a miss
-            _, _, status, error, error_kind, raw, calls, hits, tokens_in, tokens_out, cost, tool_calls = case
-            _, _, name, ah, s_args, metrics, counts, feedback, usage, gold_hash = score
-            sides = labels.get((rid, epoch, name, ah), {})
-            out[key] = {
-                "report_id": rid, "epoch": epoch, "status": status, "error": error, "error_kind": error_kind,
-                "raw_response": raw, "tool_calls": tool_calls, "findings": findings.get((rid, epoch), []),
-                "stats": {"model_calls": calls, "cache_hits": hits, "input_tokens": tokens_in,
-                          "output_tokens": tokens_out, "cost": cost},
-                "score": {"scorer": name, "report_id": rid, "args": json.loads(s_args),
-                          "metrics": json.loads(metrics), "counts": json.loads(counts),
-                          "predictions": sides.get("pred", []), "gold": sides.get("gold", []),
-                          "known_false_positives": sides.get("known", []), "feedback": feedback or "",
-                          "judge_usage": json.loads(usage) if usage else None},
-                "gold_hash": gold_hash, "decisions": []}
-    return out
-
-
-# A case's memo is, when it can be, a reference to the case's rows in the run tables (~150 bytes:
-# `memo_ref`); otherwise its whole result (findings, score, stats: ~3 KB of JSON with the synthetic
-# cases, more with real answers), stored deflated. Every byte a run writes is rewritten again when
-# DuckDB merges the row groups of its checkpoints, and a long run's memory peaks there
-# (bench/RESULTS.md); whole results were over half of what a run wrote. Older values: whole
-# results, deflated or plain JSON.
-_PACKED = "zlib:"
-
-
-def pack_memo(text: str) -> str:
-    return _PACKED + base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
-
-
-def memo_text(value: str) -> str:
-    if value.startswith(_PACKED):
-        return zlib.decompress(base64.b64decode(value[len(_PACKED):])).decode("utf-8")
-    return value
-
-
-def memo_put(st: Store, key: str, kind: str, value: Any) -> None:
-    st.execute("INSERT INTO case_memo (id, key, kind, value) VALUES (?::UBIGINT, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-               [key_id(key), key, kind, redact(canonical_json(value))])
 
 
 # -- runs ---------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def insert_scores(st: Store, items: Sequence[StoredScore], *, replace: bool = Fa
     if replace:
         for s in scores:
             _delete(st, [s["run_id"], s["report_id"], s["epoch"], s["scorer"], s["args_hash"]])
-        from harness.store.runs import forget_memo_refs
+        from harness.store.memo import forget_memo_refs
 
         forget_memo_refs(st, sorted({s["run_id"] for s in scores}))
     st.insert_frame("scores", pl.DataFrame(scores, schema=_SCORE_SCHEMA))

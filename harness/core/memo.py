@@ -12,7 +12,9 @@ that decides a case's stored result, so a hit is exactly what the full path woul
   scorer makes every key new).
 
 Only cases that ended `ok` or `parse_failure` are memoised: errors are retried, skipped
-cases cost nothing. A hit counts every model call of the original case as a cache hit (as
+cases cost nothing. A scored case's memo refers to its rows in the run tables rather than
+copying them (harness.store.memo); re-scoring that run forgets the reference, and a reference
+whose rows are gone is a miss. A hit counts every model call of the original case as a cache hit (as
 the model-call cache would) and spends nothing.
 
 The program's hash is itself memoised under a fingerprint of (name, saved state, DSPy

@@ -81,10 +81,22 @@ def gold_identity(gold: Any) -> str:
 
 
 def memo_value(result: CaseResult) -> dict[str, Any] | None:
-    """What is stored for a finished case, or None if it must not be memoised."""
+    """What is stored for a finished case, or None if it must not be memoised: a reference to the
+    case's rows in the run tables when they hold all of its result (a scored case without
+    consolidate decisions; harness.store.memo rebuilds it), else the whole result."""
     if result.status not in MEMO_STATUSES:
         return None
+    if result.score is not None and not result.decisions:
+        from harness.core.scores import args_hash
+
+        return {"ref": {"run_id": result.run_id, "report_id": result.report_id, "epoch": result.epoch,
+                        "scorer": result.score.scorer, "args_hash": args_hash(result.score.args)}}
     return result.model_dump(mode="json", exclude={"run_id", "duration_s"})
+
+
+def is_ref(value: Any) -> bool:
+    """Is this memo value a reference to stored rows (rather than a whole result)?"""
+    return isinstance(value, dict) and set(value) == {"ref"}
 
 
 def replay(value: dict[str, Any], run_id: str) -> CaseResult:

@@ -1,6 +1,6 @@
 """SQL for the case memo (harness.core.memo): stored results of finished cases, by memo key.
 
-A memo value is, when it can be, a reference to the case's rows in the run tables (`memo_ref`);
+A memo value is, when it can be, a reference to the case's rows in the run tables (`memo_value`);
 those rows hold all of its result, and a reference is rebuilt into the whole result when read.
 """
 
@@ -12,13 +12,13 @@ import zlib
 from typing import Any
 
 from harness.core.hashing import canonical_json, key_id
-from harness.core.runs import CaseResult
+from harness.core.memo import is_ref
 from harness.core.secrets import redact
 from harness.store import Store
 
 def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
     """Stored memo values of the given keys (absent keys are left out). A value that refers to a
-    stored case (see `memo_ref`) comes back as that case's whole result; a reference whose case
+    stored case (harness.core.memo.memo_value) comes back as that case's whole result; a reference whose case
     is gone (its run or score deleted) is left out, so that case simply runs again."""
     out: dict[str, dict[str, Any]] = {}
     refs: dict[str, dict[str, Any]] = {}
@@ -28,24 +28,13 @@ def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
                                  [[key_id(k) for k in chunk]]):
             if key in chunk:  # the id found it; the key makes the hit exact
                 v = json.loads(memo_text(value))
-                if isinstance(v, dict) and set(v) == {"ref"}:
+                if is_ref(v):
                     refs[key] = v["ref"]
                 else:
                     out[key] = v
     if refs:
         out.update(_stored_results(st, refs))
     return out
-
-
-def memo_ref(case: CaseResult) -> dict[str, Any] | None:
-    """The memo value of a scored case as a reference to its rows in the run tables, which hold
-    all of its result; None when a reference cannot rebuild it (no score, consolidate decisions)."""
-    if case.score is None or case.decisions:
-        return None
-    from harness.core.scores import args_hash
-
-    return {"ref": {"run_id": case.run_id, "report_id": case.report_id, "epoch": case.epoch,
-                    "scorer": case.score.scorer, "args_hash": args_hash(case.score.args)}}
 
 
 def forget_memo_refs(st: Store, run_ids: list[str]) -> None:
@@ -105,7 +94,7 @@ def _stored_results(st: Store, refs: dict[str, dict[str, Any]]) -> dict[str, dic
 
 
 # A case's memo is, when it can be, a reference to the case's rows in the run tables (~150 bytes:
-# `memo_ref`); otherwise its whole result (findings, score, stats: ~3 KB of JSON with the synthetic
+# harness.core.memo.memo_value); otherwise its whole result (findings, score, stats: ~3 KB of JSON with the synthetic
 # cases, more with real answers), stored deflated. Every byte a run writes is rewritten again when
 # DuckDB merges the row groups of its checkpoints, and a long run's memory peaks there
 # (bench/RESULTS.md); whole results were over half of what a run wrote. Older values: whole

@@ -20,7 +20,7 @@ from harness.core.hashing import canonical_json, content_hash, key_id
 from harness.core.secrets import redact
 from harness.core.runs import CaseResult, CaseStatus, RunConfig, RunStatus
 from harness.store import Store
-from harness.store.memo import memo_ref, pack_memo
+from harness.store.memo import pack_memo
 
 # -- model-call cache ---------------------------------------------------------------------
 
@@ -249,12 +249,11 @@ class RunWriter:
             if stored:
                 self.written_cases += len(stored)
                 keys = {id(c): k for c, k in cases}
-                memo = [(k, v) for c in stored if (k := keys.get(id(c))) and (v := _memo_value(c)) is not None]
+                memo = [(k, v) for c in stored if (k := keys.get(id(c))) and (v := _memo_text(c)) is not None]
                 if memo:
                     frame = pl.DataFrame({"id": [key_id(k) for k, _ in memo], "key": [k for k, _ in memo],
                                           "kind": ["case"] * len(memo),
-                                          "value": [v if isinstance(v, str) else pack_memo(redact(canonical_json(v)))
-                                                    for _, v in memo]},
+                                          "value": [v for _, v in memo]},
                                          schema={"id": pl.UInt64, "key": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
                     self.st.insert_frame("case_memo", frame, ignore_conflicts=True)
         self.commits += 1
@@ -313,14 +312,14 @@ class KeyFilter:
         return isinstance(key, str) and all(self._bits[p >> 3] >> (p & 7) & 1 for p in self._positions(key))
 
 
-def _memo_value(case: CaseResult) -> dict[str, Any] | str | None:
-    """What the writer stores for a memoised case: a reference (JSON text) or the whole result."""
-    from harness.core.memo import memo_value
+def _memo_text(case: CaseResult) -> str | None:
+    """The stored text of a case's memo: a reference as plain JSON, a whole result deflated."""
+    from harness.core.memo import is_ref, memo_value
 
-    if memo_value(case) is None:
+    value = memo_value(case)
+    if value is None:
         return None
-    ref = memo_ref(case)
-    return canonical_json(ref) if ref is not None else memo_value(case)
+    return canonical_json(value) if is_ref(value) else pack_memo(redact(canonical_json(value)))
 
 
 _CACHE_COLS = ("model", "epoch", "response", "finish_reason", "input_tokens", "output_tokens", "cost", "duration_s",

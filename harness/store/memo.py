@@ -16,10 +16,11 @@ from harness.core.memo import is_ref
 from harness.core.secrets import redact
 from harness.store import Store
 
+
 def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
     """Stored memo values of the given keys (absent keys are left out). A value that refers to a
-    stored case (harness.core.memo.memo_value) comes back as that case's whole result; a reference whose case
-    is gone (its run or score deleted) is left out, so that case simply runs again."""
+    stored case (harness.core.memo.memo_value) comes back as that case's whole result; a reference
+    whose case is gone (its run or score deleted or re-scored) is left out, so that case runs again."""
     out: dict[str, dict[str, Any]] = {}
     refs: dict[str, dict[str, Any]] = {}
     for i in range(0, len(keys), 512):
@@ -37,16 +38,10 @@ def memo_get_many(st: Store, keys: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def forget_memo_refs(st: Store, run_ids: list[str]) -> None:
-    """Drop the memo entries that refer to these runs' cases: their scores are being replaced (a
-    re-score: maybe other gold, other scorer code), and a memo hit must be what its key says."""
-    for run_id in run_ids:
-        st.execute("DELETE FROM case_memo WHERE kind = 'case' AND starts_with(value, '{\"ref\":')"
-                   " AND json_extract_string(value, '$.ref.run_id') = ?", [run_id])
-
-
 def _stored_results(st: Store, refs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Memo values (harness.core.memo.memo_value's shape) rebuilt from the run tables, by key."""
+    from harness.store.scores import run_scores
+
     out: dict[str, dict[str, Any]] = {}
     by_run: dict[str, dict[tuple[str, int], str]] = {}
     for key, r in refs.items():
@@ -62,14 +57,7 @@ def _stored_results(st: Store, refs: dict[str, dict[str, Any]]) -> dict[str, dic
         for rid, e, finding in st.all(f"SELECT report_id, epoch, finding FROM run_predictions WHERE {where}"
                                       " ORDER BY report_id, epoch, idx", args):
             findings.setdefault((rid, int(e)), []).append(json.loads(finding))
-        scores = {(r[0], int(r[1]), r[2], r[3]): r for r in st.all(
-            "SELECT report_id, epoch, scorer, args_hash, args, metrics, counts, feedback, judge_usage, gold_hash"
-            f" FROM scores WHERE {where}", args)}
-        labels: dict[tuple[str, int, str, str], dict[str, list[Any]]] = {}
-        for rid, e, name, ah, side, evidence in st.all(
-                "SELECT report_id, epoch, scorer, args_hash, side, evidence FROM score_labels"
-                f" WHERE {where} ORDER BY report_id, epoch, scorer, args_hash, side, idx", args):
-            labels.setdefault((rid, int(e), name, ah), {}).setdefault(side, []).append(json.loads(evidence))
+        scores = run_scores(st, run_id, ids)
         for (rid, epoch), key in wanted.items():
             ref = refs[key]
             case = cases.get((rid, epoch))
@@ -77,25 +65,19 @@ def _stored_results(st: Store, refs: dict[str, dict[str, Any]]) -> dict[str, dic
             if case is None or score is None:
                 continue  # gone: a miss
             _, _, status, error, error_kind, raw, calls, hits, tokens_in, tokens_out, cost, tool_calls = case
-            _, _, name, ah, s_args, metrics, counts, feedback, usage, gold_hash = score
-            sides = labels.get((rid, epoch, name, ah), {})
+            result, gold_hash = score
             out[key] = {
                 "report_id": rid, "epoch": epoch, "status": status, "error": error, "error_kind": error_kind,
                 "raw_response": raw, "tool_calls": tool_calls, "findings": findings.get((rid, epoch), []),
                 "stats": {"model_calls": calls, "cache_hits": hits, "input_tokens": tokens_in,
                           "output_tokens": tokens_out, "cost": cost},
-                "score": {"scorer": name, "report_id": rid, "args": json.loads(s_args),
-                          "metrics": json.loads(metrics), "counts": json.loads(counts),
-                          "predictions": sides.get("pred", []), "gold": sides.get("gold", []),
-                          "known_false_positives": sides.get("known", []), "feedback": feedback or "",
-                          "judge_usage": json.loads(usage) if usage else None},
-                "gold_hash": gold_hash, "decisions": []}
+                "score": result.model_dump(mode="json"), "gold_hash": gold_hash, "decisions": []}
     return out
 
 
-# A case's memo is, when it can be, a reference to the case's rows in the run tables (~150 bytes:
-# harness.core.memo.memo_value); otherwise its whole result (findings, score, stats: ~3 KB of JSON with the synthetic
-# cases, more with real answers), stored deflated. Every byte a run writes is rewritten again when
+# A case's memo is, when it can be, a reference to the case's rows in the run tables (~150
+# bytes: harness.core.memo.memo_value); otherwise its whole result (findings, score, stats: ~3 KB
+# of JSON with the synthetic cases, more with real answers), stored deflated. Every byte a run writes is rewritten again when
 # DuckDB merges the row groups of its checkpoints, and a long run's memory peaks there
 # (bench/RESULTS.md); whole results were over half of what a run wrote. Older values: whole
 # results, deflated or plain JSON.

@@ -107,9 +107,7 @@ def insert_scores(st: Store, items: Sequence[StoredScore], *, replace: bool = Fa
     if replace:
         for s in scores:
             _delete(st, [s["run_id"], s["report_id"], s["epoch"], s["scorer"], s["args_hash"]])
-        from harness.store.memo import forget_memo_refs
-
-        forget_memo_refs(st, sorted({s["run_id"] for s in scores}))
+        _forget_memo_refs(st, sorted({s["run_id"] for s in scores}))
     st.insert_frame("scores", pl.DataFrame(scores, schema=_SCORE_SCHEMA))
     if labels:
         st.insert_frame("score_labels", pl.DataFrame(labels, schema=_LABEL_SCHEMA))
@@ -167,21 +165,47 @@ def _select_one(st: Store, run_id: str, report_id: str, epoch: int, scorer: str 
     return row
 
 
-def get_score(st: Store, run_id: str, report_id: str, *, epoch: int = 0, scorer: str | None = None,
-              args_hash: str | None = None) -> ScoreResult:
-    """The stored score (the newest one when several scorers/args match) with its labels."""
-    row = _select_one(st, run_id, report_id, epoch, scorer, args_hash,
-                      "scorer, args_hash, args, metrics, counts, feedback, judge_usage")
-    name, ah, args, metrics, counts, fb, usage = row
-    labels = st.all(
-        "SELECT side, evidence FROM score_labels WHERE run_id = ? AND report_id = ? AND epoch = ?"
-        " AND scorer = ? AND args_hash = ? ORDER BY side, idx", [run_id, report_id, epoch, name, ah])
+_RESULT_COLS = "scorer, args_hash, args, metrics, counts, feedback, judge_usage"
+
+
+def _result(row: Sequence[Any], labels: Sequence[tuple[str, str]], report_id: str | None = None) -> ScoreResult:
+    """A ScoreResult from a `scores` row (its _RESULT_COLS) and its labels' (side, evidence) in order."""
+    name, _, args, metrics, counts, fb, usage = row
     return ScoreResult(
-        scorer=name, args=json.loads(args), metrics=json.loads(metrics), counts=json.loads(counts),
-        predictions=[json.loads(e) for s, e in labels if s == "pred"],
+        scorer=name, report_id=report_id, args=json.loads(args), metrics=json.loads(metrics),
+        counts=json.loads(counts), predictions=[json.loads(e) for s, e in labels if s == "pred"],
         gold=[json.loads(e) for s, e in labels if s == "gold"],
         known_false_positives=[json.loads(e) for s, e in labels if s == "known"],
         feedback=fb or "", judge_usage=json.loads(usage) if usage else None)
+
+
+def get_score(st: Store, run_id: str, report_id: str, *, epoch: int = 0, scorer: str | None = None,
+              args_hash: str | None = None) -> ScoreResult:
+    """The stored score (the newest one when several scorers/args match) with its labels."""
+    row = _select_one(st, run_id, report_id, epoch, scorer, args_hash, _RESULT_COLS)
+    labels = st.all(
+        "SELECT side, evidence FROM score_labels WHERE run_id = ? AND report_id = ? AND epoch = ?"
+        " AND scorer = ? AND args_hash = ? ORDER BY side, idx", [run_id, report_id, epoch, row[0], row[1]])
+    return _result(row, labels)
+
+
+def run_scores(st: Store, run_id: str, report_ids: Sequence[str]
+               ) -> dict[tuple[str, int, str, str], tuple[ScoreResult, str | None]]:
+    """Every stored score of these reports of a run, with its labels, in two reads:
+    (report id, epoch, scorer, args hash) -> (the score, the gold hash it was computed against)."""
+    where = "run_id = ? AND list_contains(?, report_id)"
+    params = [run_id, list(report_ids)]
+    labels: dict[tuple[str, int, str, str], list[tuple[str, str]]] = {}
+    for rid, e, name, ah, side, evidence in st.all(
+            f"SELECT report_id, epoch, scorer, args_hash, side, evidence FROM score_labels WHERE {where}"
+            " ORDER BY report_id, epoch, scorer, args_hash, side, idx", params):
+        labels.setdefault((rid, int(e), name, ah), []).append((side, evidence))
+    out = {}
+    for rid, e, gold_hash, *row in st.all(f"SELECT report_id, epoch, gold_hash, {_RESULT_COLS} FROM scores"
+                                          f" WHERE {where}", params):
+        key = (rid, int(e), row[0], row[1])
+        out[key] = (_result(row, labels.get(key, []), report_id=rid), gold_hash)
+    return out
 
 
 def get_predicted(st: Store, run_id: str, report_id: str, *, epoch: int = 0, scorer: str | None = None,
@@ -228,6 +252,15 @@ def labels_frame(st: Store, run_ids: Sequence[str] | None = None, *, side: str |
     cols = ", ".join(c for c in _LABEL_COLS if c != "evidence")
     return st.frame(f"SELECT {cols}, CASE WHEN side = 'gold' THEN label END AS status FROM score_labels"
                     f"{where} ORDER BY run_id, report_id, epoch, scorer, args_hash, side, idx", params or None)
+
+
+def _forget_memo_refs(st: Store, run_ids: list[str]) -> None:
+    """Drop the case-memo entries that refer to these runs' scores (harness.store.memo): they are
+    being replaced (a re-score: maybe other gold, other scorer code), and a memo hit must be
+    what its key says."""
+    for run_id in run_ids:
+        st.execute("DELETE FROM case_memo WHERE kind = 'case' AND starts_with(value, '{\"ref\":')"
+                   " AND json_extract_string(value, '$.ref.run_id') = ?", [run_id])
 
 
 def delete_scores(st: Store, run_id: str) -> int:

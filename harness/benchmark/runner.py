@@ -1,8 +1,9 @@
 """`run_bench`: a review program (or a replayed reviewer) over a split of the gold set.
 
 Execution: a thread per in-flight case (DSPy programs and litellm's client are synchronous),
-at most `concurrency` cases in flight; model calls additionally pass the adaptive limiter
-(harness.lm), which shrinks on 429s. Each finished case is written by the main thread, in
+at most `concurrency` cases in flight, on a pool renewed every ROTATE_AFTER cases (so that the
+threads' malloc caches go back: harness/benchmark/workers.py); model calls additionally pass
+the adaptive limiter (harness.lm), which shrinks on 429s. Each finished case is written by the main thread, in
 one transaction with its predictions (batched by the run's writer), so a killed run keeps
 whole cases only, and `resume` runs the rest, plus the cases that ended in error (they left
 no result): every case is scored exactly once.
@@ -23,11 +24,12 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Callable, Iterator, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from harness.benchmark.workers import Workers
 from harness.core.errors import HarnessError, Interrupted, ModelError
 from harness.core.hashing import content_hash
 from harness.core.models import Finding, Report
@@ -484,7 +486,7 @@ def _execute(store: Store, writer: Any, run_id: str, solver: Solver, score_fn: C
         if progress:
             progress(done, total, errors, spent)
 
-    pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="bench")
+    pool = Workers(cfg.concurrency)  # renewed every ROTATE_AFTER cases: see harness/benchmark/workers.py
     try:
         def fill() -> None:
             while not stop.is_set() and not over_budget and len(in_flight) < cfg.concurrency:

@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.core.hashing import content_hash, key_id
-from harness.store import Store, migrations
+from harness.store import Store
 from harness.store import memo
 from harness.store import runs as sql
+from old_store import store_before
 
 
 @given(st.text(max_size=200))
@@ -22,13 +23,7 @@ def test_key_id_is_the_migrations_sql_id(key):
 
 def _store_before_0016(path) -> None:
     """A store as the last release left it: every migration up to 0015, cache rows keyed by text."""
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-                " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
-    for version, name, text in migrations():
-        if version < 16:
-            con.execute(text)
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+    con = store_before(path, 16)
     for i in range(3):
         con.execute("INSERT INTO model_calls (key, model, epoch, response, finish_reason, input_tokens,"
                     " output_tokens, cost, duration_s) VALUES (?, 'm', 0, ?, 'stop', 10, 2, NULL, 0.1)",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import duckdb
-
-from harness.store import Store, migrations
+from harness.store import Store
+from old_store import store_before
 
 _PRED = ("INSERT INTO run_predictions (run_id, report_id, epoch, idx, severity, title, locations, body, category,"
          " finding) VALUES (?, ?, 0, ?, 'important', ?, [{'path': 'src/a.py', 'line_start': 3, 'line_end': 4}],"
@@ -14,13 +13,7 @@ _LABEL = ("INSERT INTO score_labels (run_id, report_id, epoch, scorer, args_hash
 
 
 def _store_before_0017(path) -> None:
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-                " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
-    for version, name, text in migrations():
-        if version < 17:
-            con.execute(text)
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+    con = store_before(path, 17)
     for rid in ("r2", "r1"):
         for i in range(2):
             con.execute(_PRED, ["run", rid, i, f"{rid} finding {i}"])

@@ -3,10 +3,10 @@
 Execution: a thread per in-flight case (DSPy programs and litellm's client are synchronous),
 at most `concurrency` cases in flight, on a pool renewed every ROTATE_AFTER cases (so that the
 threads' malloc caches go back: harness/benchmark/workers.py); model calls additionally pass
-the adaptive limiter (harness.lm), which shrinks on 429s. Each finished case is written by the main thread, in
-one transaction with its predictions (batched by the run's writer), so a killed run keeps
-whole cases only, and `resume` runs the rest, plus the cases that ended in error (they left
-no result): every case is scored exactly once.
+the adaptive limiter (harness.lm), which shrinks on 429s. Each finished case is written by the
+main thread, in one transaction with its predictions (batched by the run's writer), so a
+killed run keeps whole cases only, and `resume` runs the rest, plus the cases that ended in
+error (they left no result): every case is scored exactly once.
 
 Failure policy: a parse failure (garbage, schema-breaking JSON, empty or truncated answer)
 is an outcome, scored as an empty review with the raw answer kept; a case whose model calls

@@ -12,7 +12,8 @@ import zlib
 from typing import Any
 
 from harness.core.hashing import canonical_json, key_id
-from harness.core.memo import is_ref
+from harness.core.memo import is_ref, memo_value
+from harness.core.runs import CaseResult
 from harness.core.secrets import redact
 from harness.store import Store
 
@@ -92,6 +93,15 @@ def memo_text(value: str) -> str:
     if value.startswith(_PACKED):
         return zlib.decompress(base64.b64decode(value[len(_PACKED):])).decode("utf-8")
     return value
+
+
+def case_memo_text(case: CaseResult) -> str | None:
+    """The stored text of a finished case's memo (None: not memoised): a reference as plain JSON,
+    a whole result redacted and deflated."""
+    value = memo_value(case)
+    if value is None:
+        return None
+    return canonical_json(value) if is_ref(value) else pack_memo(redact(canonical_json(value)))
 
 
 def memo_put(st: Store, key: str, kind: str, value: Any) -> None:

@@ -20,7 +20,7 @@ from harness.core.hashing import canonical_json, content_hash, key_id
 from harness.core.secrets import redact
 from harness.core.runs import CaseResult, CaseStatus, RunConfig, RunStatus
 from harness.store import Store
-from harness.store.memo import pack_memo
+from harness.store.memo import case_memo_text
 
 # -- model-call cache ---------------------------------------------------------------------
 
@@ -249,7 +249,7 @@ class RunWriter:
             if stored:
                 self.written_cases += len(stored)
                 keys = {id(c): k for c, k in cases}
-                memo = [(k, v) for c in stored if (k := keys.get(id(c))) and (v := _memo_text(c)) is not None]
+                memo = [(k, v) for c in stored if (k := keys.get(id(c))) and (v := case_memo_text(c)) is not None]
                 if memo:
                     frame = pl.DataFrame({"id": [key_id(k) for k, _ in memo], "key": [k for k, _ in memo],
                                           "kind": ["case"] * len(memo),
@@ -310,16 +310,6 @@ class KeyFilter:
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and all(self._bits[p >> 3] >> (p & 7) & 1 for p in self._positions(key))
-
-
-def _memo_text(case: CaseResult) -> str | None:
-    """The stored text of a case's memo: a reference as plain JSON, a whole result deflated."""
-    from harness.core.memo import is_ref, memo_value
-
-    value = memo_value(case)
-    if value is None:
-        return None
-    return canonical_json(value) if is_ref(value) else pack_memo(redact(canonical_json(value)))
 
 
 _CACHE_COLS = ("model", "epoch", "response", "finish_reason", "input_tokens", "output_tokens", "cost", "duration_s",
